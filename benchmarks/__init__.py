@@ -1,0 +1,1 @@
+"""Scripts that measure modelzoo and write benchmarks/results/; see benchmarks/README.md."""

@@ -1,0 +1,96 @@
+"""Regenerate the README's generated sections from the registry and benchmarks/results/.
+
+    python benchmarks/update_readme.py          # rewrite the sections in README.md
+    python benchmarks/update_readme.py --check  # exit 1 if README.md is out of date
+
+A section lies between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; nothing in it
+is typed by hand, so the README's figures are always the ones the scripts measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+
+import modelzoo  # noqa: E402
+
+
+def _spec(spec: modelzoo.TensorSpec) -> str:
+    return f"`{spec.name}` {spec.dtype}[{','.join(str(d) for d in spec.shape[1:])}]"
+
+
+def render_models() -> str:
+    """The model table: one row per registered model, straight from its card."""
+    rows = [
+        "| model | task | input -> output | parameters | default loss | trained by |",
+        "| --- | --- | --- | ---: | --- | --- |",
+    ]
+    for name in modelzoo.list_models():
+        card = modelzoo.model_card(name)
+        rows.append(
+            f"| `{name}` | {card.task} | {_spec(card.input)} -> {_spec(card.output)} | "
+            f"{card.parameters:,} | {card.default_loss} | "
+            f"{', '.join(f'`{r}`' for r in card.recipes)} |"
+        )
+    return "\n".join(rows)
+
+
+def render_cli_latency() -> str:
+    """Median start-to-exit times of the instant commands, from cli_latency.json."""
+    path = RESULTS / "cli_latency.json"
+    if not path.exists():
+        return "Not measured yet: run `python benchmarks/cli_latency.py`."
+    data = json.loads(path.read_text())
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}), "
+        f"median of {data['commands'][0]['runs']} fresh processes; target < {data['target_s']} s:",
+        "",
+        "| command | median | slowest |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| `{c['command']}` | {c['median_s']:.3f} s | {c['max_s']:.3f} s |" for c in data["commands"]]
+    return "\n".join(lines)
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "models": render_models,
+    "cli-latency": render_cli_latency,
+}
+
+
+def render(text: str) -> str:
+    """`text` with every generated section replaced by a fresh rendering."""
+    for name, renderer in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no '<!-- generated:{name} -->' section")
+        text = pattern.sub(lambda m: m.group(1) + renderer() + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report whether README.md is current")
+    args = parser.parse_args()
+    current = README.read_text()
+    fresh = render(current)
+    if args.check:
+        if fresh != current:
+            sys.exit("README.md is out of date: run python benchmarks/update_readme.py")
+        print("README.md is up to date")
+    elif fresh != current:
+        README.write_text(fresh)
+        print("README.md updated")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m modelzoo` is the `modelzoo` command."""
+
+from modelzoo.cli import main
+
+main()

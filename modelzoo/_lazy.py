@@ -1,0 +1,27 @@
+"""A module stand-in that imports the real module on first attribute access.
+
+`keras = LazyModule("keras")` keeps code readable as plain Keras while `import modelzoo`,
+`--help` and listing stay instant: TensorFlow loads only when a model is actually built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+class LazyModule:
+    """Proxy for a module that is imported the first time one of its attributes is read."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
+
+    def __repr__(self) -> str:
+        state = "loaded" if self._module is not None else "not loaded yet"
+        return f"<lazy module {self._name!r} ({state})>"

@@ -1,0 +1,107 @@
+"""The `modelzoo` command: list the zoo and show a model's card.
+
+TensorFlow is imported only by commands that build a model (`show`), so `--help` and `list`
+answer at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from modelzoo.errors import ModelzooError
+from modelzoo.registry import ModelCard, TensorSpec, create_model, list_models, model_card
+
+
+class Group(click.Group):
+    """A click group that turns a `ModelzooError` into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ModelzooError as error:
+            click.echo(f"{ctx.command_path}: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ start-up chatter out of command output (a user's setting wins)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="modelzoo")
+def cli() -> None:
+    """Classic small Keras networks: pick one, train it with a recipe, serve it with TF Serving.
+
+    Train with `python -m modelzoo.recipes NAME`.
+    """
+
+
+def _shape(spec: TensorSpec) -> str:
+    """'image uint8[28,28,1]': name, dtype and shape of one example (no batch dimension)."""
+    return f"{spec.name} {spec.dtype}[{','.join(str(d) for d in spec.shape[1:])}]"
+
+
+@cli.command("list")
+@click.argument("pattern", default="*")
+@click.option("--json", "as_json", is_flag=True, help="Print the cards as JSON, for scripts.")
+def list_command(pattern: str, as_json: bool) -> None:
+    """List the models whose names match PATTERN (shell wildcards, default all)."""
+    cards = [model_card(name) for name in list_models(pattern)]
+    if as_json:
+        click.echo(json.dumps([card.to_dict() for card in cards], indent=2))
+        return
+    if not cards:
+        raise ModelzooError(f"no model matches {pattern!r}; `modelzoo list` shows them all")
+    rows = [("name", "task", "input -> output", "parameters")]
+    rows += [
+        (c.name, c.task, f"{_shape(c.input)} -> {_shape(c.output)}", f"{c.parameters:,}")
+        for c in cards
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3].rjust(10))
+
+
+def _card_lines(card: ModelCard) -> list[str]:
+    return [
+        f"name:              {card.name}",
+        f"task:              {card.task}",
+        f"input:             {card.input}",
+        f"output:            {card.output}",
+        f"output activation: {card.output_activation or 'none (linear)'}",
+        f"default loss:      {card.default_loss}",
+        f"default metrics:   {', '.join(card.default_metrics)}",
+        f"parameters:        {card.parameters:,}",
+        f"trained by:        {', '.join(card.recipes) or '-'}",
+        f"description:       {card.description}",
+        f"initialization:    {card.initialization}",
+    ]
+
+
+@cli.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON, without the summary.")
+def show_command(name: str, as_json: bool) -> None:
+    """Print the card of model NAME and its Keras layer summary."""
+    card = model_card(name)
+    if as_json:
+        click.echo(json.dumps(card.to_dict(), indent=2))
+        return
+    click.echo("\n".join(_card_lines(card)))
+    click.echo()
+    quiet_tensorflow()
+    create_model(name).summary(print_fn=lambda line, **_: click.echo(line))
+
+
+def main() -> None:
+    """Entry point of the `modelzoo` console script."""
+    cli(prog_name="modelzoo")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""What each factory promises beyond the schema: layer widths, overrides, the conv size rule."""
+
+import numpy as np
+import pytest
+
+import modelzoo
+from modelzoo.models import conv_output_size
+
+
+def widths(model):
+    return [layer.units for layer in model.layers if hasattr(layer, "units")]
+
+
+def test_two_layer_perceptron_defaults_fit_xor_and_resize():
+    model = modelzoo.create_model("two_layer_perceptron")
+    assert widths(model) == [4, 1]
+    assert [layer.activation.__name__ for layer in model.layers] == ["sigmoid", "sigmoid"]
+    bigger = modelzoo.create_model("two_layer_perceptron", input_dim=3)
+    assert bigger.inputs[0].shape == (None, 3) and widths(bigger) == [4, 1]
+
+
+def test_deep_relu_mlp_stacks_relu_layers():
+    model = modelzoo.create_model("deep_relu_mlp")
+    assert widths(model) == [6, 4, 1]
+    assert [layer.activation.__name__ for layer in model.layers] == ["relu", "relu", "sigmoid"]
+    assert modelzoo.create_model("deep_relu_mlp", hidden_units=64).count_params() == 8 * 64 + 64 + 65
+
+
+def test_deep_relu_mlp_on_mnist_images_and_as_linear_scores():
+    mnist = dict(input_shape=(28, 28, 1), input_dtype="uint8", rescale=1 / 255, output_units=10)
+    mlp = modelzoo.create_model("deep_relu_mlp", hidden_units=(128, 64), output_activation="softmax", **mnist)
+    assert widths(mlp) == [128, 64, 10] and mlp.layers[-1].name == "probabilities"
+    linear = modelzoo.create_model("deep_relu_mlp", hidden_units=(), output_activation="linear", **mnist)
+    assert linear.count_params() == 784 * 10 + 10 and linear.layers[-1].name == "scores"
+
+
+def test_normalization_layer_takes_raw_feature_rows():
+    model = modelzoo.create_model("deep_relu_mlp", normalize=True, seed=0)
+    rows = np.random.default_rng(0).normal(100.0, 30.0, size=(64, 8)).astype("float32")
+    model.get_layer("standardize").adapt(rows)
+    standardized = np.asarray(model.get_layer("standardize")(rows))
+    np.testing.assert_allclose(standardized.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(standardized.std(axis=0), 1.0, atol=1e-3)
+
+
+def test_softmax_mnist_classifier_rescales_pixels_inside():
+    model = modelzoo.create_model("softmax_mnist_classifier", hidden_units=32, dropout=0.0)
+    assert [layer.name for layer in model.layers] == ["rescale", "flatten", "hidden", "probabilities"]
+    assert model.get_layer("rescale").scale == pytest.approx(1 / 255)
+
+
+@pytest.mark.parametrize(
+    "size, kernel, padding, stride, expected",
+    [(28, 3, 0, 1, 26), (28, 3, 1, 1, 28), (26, 2, 0, 2, 13), (13, 2, 0, 2, 6), (32, 5, 2, 2, 16)],
+)
+def test_conv_output_size_rule(size, kernel, padding, stride, expected):
+    assert conv_output_size(size, kernel, padding, stride) == expected
+
+
+def test_small_cnn_blocks_follow_the_size_rule():
+    model = modelzoo.create_model("small_cnn", filters=(8, 16, 32))
+    shapes = [tuple(layer.output.shape[1:3]) for layer in model.layers if layer.name.startswith(("conv", "pool"))]
+    assert shapes == [(26, 26), (13, 13), (11, 11), (5, 5), (3, 3), (1, 1)]
+    same = modelzoo.create_model("small_cnn", filters=(8, 8, 8, 8), padding="same")
+    assert tuple(same.get_layer("pool_4").output.shape[1:3]) == (1, 1)
+
+
+def test_small_cnn_refuses_a_block_that_shrinks_below_one_pixel():
+    with pytest.raises(ValueError, match=r"filters: block 4 of 4 gets a 1x1 input"):
+        modelzoo.create_model("small_cnn", filters=(8, 8, 8, 8))
+    with pytest.raises(ValueError, match=r"block 1 of 1 gets a 28x28 input"):
+        modelzoo.create_model("small_cnn", filters=8, kernel_size=29)
+
+
+def test_small_cnn_other_image_sizes_and_hidden_dense():
+    model = modelzoo.create_model("small_cnn", input_shape=(32, 32, 3), dense_units=64, classes=5)
+    assert model.inputs[0].shape == (None, 32, 32, 3)
+    assert widths(model) == [64, 5]

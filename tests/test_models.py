@@ -1,0 +1,145 @@
+"""Schema tests over every registered model: a new model is covered without editing this file."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+
+import modelzoo
+from modelzoo.registry import model_factory
+
+MODELS = modelzoo.list_models()
+
+
+def example_batch(spec, batch=4, seed=0):
+    """A batch that fits an input spec: random pixels for uint8, normal values for floats."""
+    rng = np.random.default_rng(seed)
+    shape = (batch, *spec.shape[1:])
+    if spec.dtype == "uint8":
+        return rng.integers(0, 256, size=shape, dtype=np.uint8)
+    return rng.normal(size=shape).astype(spec.dtype)
+
+
+def test_zoo_holds_the_six_classic_models():
+    assert MODELS == [
+        "deep_relu_mlp",
+        "linear_regression",
+        "sigmoid_binary_classifier",
+        "small_cnn",
+        "softmax_mnist_classifier",
+        "two_layer_perceptron",
+    ]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_card_matches_built_model(name):
+    card = modelzoo.model_card(name)
+    model = modelzoo.create_model(name)
+    assert isinstance(model, keras.Sequential)
+    assert model.name == card.name
+    assert model.count_params() == card.parameters
+    (model_input,) = model.inputs
+    assert model_input.name == card.input.name
+    assert tuple(model_input.shape) == card.input.shape
+    assert model_input.dtype == card.input.dtype
+    assert model.layers[-1].name == card.output.name
+    assert tuple(model.outputs[0].shape) == card.output.shape
+    assert model.layers[-1].activation.__name__ == (card.output_activation or "linear")
+    assert card.description and card.recipes and card.task
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_forward_pass_gives_card_output(name):
+    card = modelzoo.model_card(name)
+    outputs = np.asarray(modelzoo.create_model(name, seed=0)(example_batch(card.input)))
+    assert outputs.shape == (4, *card.output.shape[1:])
+    assert outputs.dtype == card.output.dtype
+    assert np.all(np.isfinite(outputs))
+    if card.output_activation == "sigmoid":
+        assert np.all((outputs >= 0) & (outputs <= 1))
+    if card.output_activation == "softmax":
+        np.testing.assert_allclose(outputs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_keras_file_round_trip_in_safe_mode(name, tmp_path):
+    card = modelzoo.model_card(name)
+    model = modelzoo.create_model(name, seed=1)
+    batch = example_batch(card.input)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(np.asarray(restored(batch)), np.asarray(model(batch)))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_same_seed_same_weights_other_seed_other_weights(name):
+    first, again, other = (modelzoo.create_model(name, seed=s).get_weights() for s in (7, 7, 8))
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(first, other))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_initial_kernels_are_small_random_and_distinct(name):
+    model = modelzoo.create_model(name, seed=3)
+    kernels = [layer.kernel.numpy() for layer in model.layers if hasattr(layer, "kernel")]
+    assert kernels
+    for kernel in kernels:
+        assert np.abs(kernel).max() < 1.5  # Glorot-uniform limit sqrt(6 / (fan_in + fan_out))
+        assert np.count_nonzero(kernel) == kernel.size
+        if kernel.shape[-1] > 1:  # units do not start identical
+            columns = kernel.reshape(-1, kernel.shape[-1]).T
+            assert len({c.tobytes() for c in columns}) == len(columns)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_l2_adds_the_weight_penalty(name):
+    card = modelzoo.model_card(name)
+    model = modelzoo.create_model(name, l2=0.01, seed=0)
+    assert not modelzoo.create_model(name, seed=0).losses
+    model(example_batch(card.input))
+    kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
+    expected = sum(0.01 * float(np.sum(np.square(k.numpy()))) for k in kernels)
+    assert float(sum(np.asarray(loss) for loss in model.losses)) == pytest.approx(expected, rel=1e-5)
+
+
+def _bad_values(default):
+    """Values of the wrong type or range for an argument, judged by its default."""
+    if isinstance(default, bool):
+        return ["yes", 1]
+    if isinstance(default, int):
+        return [0, -1, "3", 2.5, True]
+    if isinstance(default, float):
+        return [-1.0, "0.1"]
+    if isinstance(default, tuple):
+        return [(0,), (-3,), "abc", (1.5,)]
+    if isinstance(default, str):
+        return ["no-such-option", 3]
+    return []
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bad_overrides_name_the_argument(name):
+    parameters = inspect.signature(model_factory(name)).parameters
+    checked = 0
+    for argument, parameter in parameters.items():
+        default = 0.0 if argument == "rescale" else parameter.default
+        for value in _bad_values(default) + ([-1, "x"] if argument == "seed" else []):
+            with pytest.raises(ValueError, match=rf"^{name}: {argument}\b"):
+                modelzoo.create_model(name, **{argument: value})
+            checked += 1
+    assert checked >= 6
+    with pytest.raises(ValueError, match=r"unknown argument 'no_such_argument'"):
+        modelzoo.create_model(name, no_such_argument=1)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_card_is_frozen_data(name):
+    card = modelzoo.model_card(name)
+    with pytest.raises(AttributeError):
+        card.parameters = 0
+    data = card.to_dict()
+    assert data["name"] == name and data["input"]["name"] == card.input.name
+    assert "zero" in card.initialization
