@@ -1,4 +1,4 @@
-"""The `modelzoo` command: list the zoo and show a model's card.
+"""The `modelzoo` command: list the zoo, show a model's card, list and prepare data sets.
 
 TensorFlow is imported only by commands that build a model (`show`), so `--help` and `list`
 answer at once.
@@ -96,6 +96,39 @@ def show_command(name: str, as_json: bool) -> None:
     click.echo()
     quiet_tensorflow()
     create_model(name).summary(print_fn=lambda line, **_: click.echo(line))
+
+
+def data_mirror_option(command):
+    """The `--data-mirror DIR` option of every command that loads data."""
+    return click.option(
+        "--data-mirror",
+        type=click.Path(file_okay=False, path_type=str),
+        default=None,
+        help="Folder with one subfolder per data set holding its original files, used instead of "
+        "downloading (default: $MODELZOO_DATA_MIRROR).",
+    )(command)
+
+
+@cli.command("data")
+@click.argument("names", nargs=-1)
+@data_mirror_option
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where tfds keeps prepared data (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).")
+def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str | None) -> None:
+    """List the data sets, or prepare the NAMES given and print their splits."""
+    from modelzoo import data
+
+    if not names:
+        for name in data.list_datasets():
+            click.echo(f"{name:15s} {data.dataset_spec(name).description}")
+        return
+    for name in names:
+        data.dataset_spec(name)  # unknown names fail before TensorFlow loads
+    quiet_tensorflow()
+    for name in names:
+        info = data.load(name, mirror=data_mirror, data_dir=data_dir).info
+        sizes = ", ".join(f"{split} {size}" for split, size in info.sizes.items())
+        click.echo(f"{name}: {sizes}; input {info.input}; from {info.source}")
 
 
 def main() -> None:

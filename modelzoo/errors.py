@@ -17,3 +17,7 @@ class UsageError(ModelzooError, ValueError):
     """A wrong model name, argument or value (exit code 2, like a command-line usage error)."""
 
     exit_code = 2
+
+
+class DataError(ModelzooError):
+    """Data that cannot be had or trusted: a missing or corrupt mirror file, no network."""

@@ -137,7 +137,7 @@ def create_model(name: str, **overrides: Any) -> keras.Sequential:
     for keyword in overrides:
         if keyword not in accepted:
             raise UsageError(
-                f"{name}: unknown argument {keyword!r}{_suggest(keyword, accepted)}; "
+                f"{name}: unknown argument {keyword!r}{did_you_mean(keyword, accepted)}; "
                 f"it takes {', '.join(accepted)}"
             )
     try:
@@ -149,13 +149,13 @@ def create_model(name: str, **overrides: Any) -> keras.Sequential:
 def _lookup(name: str) -> _Entry:
     if not isinstance(name, str) or name not in _REGISTRY:
         raise UsageError(
-            f"unknown model {name!r}{_suggest(str(name), _REGISTRY)}; "
+            f"unknown model {name!r}{did_you_mean(str(name), _REGISTRY)}; "
             f"the zoo has {', '.join(list_models())}"
         )
     return _REGISTRY[name]
 
 
-def _suggest(word: str, candidates) -> str:
+def did_you_mean(word: str, candidates) -> str:
     """' (did you mean ...?)' for close matches or candidates containing the word, else ''."""
     candidates = list(candidates)
     matches = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)

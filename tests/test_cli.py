@@ -52,7 +52,7 @@ def test_help_and_list_do_not_import_tensorflow():
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from modelzoo.cli import cli\n"
-        "for args in (['--help'], ['list'], ['list', '--json'], ['show', '--help']):\n"
+        "for args in (['--help'], ['list'], ['list', '--json'], ['show', '--help'], ['data'], ['data', '--help']):\n"
         "    assert CliRunner().invoke(cli, args).exit_code == 0, args\n"
         "print('tensorflow' in sys.modules)\n"
     )
@@ -65,3 +65,13 @@ def test_module_entry_points_answer_help():
         result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("Usage:")
+
+
+def test_data_lists_data_sets_and_refuses_unknown_names():
+    result = invoke("data")
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == [
+        "mnist", "pima_diabetes", "toy_linear", "toy_logistic", "xor"
+    ]
+    result = invoke("data", "xor", "mnits")
+    assert result.exit_code == 2 and "did you mean 'mnist'" in result.output

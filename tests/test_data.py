@@ -1,0 +1,122 @@
+"""Data loading, offline and fast: toy sets, the Pima split, pipelines on mocked tfds, mirror checks."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from modelzoo import data
+from modelzoo.datasets import toy
+from modelzoo.datasets.pima_diabetes import read_rows, stratified_split
+from modelzoo.errors import DataError
+
+
+def test_unknown_data_set_names_close_matches():
+    with pytest.raises(ValueError, match=r"unknown data set 'mnst' \(did you mean 'mnist'\?\)"):
+        data.load("mnst")
+
+
+def test_toy_sets_are_deterministic():
+    for generate in (toy.xor, toy.linear, toy.logistic):
+        first, again = generate(), generate()
+        for split in ("train", "dev", "test"):
+            np.testing.assert_array_equal(first[split][0], again[split][0])
+            np.testing.assert_array_equal(first[split][1], again[split][1])
+
+
+def test_xor_is_the_four_corners():
+    x, y = toy.xor()["test"]
+    np.testing.assert_array_equal(y[:, 0], np.logical_xor(x[:, 0], x[:, 1]))
+    # No line separates XOR: least squares on [x, 1] cannot reproduce the labels.
+    features = np.hstack([x, np.ones((4, 1))])
+    weights, *_ = np.linalg.lstsq(features, y, rcond=None)
+    assert not np.array_equal((features @ weights > 0.5), y > 0.5)
+
+
+def test_toy_linear_follows_its_line():
+    x, y = toy.linear()["train"]
+    slope, intercept = np.polyfit(x[:, 0], y[:, 0], 1)
+    assert slope == pytest.approx(2.0, abs=0.03) and intercept == pytest.approx(0.5, abs=0.02)
+
+
+def test_toy_logistic_is_class_one_above_threshold_mostly():
+    x, y = toy.logistic()["test"]
+    agreement = np.mean((x > 1.0) == (y > 0.5))
+    assert 0.95 < agreement < 1.0
+
+
+def test_pima_csv_and_stratified_split():
+    features, labels = read_rows()
+    assert features.shape == (768, 8) and labels.sum() == 268
+    splits = stratified_split(labels)
+    rows = np.concatenate(list(splits.values()))
+    assert sorted(rows.tolist()) == list(range(768))  # disjoint and complete
+    assert {k: len(v) for k, v in splits.items()} == {"train": 461, "dev": 154, "test": 153}
+    for part in splits.values():
+        assert labels[part].mean() == pytest.approx(268 / 768, abs=0.01)
+    assert all(np.array_equal(splits[k], v) for k, v in stratified_split(labels).items())
+
+
+@pytest.mark.parametrize("name", ["xor", "toy_linear", "toy_logistic"])
+def test_toy_pipelines_batch_shuffle_and_type_targets(name):
+    splits = data.load(name, batch_size=16, seed=1)
+    first_epoch = np.concatenate([b[0].numpy() for b in splits.train])
+    second_epoch = np.concatenate([b[0].numpy() for b in splits.train])
+    same_seed = np.concatenate([b[0].numpy() for b in data.load(name, batch_size=16, seed=1).train])
+    spec = data.dataset_spec(name)
+    x, y = next(iter(splits.train))
+    assert x.shape[1:] == spec.input.shape[1:] and x.dtype == spec.input.dtype
+    assert y.shape[1:] == (1,) and y.dtype == "float32"
+    assert splits.info.sizes["test"] == sum(int(b[0].shape[0]) for b in splits.test)
+    np.testing.assert_array_equal(first_epoch, same_seed)
+    if name != "xor":
+        assert not np.array_equal(first_epoch, second_epoch)  # reshuffled each epoch
+
+
+def test_mnist_pipeline_on_mocked_tfds(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "_is_complete", lambda builder: True)
+    with tfds.testing.mock_data(num_examples=40):
+        splits = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=24)
+    x, y = next(iter(splits.train))
+    assert tuple(x.shape) == (8, 28, 28, 1) and x.dtype == "uint8"
+    assert tuple(y.shape) == (8,) and y.dtype == "int64"
+    assert splits.info.sizes == {"train": 24, "dev": 24, "test": 24}
+    assert splits.info.classes == 10
+
+
+def test_mirror_from_environment_and_bad_mirror(monkeypatch, tmp_path):
+    monkeypatch.setenv(data.MIRROR_ENV, str(tmp_path))
+    assert data.resolve_mirror() == tmp_path.resolve()
+    assert data.resolve_mirror(tmp_path / "..") == tmp_path.parent.resolve()
+    monkeypatch.setenv(data.MIRROR_ENV, str(tmp_path / "absent"))
+    with pytest.raises(DataError, match=r"data mirror .*absent \(from MODELZOO_DATA_MIRROR\) is not a folder"):
+        data.resolve_mirror()
+
+
+def _fake_mirror(root, *, skip=(), corrupt=None):
+    """A mirror folder with placeholder MNIST files: the right names, the wrong bytes."""
+    folder = root / "mnist"
+    folder.mkdir(parents=True)
+    for info in tfds.builder("mnist").url_infos.values():
+        if info.filename not in skip:
+            size = info.size if info.filename == corrupt else 10
+            (folder / info.filename).write_bytes(b"\0" * size)
+    return root
+
+
+def test_mirror_missing_files_are_listed(tmp_path):
+    mirror = _fake_mirror(tmp_path / "mirror", skip=("t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz"))
+    with pytest.raises(DataError, match=r"lacks t10k-labels-idx1-ubyte.gz, train-images-idx3-ubyte.gz; copy"):
+        data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
+    assert not (tmp_path / "tfds" / "mnist").exists()
+
+
+def test_mirror_file_of_wrong_size_or_content_is_refused(tmp_path):
+    mirror = _fake_mirror(tmp_path / "mirror")
+    with pytest.raises(DataError, match=r"mirror file .*mnist/\S+\.gz has 10 bytes, the registered original"):
+        data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
+    mirror = _fake_mirror(tmp_path / "mirror2", corrupt="t10k-labels-idx1-ubyte.gz")
+    for path in (mirror / "mnist").iterdir():
+        if path.name != "t10k-labels-idx1-ubyte.gz":
+            path.unlink()
+    with pytest.raises(DataError):
+        data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
