@@ -10,7 +10,14 @@ Importing modelzoo does not import TensorFlow; building a model does.
 
 from modelzoo import models as _models  # noqa: F401  (registers the zoo)
 from modelzoo.errors import ModelzooError, UsageError
-from modelzoo.registry import ModelCard, TensorSpec, create_model, list_models, model_card
+from modelzoo.registry import (
+    ModelCard,
+    TensorSpec,
+    check_arguments,
+    create_model,
+    list_models,
+    model_card,
+)
 
 __version__ = "0.1.0"
 
@@ -19,6 +26,7 @@ __all__ = [
     "ModelzooError",
     "TensorSpec",
     "UsageError",
+    "check_arguments",
     "create_model",
     "list_models",
     "model_card",

@@ -181,6 +181,7 @@ def load(
     mirror: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     max_examples: int | None = None,
+    one_hot: bool = False,
 ) -> DataSplits:
     """Load a data set into batched train / dev / test pipelines.
 
@@ -192,6 +193,7 @@ def load(
             $MODELZOO_DATA_MIRROR, and without either tfds downloads.
         data_dir: where tfds keeps prepared data; default $TFDS_DATA_DIR or ~/tensorflow_datasets.
         max_examples: keep only the first N examples of each split (quick runs and tests).
+        one_hot: class labels as one-hot rows (for categorical losses) instead of integers.
     """
     spec = dataset_spec(name)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -218,6 +220,7 @@ def load(
             batch_size=batch_size,
             seed=seed,
             size=sizes[split],
+            one_hot=one_hot,
         )
         for split in ("train", "dev", "test")
     }
@@ -231,10 +234,12 @@ def _count(dataset: tf.data.Dataset) -> int:
     return size if size >= 0 else int(dataset.reduce(0, lambda count, _: count + 1))
 
 
-def _pipeline(dataset, spec: DatasetSpec, *, training: bool, batch_size: int, seed: int, size: int):
+def _pipeline(dataset, spec: DatasetSpec, *, training: bool, batch_size: int, seed: int, size: int, one_hot: bool):
     """typed targets -> cache -> (train: seeded shuffle, new order each epoch) -> batch -> prefetch."""
     import tensorflow as tf
 
+    if one_hot and spec.target == "class":
+        dataset = dataset.map(lambda x, y: (x, tf.one_hot(y, spec.classes)), num_parallel_calls=tf.data.AUTOTUNE)
     if spec.target in ("binary", "value"):
         dataset = dataset.map(
             lambda x, y: (x, tf.reshape(tf.cast(y, tf.float32), (1,))), num_parallel_calls=tf.data.AUTOTUNE

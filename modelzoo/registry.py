@@ -126,6 +126,18 @@ def model_factory(name: str) -> Callable[..., keras.Sequential]:
     return _lookup(name).factory
 
 
+def check_arguments(name: str, **overrides: Any) -> None:
+    """Run a model's argument checks without building it (no TensorFlow); raise UsageError."""
+    from modelzoo import models
+    from modelzoo._lazy import Blocked
+
+    with models.keras.blocked():
+        try:
+            create_model(name, **overrides)
+        except Blocked:
+            return
+
+
 def create_model(name: str, **overrides: Any) -> keras.Sequential:
     """Build a registered model, uncompiled, with keyword overrides of its defaults.
 

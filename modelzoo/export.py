@@ -1,0 +1,99 @@
+"""Versioned SavedModel export that TF Serving can pick up safely.
+
+`publish(model, "saved_models", "mnist", card)` writes `saved_models/mnist/<N>/` where N is one
+above the highest integer version there. The SavedModel is written by Keras 3's ExportArchive
+(never `tf.saved_model.save`, whose Keras 3 output TF Serving's C++ loader rejects) into a
+staging folder with a non-integer name on the same filesystem, which TF Serving ignores, and is
+renamed into place only when complete. An existing version is never overwritten.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelzoo.errors import ModelzooError
+
+if TYPE_CHECKING:
+    import keras
+
+CARD_FILE = "model_card.json"
+STAGING_PREFIX = ".staging-"
+
+
+class ExportError(ModelzooError):
+    """The model could not be published (exit code 1)."""
+
+
+def versions(model_dir: str | os.PathLike) -> list[int]:
+    """The integer versions present under a model folder, ascending."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def signature_keys(model: keras.Sequential) -> tuple[str, str]:
+    """The serving signature's (input key, output key): the input layer's and the last layer's names."""
+    return model.inputs[0].name, model.layers[-1].name
+
+
+def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
+    """Write `model` as a SavedModel whose `serving_default` maps {input name} to {output name}."""
+    import keras
+    import tensorflow as tf
+
+    input_key, output_key = signature_keys(model)
+    spec = model.inputs[0]
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serving_default",
+        fn=lambda inputs: {output_key: model(inputs, training=False)},
+        input_signature=[tf.TensorSpec(spec.shape, spec.dtype, name=input_key)],
+    )
+    archive.write_out(str(path), verbose=False)
+
+
+def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any]) -> Path:
+    """Export to `<export_dir>/<name>/<next version>/` atomically; return the version folder.
+
+    `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`.
+    """
+    model_dir = Path(export_dir) / name
+    model_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_dir))
+    try:
+        write_saved_model(model, staging)
+        extra = staging / "assets.extra"
+        extra.mkdir(exist_ok=True)
+        (extra / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+        return _rename_to_next_version(staging, model_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
+    """Move a complete export to the next free integer version; never replace an existing one.
+
+    No empty version folder is ever visible: rename fails on a non-empty target (another
+    export got there first), and then the next number is tried.
+    """
+    for _ in range(100):
+        target = model_dir / str((versions(model_dir) or [0])[-1] + 1)
+        if target.exists():
+            continue
+        try:
+            os.rename(staging, target)
+        except OSError as error:
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise ExportError(f"could not move the export into {target}: {error}") from None
+        return target
+    raise ExportError(f"could not claim a new version under {model_dir}")

@@ -1,0 +1,277 @@
+"""Recipes: a TOML file that says everything about a training run, parsed and checked up front.
+
+    description = "..."
+    [model]            # a zoo model and keyword overrides of its factory
+    name = "softmax_mnist_classifier"
+    hidden_units = 256
+    [data]             # a data set of modelzoo.data, optionally cut to N examples per split
+    name = "mnist"
+    [train]            # loss, optimizer, learning rate (and schedule), metrics, batches, epochs
+    loss = "sparse_categorical_crossentropy"
+    ...
+    [export]           # the folder name under the export dir
+    name = "mnist"
+
+Parsing and every check run before TensorFlow is imported: a mistake is one line naming the
+file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from modelzoo import data as data_module
+from modelzoo.errors import UsageError
+from modelzoo.registry import check_arguments, did_you_mean, list_models, model_factory
+
+LOSSES = (
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "binary_crossentropy",
+    "categorical_hinge",
+    "mean_squared_error",
+)
+#: Losses that compare against one-hot targets rather than integer class labels.
+ONE_HOT_LOSSES = ("categorical_crossentropy", "categorical_hinge")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "cosine")
+METRICS = ("accuracy", "mean_absolute_error", "mean_squared_error", "auc")
+
+
+class RecipeError(UsageError):
+    """A recipe that cannot run as written (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to fit: loss, optimizer and learning rate, metrics, batches, epochs, early stopping."""
+
+    loss: str
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    schedule: str = "constant"
+    metrics: tuple[str, ...] = ("accuracy",)
+    batch_size: int = 32
+    epochs: int = 10
+    early_stopping_patience: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A resolved recipe: what `python -m modelzoo.recipes NAME` runs."""
+
+    name: str
+    description: str
+    model: str
+    model_args: dict[str, Any]
+    data: str
+    train: TrainSettings
+    export_name: str
+    max_examples: int | None = None
+    source: str = field(default="", compare=False)
+
+    @property
+    def one_hot(self) -> bool:
+        """Whether the loss wants one-hot targets."""
+        return self.train.loss in ONE_HOT_LOSSES
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as JSON data, in the same sections as its file."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "model": {"name": self.model, **self.model_args},
+            "data": {"name": self.data, **({"max_examples": self.max_examples} if self.max_examples else {})},
+            "train": json.loads(json.dumps(dataclasses.asdict(self.train))),
+            "export": {"name": self.export_name},
+            "source": self.source,
+        }
+
+
+def builtin_names() -> list[str]:
+    """Names of the recipes shipped in the modelzoo.recipes package, sorted."""
+    folder = resources.files("modelzoo.recipes")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def find(name_or_path: str) -> Path:
+    """The file of a built-in recipe name, or a user's .toml path."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path).expanduser()
+        if not path.is_file():
+            raise RecipeError(f"recipe file {path} does not exist")
+        return path
+    if name_or_path not in builtin_names():
+        raise RecipeError(
+            f"unknown recipe {name_or_path!r}{did_you_mean(name_or_path, builtin_names())}; "
+            f"built-in recipes: {', '.join(builtin_names())} (or give a path to a .toml file)"
+        )
+    return Path(str(resources.files("modelzoo.recipes").joinpath(f"{name_or_path}.toml")))
+
+
+def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
+    """Read, override ("section.field": value) and check a recipe; no TensorFlow involved."""
+    path = find(name_or_path)
+    text = path.read_text()
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise RecipeError(f"{path}: not valid TOML: {error}") from None
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.rpartition(".")
+        if not section:
+            raise RecipeError(f"--set {dotted}: name a field as section.field, e.g. train.epochs or model.hidden_units")
+        if section not in SECTIONS:
+            raise RecipeError(f"--set {dotted}: unknown section {section!r}; sections: {', '.join(SECTIONS)}")
+        document.setdefault(section, {})[key] = value
+    return _resolve(document, path, text, name=path.stem)
+
+
+SECTIONS = {
+    "model": None,  # any keyword of the model's factory
+    "data": ("name", "max_examples"),
+    "train": tuple(f.name for f in dataclasses.fields(TrainSettings)),
+    "export": ("name",),
+}
+
+
+def _where(path: Path, text: str, section: str | None, key: str) -> str:
+    """'file:line' of `key` (inside [section]), or just the file when it came from --set."""
+    current = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\s*\[([^\]]+)\]", line)
+        if header:
+            current = header.group(1).strip()
+        elif current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return f"{path}:{number}"
+    return f"{path} (or --set)"
+
+
+def _resolve(document: dict[str, Any], path: Path, text: str, name: str) -> Recipe:
+    def fail(section: str | None, key: str, message: str) -> RecipeError:
+        label = f"{section}.{key}" if section else key
+        return RecipeError(f"{_where(path, text, section, key)}: {label}: {message}")
+
+    for key, value in document.items():
+        if key == "description":
+            continue
+        if key not in SECTIONS:
+            raise fail(None, key, f"unknown field{did_you_mean(key, SECTIONS)}; a recipe has description and the sections [{'], ['.join(SECTIONS)}]")
+        if not isinstance(value, dict):
+            raise fail(None, key, "must be a section: [" + key + "]")
+        allowed = SECTIONS[key]
+        for field_name in value:
+            if allowed is not None and field_name != "name" and field_name not in allowed:
+                raise fail(key, field_name, f"unknown field{did_you_mean(field_name, allowed)}; [{key}] takes {', '.join(allowed)}")
+    for section in ("model", "data", "train", "export"):
+        if "name" not in document.get(section, {}) and section != "train":
+            raise fail(section, "name", f"missing: [{section}] needs a name")
+
+    model_args = dict(document["model"])
+    model = model_args.pop("name")
+    if model not in list_models():
+        raise fail("model", "name", f"unknown model {model!r}{did_you_mean(str(model), list_models())}")
+    model_args = {k: tuple(v) if isinstance(v, list) else v for k, v in model_args.items()}
+    accepted = inspect.signature(model_factory(model)).parameters
+    for key in model_args:
+        if key not in accepted:
+            raise fail("model", key, f"{model} takes no {key!r}{did_you_mean(key, accepted)}; it takes {', '.join(accepted)}")
+    try:
+        check_arguments(model, **model_args)
+    except UsageError as error:
+        # "model: argument must be ..." -> the field is the word after the model's name
+        argument = re.match(r"[^:]+: (\w+)", str(error))
+        raise fail("model", argument.group(1) if argument else "name", str(error).split(": ", 1)[-1]) from None
+
+    data_section = document["data"]
+    if data_section["name"] not in data_module.DATASETS:
+        raise fail("data", "name", f"unknown data set {data_section['name']!r}{did_you_mean(str(data_section['name']), data_module.DATASETS)}")
+    max_examples = data_section.get("max_examples")
+    if max_examples is not None and (not _is_int(max_examples) or max_examples < 1):
+        raise fail("data", "max_examples", f"must be a positive integer, got {max_examples!r}")
+
+    train_section = dict(document.get("train", {}))
+    if "loss" not in train_section:
+        raise fail("train", "loss", f"missing: choose one of {', '.join(LOSSES)}")
+    if "metrics" in train_section and isinstance(train_section["metrics"], list):
+        train_section["metrics"] = tuple(train_section["metrics"])
+    train = TrainSettings(**train_section)
+    for key, problem in _train_problems(train):
+        raise fail("train", key, problem)
+
+    export_name = document["export"]["name"]
+    if not isinstance(export_name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", export_name) or export_name.isdigit():
+        raise fail("export", "name", f"must be a folder name of letters, digits, '_', '.', '-', got {export_name!r}")
+
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        raise fail(None, "description", "must be a string")
+    return Recipe(
+        name=name,
+        description=description,
+        model=model,
+        model_args=model_args,
+        data=data_section["name"],
+        train=train,
+        export_name=export_name,
+        max_examples=max_examples,
+        source=str(path),
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _train_problems(train: TrainSettings):
+    """(field, problem) for every value of [train] that cannot work."""
+    if train.loss not in LOSSES:
+        yield "loss", f"unknown loss {train.loss!r}{did_you_mean(str(train.loss), LOSSES)}; choose from {', '.join(LOSSES)}"
+    if train.optimizer not in OPTIMIZERS:
+        yield "optimizer", f"unknown optimizer {train.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
+    if not _is_number(train.learning_rate) or not train.learning_rate > 0:
+        yield "learning_rate", f"must be a number > 0, got {train.learning_rate!r}"
+    if train.schedule not in SCHEDULES:
+        yield "schedule", f"must be one of {', '.join(SCHEDULES)}, got {train.schedule!r}"
+    if not isinstance(train.metrics, tuple) or not all(m in METRICS for m in train.metrics):
+        yield "metrics", f"must be a list drawn from {', '.join(METRICS)}, got {train.metrics!r}"
+    for key in ("batch_size", "epochs"):
+        value = getattr(train, key)
+        if not _is_int(value) or value < 1:
+            yield key, f"must be a positive integer, got {value!r}"
+    for key in ("early_stopping_patience", "seed"):
+        value = getattr(train, key)
+        if not _is_int(value) or value < 0:
+            yield key, f"must be an integer >= 0, got {value!r}"
+
+
+def parse_value(text: str) -> Any:
+    """A --set value: a TOML value if it parses as one (3, 1e-3, true, [32, 64]), else the string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+RESULTS_FILE = "results.json"
+
+
+def measured_results() -> dict[str, dict[str, Any]]:
+    """The recorded full runs of the built-in recipes (written by benchmarks/run_recipes.py)."""
+    path = resources.files("modelzoo.recipes").joinpath(RESULTS_FILE)
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text()).get("recipes", {})

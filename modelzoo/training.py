@@ -1,0 +1,308 @@
+"""Run a recipe: load the data, build and compile the model, fit, evaluate, record, export.
+
+A run folder (`runs/<recipe>/<timestamp>/`) receives the resolved recipe, `history.csv`,
+TensorBoard logs, `curves.png` (loss and metrics against the epoch) and `metrics.json`. A backup
+is written after every epoch: the same command after a crash resumes from the last finished
+epoch, and `fresh=True` starts over. A run whose loss turns NaN stops and exports nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelzoo import data as data_module
+from modelzoo import export as export_module
+from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.recipe import Recipe
+from modelzoo.registry import create_model, model_card, model_factory
+
+RECIPE_FILE = "recipe.json"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
+#: Models with at most this many parameters have them written into metrics.json (e.g. w and b).
+SMALL_MODEL = 16
+
+
+class TrainingError(ModelzooError):
+    """Training could not produce a usable model, e.g. the loss diverged (exit code 1)."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished run produced."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    export_path: Path | None
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that shape a run's result."""
+    found = {}
+    for package in ("modelzoo", "tensorflow", "keras", "tensorflow-datasets"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def choose_run_dir(recipe: Recipe, runs_root: str | os.PathLike = "runs", run_dir: str | os.PathLike | None = None,
+                   fresh: bool = False) -> tuple[Path, bool]:
+    """The folder for this run and whether it resumes an interrupted one.
+
+    Without `run_dir`, the newest unfinished run of the same resolved recipe under
+    `runs_root/<recipe>/` is resumed (unless `fresh`), else a new timestamped folder is made.
+    An explicit `run_dir` that holds a finished run is refused rather than overwritten.
+    """
+    if run_dir is not None:
+        folder = Path(run_dir)
+        if (folder / METRICS_FILE).exists():
+            raise UsageError(f"--run-dir {folder} holds a finished run; choose another folder")
+        resumable = _same_recipe(folder, recipe) and (folder / BACKUP_DIR).exists()
+        if folder.exists() and any(folder.iterdir()) and not resumable and not fresh:
+            raise UsageError(f"--run-dir {folder} holds files of another run; choose another folder or add --fresh")
+        if fresh and folder.exists():
+            for name in (BACKUP_DIR, HISTORY_FILE, "logs"):
+                path = folder / name
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        return folder, resumable and not fresh
+    root = Path(runs_root) / recipe.name
+    if not fresh and root.is_dir():
+        for folder in sorted(root.iterdir(), reverse=True):
+            if (folder / BACKUP_DIR).exists() and not (folder / METRICS_FILE).exists() and _same_recipe(folder, recipe):
+                return folder, True
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder, n = root / stamp, 1
+    while folder.exists():
+        n += 1
+        folder = root / f"{stamp}-{n}"
+    return folder, False
+
+
+def _same_recipe(folder: Path, recipe: Recipe) -> bool:
+    try:
+        saved = json.loads((folder / RECIPE_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    current = recipe.to_dict()
+    return {k: v for k, v in saved.items() if k != "source"} == {k: v for k, v in current.items() if k != "source"}
+
+
+def run(
+    recipe: Recipe,
+    *,
+    runs_root: str | os.PathLike = "runs",
+    run_dir: str | os.PathLike | None = None,
+    export_dir: str | os.PathLike | None = "saved_models",
+    fresh: bool = False,
+    mirror: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    echo=print,
+) -> RunResult:
+    """Train, evaluate and (unless `export_dir` is None) export the model of a recipe."""
+    folder, resuming = choose_run_dir(recipe, runs_root, run_dir, fresh)
+    mirror = data_module.resolve_mirror(mirror)  # a bad mirror fails before TensorFlow loads
+
+    import keras
+    import tensorflow as tf
+
+    settings = recipe.train
+    keras.utils.set_random_seed(settings.seed)
+    tf.config.experimental.enable_op_determinism()
+
+    splits = data_module.load(
+        recipe.data,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
+        mirror=mirror,
+        data_dir=data_dir,
+        max_examples=recipe.max_examples,
+        one_hot=recipe.one_hot,
+    )
+    model = build_model(recipe)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Normalization):
+            layer.adapt(splits.train.map(lambda x, y: x))
+
+    steps_per_epoch = math.ceil(splits.info.sizes["train"] / settings.batch_size)
+    model.compile(
+        optimizer=make_optimizer(recipe, steps_per_epoch),
+        loss=settings.loss,
+        metrics=list(settings.metrics),
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(folder / BACKUP_DIR)),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(str(folder / HISTORY_FILE), append=True),
+        keras.callbacks.TensorBoard(log_dir=str(folder / "logs")),
+    ]
+    if settings.early_stopping_patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=settings.early_stopping_patience, restore_best_weights=True
+            )
+        )
+    echo(f"{'resuming' if resuming else 'training'} {recipe.name}: {recipe.model} on {recipe.data} "
+         f"({splits.info.sizes['train']} train, {splits.info.sizes['dev']} dev examples); run folder {folder}")
+
+    start = time.perf_counter()
+    history = model.fit(
+        splits.train,
+        validation_data=splits.dev,
+        epochs=settings.epochs,
+        callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    train_seconds = time.perf_counter() - start
+
+    losses = history.history.get("loss", [])
+    if losses and not all(math.isfinite(v) for v in losses) or model.stop_training and _nan_weights(model):
+        _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
+        raise TrainingError(
+            f"{recipe.name}: training diverged (the loss became NaN or infinite) after "
+            f"{len(losses)} epoch(s); nothing was exported. Lower train.learning_rate "
+            f"(now {settings.learning_rate}) and run again"
+        )
+
+    rows = read_history(folder / HISTORY_FILE)
+    metrics = {
+        "status": "completed",
+        "recipe": recipe.name,
+        "model": recipe.model,
+        "data": recipe.data,
+        "seed": settings.seed,
+        "epochs_run": len(rows),
+        "train_seconds_this_process": round(train_seconds, 2),
+        "resumed": resuming,
+        "sizes": splits.info.sizes,
+        "train": model.evaluate(splits.train, verbose=0, return_dict=True),
+        "dev": model.evaluate(splits.dev, verbose=0, return_dict=True),
+        "test": model.evaluate(splits.test, verbose=0, return_dict=True),
+        "parameters": model.count_params(),
+        "versions": versions(),
+    }
+    if model.count_params() <= SMALL_MODEL:
+        metrics["weights"] = {w.path: w.numpy().tolist() for w in model.weights}
+    metrics = json.loads(json.dumps(metrics, default=float))
+    plot_curves(rows, folder / "curves.png", title=f"{recipe.name}: {recipe.model} on {recipe.data}")
+
+    export_path = None
+    if export_dir is not None:
+        card = export_card(recipe, model, metrics, splits.info)
+        export_path = export_module.publish(model, export_dir, recipe.export_name, card)
+        metrics["export"] = str(export_path)
+    _write_json(folder / METRICS_FILE, metrics)
+    return RunResult(folder, metrics, export_path)
+
+
+def build_model(recipe: Recipe):
+    """The recipe's model, seeded by the recipe unless its overrides set a seed."""
+    arguments = dict(recipe.model_args)
+    if "seed" in _parameters(recipe.model) and "seed" not in arguments:
+        arguments["seed"] = recipe.train.seed
+    return create_model(recipe.model, **arguments)
+
+
+def _parameters(model_name: str):
+    import inspect
+
+    return inspect.signature(model_factory(model_name)).parameters
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int):
+    """The recipe's optimizer; the cosine schedule decays the rate to 0 over all epochs."""
+    import keras
+
+    settings = recipe.train
+    rate = settings.learning_rate
+    if settings.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps_per_epoch * settings.epochs)
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    return optimizers[settings.optimizer](learning_rate=rate)
+
+
+def _nan_weights(model) -> bool:
+    import numpy as np
+
+    return any(not np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+def read_history(path: Path) -> list[dict[str, float]]:
+    """The per-epoch rows of history.csv (all epochs, across resumes)."""
+    if not path.exists():
+        return []
+    with path.open() as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def plot_curves(rows: list[dict[str, float]], path: Path, title: str) -> None:
+    """One panel per quantity (loss, then each metric): train and dev against the epoch."""
+    if not rows:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k in rows[0] if k != "epoch" and not k.startswith("val_") and k != "learning_rate"]
+    figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    for axis, name in zip(axes[0], names):
+        axis.plot(epochs, [row[name] for row in rows], marker="o", label="train")
+        if f"val_{name}" in rows[0]:
+            axis.plot(epochs, [row[f"val_{name}"] for row in rows], marker="o", label="dev")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def export_card(recipe: Recipe, model, metrics: dict[str, Any], info) -> dict[str, Any]:
+    """The JSON card written beside an exported SavedModel."""
+    input_key, output_key = export_module.signature_keys(model)
+    return {
+        "name": recipe.export_name,
+        "recipe": recipe.to_dict(),
+        "model": model_card(recipe.model).to_dict(),
+        "parameters": model.count_params(),
+        "signature": {
+            "name": "serving_default",
+            "inputs": {input_key: {"dtype": str(model.inputs[0].dtype), "shape": list(model.inputs[0].shape)}},
+            "outputs": {output_key: {"dtype": "float32", "shape": list(model.outputs[0].shape)}},
+        },
+        "data": {"name": info.name, "sizes": info.sizes, "source": info.source},
+        "metrics": {split: metrics[split] for split in ("train", "dev", "test")},
+        "versions": metrics["versions"],
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _write_json(path: Path, content: dict[str, Any]) -> None:
+    """Write JSON via a temporary file and a rename, so a reader never sees half a file."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(content, indent=2) + "\n")
+    os.replace(temporary, path)
