@@ -22,6 +22,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
 import modelzoo  # noqa: E402
+from modelzoo import recipe as recipes  # noqa: E402
 
 
 def _spec(spec: modelzoo.TensorSpec) -> str:
@@ -44,6 +45,26 @@ def render_models() -> str:
     return "\n".join(rows)
 
 
+def render_recipes() -> str:
+    """The recipe table: each built-in recipe and its last recorded full run (recipes/results.json)."""
+    measured = recipes.measured_results()
+    rows = [
+        "| recipe | model | data | loss | test result | target | met | epochs | training |",
+        "| --- | --- | --- | --- | --- | --- | :-: | ---: | ---: |",
+    ]
+    for name in recipes.builtin_names():
+        r = recipes.load(name)
+        m = measured.get(name)
+        result = (m["summary"], m["target"], "yes" if m["met"] else "**no**", str(m["epochs_run"]), f"{m['train_seconds']:.0f} s") if m else ("not measured yet", "", "", "", "")
+        rows.append(f"| `{name}` | `{r.model}` | {r.data} | {r.train.loss} | " + " | ".join(result) + " |")
+    dates = sorted({m["date"] for m in measured.values()})
+    machines = sorted({m["machine"] for m in measured.values()})
+    if measured:
+        rows += ["", f"Measured by `python benchmarks/run_recipes.py` ({', '.join(dates)}; {'; '.join(machines)}): "
+                 "each recipe at its defaults in a fresh process; training is the wall time of `model.fit`."]
+    return "\n".join(rows)
+
+
 def render_cli_latency() -> str:
     """Median start-to-exit times of the instant commands, from cli_latency.json."""
     path = RESULTS / "cli_latency.json"
@@ -63,6 +84,7 @@ def render_cli_latency() -> str:
 
 SECTIONS: dict[str, Callable[[], str]] = {
     "models": render_models,
+    "recipes": render_recipes,
     "cli-latency": render_cli_latency,
 }
 

@@ -93,6 +93,13 @@ def show_command(name: str, as_json: bool) -> None:
         click.echo(json.dumps(card.to_dict(), indent=2))
         return
     click.echo("\n".join(_card_lines(card)))
+    from modelzoo.recipe import measured_results
+
+    measured = measured_results()
+    for recipe in card.recipes:
+        if recipe in measured:
+            m = measured[recipe]
+            click.echo(f"measured ({recipe}): test {m['summary']} after {m['epochs_run']} epochs ({m['date']})")
     click.echo()
     quiet_tensorflow()
     create_model(name).summary(print_fn=lambda line, **_: click.echo(line))

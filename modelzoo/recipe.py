@@ -133,7 +133,7 @@ def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
         if section not in SECTIONS:
             raise RecipeError(f"--set {dotted}: unknown section {section!r}; sections: {', '.join(SECTIONS)}")
         document.setdefault(section, {})[key] = value
-    return _resolve(document, path, text, name=path.stem)
+    return _resolve(document, path, text, name=path.stem, overridden=set(overrides or {}))
 
 
 SECTIONS = {
@@ -145,7 +145,7 @@ SECTIONS = {
 
 
 def _where(path: Path, text: str, section: str | None, key: str) -> str:
-    """'file:line' of `key` (inside [section]), or just the file when it came from --set."""
+    """'file:line' of `key` (inside [section]), or just the file if the line is not found."""
     current = None
     for number, line in enumerate(text.splitlines(), start=1):
         header = re.match(r"\s*\[([^\]]+)\]", line)
@@ -153,13 +153,14 @@ def _where(path: Path, text: str, section: str | None, key: str) -> str:
             current = header.group(1).strip()
         elif current == section and re.match(rf"\s*{re.escape(key)}\s*=", line):
             return f"{path}:{number}"
-    return f"{path} (or --set)"
+    return str(path)
 
 
-def _resolve(document: dict[str, Any], path: Path, text: str, name: str) -> Recipe:
+def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overridden: set[str]) -> Recipe:
     def fail(section: str | None, key: str, message: str) -> RecipeError:
         label = f"{section}.{key}" if section else key
-        return RecipeError(f"{_where(path, text, section, key)}: {label}: {message}")
+        where = f"{path.name}, --set" if label in overridden else _where(path, text, section, key)
+        return RecipeError(f"{where}: {label}: {message}")
 
     for key, value in document.items():
         if key == "description":

@@ -166,6 +166,7 @@ def run(
         validation_data=splits.dev,
         epochs=settings.epochs,
         callbacks=callbacks,
+        shuffle=False,  # the training pipeline already reshuffles every epoch
         verbose=1 if sys.stdout.isatty() else 2,
     )
     train_seconds = time.perf_counter() - start

@@ -1,0 +1,125 @@
+"""Recipe files and the recipes command line: resolution, listing, and refusing bad input early."""
+
+import importlib
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import modelzoo
+from modelzoo import recipe as recipes
+from modelzoo.data import DATASETS
+
+RECIPES = recipes.builtin_names()
+
+
+def test_the_eight_recipes_are_built_in():
+    assert RECIPES == ["diabetes", "linear", "logistic", "mnist", "mnist_cnn", "mnist_hinge", "mnist_mlp", "xor"]
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipe_resolves_and_its_model_card_names_it(name):
+    resolved = recipes.load(name)
+    assert resolved.model in modelzoo.list_models() and resolved.data in DATASETS
+    assert name in modelzoo.model_card(resolved.model).recipes
+    assert resolved.description
+
+
+def test_every_card_recipe_exists():
+    for model in modelzoo.list_models():
+        assert set(modelzoo.model_card(model).recipes) <= set(RECIPES)
+
+
+def test_overrides_and_user_files(tmp_path):
+    resolved = recipes.load("mnist", {"train.epochs": 2, "model.hidden_units": 64})
+    assert resolved.train.epochs == 2 and resolved.model_args["hidden_units"] == 64
+    mine = tmp_path / "mine.toml"
+    mine.write_text(recipes.find("xor").read_text())
+    assert recipes.load(str(mine)).name == "mine"
+    assert recipes.parse_value("[32, 64]") == [32, 64] and recipes.parse_value("adam") == "adam"
+
+
+def run_recipes_cli(args, cwd):
+    """Run the recipes command in a fresh process; report output, exit code and whether TF loaded."""
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['python -m modelzoo.recipes'] + {args!r}\n"
+        "try:\n"
+        "    runpy.run_module('modelzoo.recipes', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    print('TF', 'tensorflow' in sys.modules, file=sys.stderr)\n"
+        "    raise\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["mnits"], "unknown recipe 'mnits' (did you mean 'mnist'"),
+        (["mnist", "--learning-rate", "-1"], "mnist.toml, --set: train.learning_rate: must be a number > 0"),
+        (["mnist", "--set", "train.learning_rate=-0.1"], "train.learning_rate: must be a number > 0"),
+        (["mnist", "--set", "train.epochs=0"], "train.epochs: must be a positive integer, got 0"),
+        (["mnist", "--set", "train.epochs='ten'"], "train.epochs: must be a positive integer, got 'ten'"),
+        (["mnist", "--set", "train.optimiser=sgd"], "train.optimiser: unknown field (did you mean 'optimizer'?)"),
+        (["mnist", "--set", "model.hidden_units=0"], "model.hidden_units: hidden_units must be a positive integer"),
+        (["mnist", "--set", "epochs=3"], "--set epochs: name a field as section.field"),
+        (["mnist", "--epochs", "0"], "Invalid value for '--epochs'"),
+        (["mnist", "--set", "nonsense"], "Invalid value for --set"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_before_tensorflow_nothing_written(args, message, tmp_path):
+    result = run_recipes_cli(args, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    if message.startswith(("train.", "model.")):
+        assert "mnist.toml, --set: " + message.split(":")[0] in result.stderr, "names where the value came from"
+    assert "Traceback" not in result.stderr
+    assert "TF False" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[model\nname = 1", r"bad.toml: not valid TOML: .*line 1"),
+        ('[model]\nname = "small_cnn"\nfilters = [8, 8, 8, 8]\n[data]\nname = "mnist"\n[train]\nloss = "binary_crossentropy"\n[export]\nname = "x"\n',
+         r"bad.toml:3: model.filters: filters: block 4 of 4"),
+        ('[model]\nname = "small_cnn"\n[data]\nname = "mnist"\n[train]\nloss = "hinge_loss"\n[export]\nname = "x"\n',
+         r"bad.toml:6: train.loss: unknown loss 'hinge_loss'"),
+        ('[model]\nname = "small_cnn"\n[data]\nname = "cifar"\n[train]\nloss = "mean_squared_error"\n[export]\nname = "x"\n',
+         r"bad.toml:4: data.name: unknown data set 'cifar'"),
+        ('colour = "red"\n', r"bad.toml:1: colour: unknown field"),
+    ],
+)
+def test_malformed_recipe_files_name_file_line_and_field(content, message, tmp_path):
+    (tmp_path / "bad.toml").write_text(content)
+    result = run_recipes_cli(["bad.toml"], tmp_path)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("python -m modelzoo.recipes")]
+    assert len(errors) == 1
+    assert re.search(message, errors[0]), errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_list_and_show():
+    main = importlib.import_module("modelzoo.recipes.__main__").main
+
+    result = CliRunner().invoke(main, ["list"])
+    assert result.exit_code == 0
+    for name in RECIPES:
+        assert any(line.startswith(name + " ") for line in result.output.splitlines())
+    result = CliRunner().invoke(main, ["show", "mnist_cnn", "--set", "train.epochs=2"])
+    shown = json.loads(result.output)
+    assert shown["model"]["name"] == "small_cnn" and shown["train"]["epochs"] == 2
+
+
+def test_help_lists_the_options_without_tensorflow(tmp_path):
+    result = run_recipes_cli(["run", "--help"], tmp_path)
+    assert result.returncode == 0 and "TF False" in result.stderr
+    for option in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--l2", "--set", "--run-dir",
+                   "--export-dir", "--no-export", "--fresh", "--data-mirror"):
+        assert option in result.stdout

@@ -1,0 +1,143 @@
+"""Short training runs of every recipe, export layout, determinism, divergence, and resume after kill -9."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from modelzoo import recipe as recipes
+from modelzoo import training
+from modelzoo.export import versions
+
+pytestmark = pytest.mark.slow
+RECIPES = recipes.builtin_names()
+
+
+def short(name, **overrides):
+    """The recipe cut to one epoch on a few examples of each split."""
+    return recipes.load(name, {"train.epochs": 1, "data.max_examples": 64, **overrides})
+
+
+@pytest.fixture
+def needs_data(request):
+    """MNIST recipes need the real-data mirror; the others generate or ship their data."""
+    def check(name):
+        if recipes.load(name).data == "mnist":
+            request.getfixturevalue("mirror")
+    return check
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
+    needs_data(name)
+    resolved = short(name)
+    result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None)
+
+    run_dir = result.run_dir
+    assert run_dir.parent == tmp_path / "runs" / name
+    for produced in ("recipe.json", "metrics.json", "history.csv", "curves.png"):
+        assert (run_dir / produced).is_file(), produced
+    assert any((run_dir / "logs").rglob("events.out.tfevents*"))
+    assert not (run_dir / "backup").exists()  # removed once training finished
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == 1
+    assert set(metrics) >= {"train", "dev", "test", "seed", "versions", "sizes"}
+    assert metrics["test"]["loss"] == pytest.approx(result.metrics["test"]["loss"])
+
+    export = tmp_path / "saved_models" / resolved.export_name / "1"
+    assert result.export_path == export
+    assert (export / "saved_model.pb").is_file() and (export / "variables").is_dir()
+    card = json.loads((export / "assets.extra" / "model_card.json").read_text())
+    assert card["recipe"]["name"] == name and card["metrics"]["test"] == metrics["test"]
+    signature = tf.saved_model.load(str(export)).signatures["serving_default"]
+    inputs = signature.structured_input_signature[1]
+    assert card["signature"]["inputs"].keys() == inputs.keys()
+    assert card["signature"]["outputs"].keys() == signature.structured_outputs.keys()
+    assert not any(key.startswith(("keras_tensor", "output_")) for key in [*inputs, *signature.structured_outputs])
+    (input_spec,) = inputs.values()
+    assert input_spec.shape[0] is None  # any batch size
+    assert [p.name for p in export.parent.iterdir()] == ["1"]  # no staging folder left behind
+
+
+def test_exports_take_the_next_version_and_never_overwrite(tmp_path):
+    for expected in (1, 2, 3):
+        result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+        assert result.export_path.name == str(expected)
+    assert versions(tmp_path / "out" / "linear") == [1, 2, 3]
+    (tmp_path / "out" / "linear" / "7").mkdir()
+    result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    assert result.export_path.name == "8"
+
+
+def test_same_seed_same_metrics(tmp_path):
+    resolved = recipes.load("diabetes", {"train.epochs": 3})
+    first, second = (
+        training.run(resolved, runs_root=tmp_path / str(i), export_dir=None, echo=lambda *_: None).metrics
+        for i in range(2)
+    )
+    for split in ("train", "dev", "test"):
+        assert first[split] == second[split]
+    other = training.run(recipes.load("diabetes", {"train.epochs": 3, "train.seed": 1}),
+                         runs_root=tmp_path / "2", export_dir=None, echo=lambda *_: None).metrics
+    assert other["test"] != first["test"]
+
+
+def test_divergence_stops_with_a_clear_error_and_exports_nothing(tmp_path):
+    diverging = recipes.load("linear", {"train.learning_rate": 1e3, "train.epochs": 5})
+    with pytest.raises(training.TrainingError, match=r"linear: training diverged .*Lower train.learning_rate \(now 1000.0\)"):
+        training.run(diverging, runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    assert not (tmp_path / "out" / "linear").exists() or versions(tmp_path / "out" / "linear") == []
+
+
+def _history_rows(path):
+    if not path.exists():
+        return 0
+    with path.open() as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+@pytest.mark.integration
+def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path, mirror):
+    command = [sys.executable, "-m", "modelzoo.recipes", "mnist", "--epochs", "3", "--max-examples", "20000",
+               "--batch-size", "32", "--no-export", "--data-mirror", str(mirror)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    uninterrupted = subprocess.run(command + ["--run-dir", str(tmp_path / "whole")], capture_output=True, text=True, env=env, timeout=600)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
+    whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+
+    run_dir = tmp_path / "killed"
+    process = subprocess.Popen(command + ["--run-dir", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 300
+    while _history_rows(run_dir / "history.csv") < 1 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # into the second epoch
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    rows_at_kill = _history_rows(run_dir / "history.csv")
+    assert rows_at_kill in (1, 2), "killed during an epoch after the first"
+    assert not (run_dir / "metrics.json").exists()
+
+    resumed = subprocess.run(command + ["--run-dir", str(run_dir)], capture_output=True, text=True, env=env, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming mnist" in resumed.stdout
+    with (run_dir / "history.csv").open() as f:
+        assert [int(row["epoch"]) for row in csv.DictReader(f)] == [0, 1, 2]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["resumed"] is True and metrics["epochs_run"] == 3
+    assert abs(metrics["test"]["accuracy"] - whole["test"]["accuracy"]) <= 0.003
+
+
+def test_xor_needs_the_hidden_layer(tmp_path):
+    """Same recipe, same training: two layers fit XOR, one layer (logistic regression) cannot."""
+    two_layers = training.run(recipes.load("xor"), runs_root=tmp_path, export_dir=None, echo=lambda *_: None)
+    one_layer = recipes.load("xor", {"model.name": "sigmoid_binary_classifier", "model.input_dim": 2})
+    one = training.run(one_layer, runs_root=tmp_path, export_dir=None, echo=lambda *_: None)
+    assert two_layers.metrics["test"]["accuracy"] == 1.0
+    # A line classifies at most 3 of the 4 corners correctly.
+    assert one.metrics["test"]["accuracy"] <= 0.75
