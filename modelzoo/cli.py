@@ -1,4 +1,4 @@
-"""The `modelzoo` command: list the zoo, show a model's card, list and prepare data sets.
+"""The `modelzoo` command: list the zoo, show a model's card, prepare data, verify exports.
 
 TensorFlow is imported only by commands that build a model (`show`), so `--help` and `list`
 answer at once.
@@ -136,6 +136,26 @@ def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str 
         info = data.load(name, mirror=data_mirror, data_dir=data_dir).info
         sizes = ", ".join(f"{split} {size}" for split, size in info.sizes.items())
         click.echo(f"{name}: {sizes}; input {info.input}; from {info.source}")
+
+
+@cli.command("verify")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def verify_command(path: str) -> None:
+    """Check that TF Serving would serve the SavedModel at PATH (NAME or NAME/VERSION folder).
+
+    Loads it in a fresh process with the session loader TF Serving uses, runs serving_default on
+    the recorded sample inputs and compares with the Keras outputs; checks the signature.
+    """
+    quiet_tensorflow()
+    from modelzoo import verify
+
+    checks = verify.verify(path)
+    for check in checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        raise ModelzooError(f"{verify.version_dir(path)} is not servable ({', '.join(failed)} failed)")
+    click.echo(f"{verify.version_dir(path)} is servable")
 
 
 def main() -> None:

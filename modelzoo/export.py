@@ -3,8 +3,9 @@
 `publish(model, "saved_models", "mnist", card)` writes `saved_models/mnist/<N>/` where N is one
 above the highest integer version there. The SavedModel is written by Keras 3's ExportArchive
 (never `tf.saved_model.save`, whose Keras 3 output TF Serving's C++ loader rejects) into a
-staging folder with a non-integer name on the same filesystem, which TF Serving ignores, and is
-renamed into place only when complete. An existing version is never overwritten.
+staging folder with a non-integer name on the same filesystem, which TF Serving ignores, checked
+by the session loader TF Serving uses (`modelzoo.verify`), and renamed into place only when
+complete and servable. An existing version is never overwritten.
 """
 
 from __future__ import annotations
@@ -60,11 +61,15 @@ def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
     archive.write_out(str(path), verbose=False)
 
 
-def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any]) -> Path:
+def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any], samples) -> Path:
     """Export to `<export_dir>/<name>/<next version>/` atomically; return the version folder.
 
-    `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`.
+    `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`, and
+    `samples` (a batch of real inputs) with the Keras outputs for them. The staged export must
+    pass the servability check (`modelzoo.verify`) before it is renamed into place.
     """
+    from modelzoo import verify
+
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_dir))
@@ -73,6 +78,9 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
         extra = staging / "assets.extra"
         extra.mkdir(exist_ok=True)
         (extra / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+        output_key = signature_keys(model)[1]
+        verify.write_samples(staging, samples, {output_key: model(samples, training=False).numpy()})
+        verify.require_servable(staging, require_version_name=False)
         return _rename_to_next_version(staging, model_dir)
     finally:
         if staging.exists():

@@ -32,6 +32,8 @@ HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"
 #: Models with at most this many parameters have them written into metrics.json (e.g. w and b).
 SMALL_MODEL = 16
+#: Real dev examples the exported SavedModel must answer like the Keras model.
+VERIFY_SAMPLES = 8
 
 
 class TrainingError(ModelzooError):
@@ -205,7 +207,8 @@ def run(
     export_path = None
     if export_dir is not None:
         card = export_card(recipe, model, metrics, splits.info)
-        export_path = export_module.publish(model, export_dir, recipe.export_name, card)
+        samples, _ = data_module.take_arrays(splits.dev, VERIFY_SAMPLES)
+        export_path = export_module.publish(model, export_dir, recipe.export_name, card, samples)
         metrics["export"] = str(export_path)
     _write_json(folder / METRICS_FILE, metrics)
     return RunResult(folder, metrics, export_path)

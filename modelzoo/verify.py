@@ -1,0 +1,154 @@
+"""Servability check: would TensorFlow Serving load this SavedModel and answer like Keras does?
+
+`tf.saved_model.load` takes the object-graph path and misses real failures (a Keras 3 model
+written by `tf.saved_model.save` loads there and fails in TF Serving with "Could not find
+variable"). This check loads the export the way TF Serving does, into a TF session by tag
+`serve` (the v1 session loader, run in a fresh process), runs `serving_default` on recorded
+sample inputs and compares with the Keras outputs recorded at export time. It also checks the
+signature's contract: tag set exactly {serve}, method tensorflow/serving/predict, any batch
+size, chosen (not generated) keys, no denylisted ops, an integer version folder.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelzoo.errors import ModelzooError
+
+SAMPLES_FILE = "verification.npz"
+PREDICT_METHOD = "tensorflow/serving/predict"
+GENERATED_KEY = re.compile(r"^(keras_tensor|input|inputs|output|outputs)(_\d+)?$")
+TOLERANCE = 1e-5
+
+
+class VerifyError(ModelzooError):
+    """A SavedModel that TF Serving would not serve as intended (exit code 1)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One servability check: its name, whether it passed, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def version_dir(path: str | Path) -> Path:
+    """The version folder to check: `path` itself if it has a SavedModel, else its newest integer version."""
+    folder = Path(path)
+    if (folder / "saved_model.pb").is_file():
+        return folder
+    versions = sorted((int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), reverse=True) if folder.is_dir() else []
+    if not versions:
+        raise VerifyError(f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME or saved_models/NAME/VERSION")
+    return folder / str(versions[0])
+
+
+def write_samples(export: Path, inputs, outputs: dict) -> None:
+    """Record sample inputs and the Keras model's outputs for them beside the SavedModel."""
+    import numpy as np
+
+    extra = export / "assets.extra"
+    extra.mkdir(exist_ok=True)
+    np.savez(extra / SAMPLES_FILE, inputs=inputs, **{f"output:{k}": v for k, v in outputs.items()})
+
+
+def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check]:
+    """Run every check on a SavedModel folder (or the newest version under a model folder)."""
+    import numpy as np
+    from tensorflow.core.protobuf import saved_model_pb2
+    from tensorflow.python.framework import meta_graph
+    from tensorflow.python.tools.saved_model_cli import _OP_DENYLIST
+
+    export = version_dir(path)
+    checks: list[Check] = []
+
+    def check(name: str, ok: bool, detail: str) -> None:
+        checks.append(Check(name, bool(ok), detail))
+
+    if require_version_name:
+        check("version folder", export.name.isdigit(), f"{export.name!r} {'is' if export.name.isdigit() else 'is not'} an integer version")
+    model = saved_model_pb2.SavedModel()
+    model.ParseFromString((export / "saved_model.pb").read_bytes())
+    tag_sets = [sorted(m.meta_info_def.tags) for m in model.meta_graphs]
+    check("tag set", tag_sets == [["serve"]], f"tag sets {tag_sets}, expected exactly [['serve']]")
+    graph = next((m for m in model.meta_graphs if list(m.meta_info_def.tags) == ["serve"]), None)
+    signature = graph.signature_def.get("serving_default") if graph is not None else None
+    check("serving_default", signature is not None, "signature serving_default " + ("present" if signature is not None else "missing"))
+    if signature is None:
+        return checks
+    check("method", signature.method_name == PREDICT_METHOD, f"method {signature.method_name!r}, expected {PREDICT_METHOD!r}")
+    tensors = {**{f"input {k}": v for k, v in signature.inputs.items()}, **{f"output {k}": v for k, v in signature.outputs.items()}}
+    fixed_batch = [name for name, info in tensors.items() if not info.tensor_shape.dim or info.tensor_shape.dim[0].size != -1]
+    check("batch dimension", not fixed_batch, "any batch size" if not fixed_batch else f"fixed or unknown batch size in {fixed_batch}")
+    generated = [k for k in (*signature.inputs, *signature.outputs) if GENERATED_KEY.match(k)]
+    check("signature keys", not generated,
+          f"inputs {sorted(signature.inputs)}, outputs {sorted(signature.outputs)}" + (f"; generated names {generated}: name the Keras input and output layers" if generated else ""))
+    denied = sorted(_OP_DENYLIST & set(meta_graph.ops_used_by_graph_def(graph.graph_def)))
+    check("denylisted ops", not denied, f"none of {sorted(_OP_DENYLIST)}" if not denied else f"uses {denied}")
+
+    samples = export / "assets.extra" / SAMPLES_FILE
+    if not samples.is_file():
+        check("session load and run", False, f"no recorded samples ({samples}); export with modelzoo to record them")
+        return checks
+    recorded = np.load(samples)
+    with tempfile.TemporaryDirectory() as folder:
+        outputs_file = Path(folder) / "outputs.npz"
+        result = subprocess.run(
+            [sys.executable, "-m", "modelzoo.verify", str(export), str(samples), str(outputs_file)],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            reason = _last_error_line(result.stderr)
+            check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
+            return checks
+        served = dict(np.load(outputs_file))
+    check("session load and run", True, f"loaded by tag 'serve' in a fresh process; ran {len(recorded['inputs'])} sample inputs")
+    for key in signature.outputs:
+        expected = recorded[f"output:{key}"] if f"output:{key}" in recorded else None
+        if expected is None:
+            check(f"output {key}", False, "no recorded Keras output to compare with")
+            continue
+        difference = float(np.max(np.abs(served[key] - expected))) if served[key].shape == expected.shape else float("inf")
+        check(f"output {key}", difference <= TOLERANCE, f"max |served - Keras| = {difference:.2e} (tolerance {TOLERANCE:g})")
+    return checks
+
+
+def require_servable(path: str | Path, **options) -> list[Check]:
+    """`verify`, raising VerifyError naming the failed checks."""
+    checks = verify(path, **options)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise VerifyError(f"{path} is not servable: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
+    return checks
+
+
+def _last_error_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "Could not" in line or "not find" in line]
+    return (errors or lines or ["no output"])[-1][:500]
+
+
+def _session_run(export: str, samples: str, outputs_file: str) -> None:
+    """In a fresh process: load `export` into a v1 session by tag 'serve' and run serving_default."""
+    import numpy as np
+    import tensorflow as tf
+
+    inputs = np.load(samples)["inputs"]
+    with tf.compat.v1.Session(graph=tf.Graph()) as session:
+        graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], export)
+        signature = graph.signature_def["serving_default"]
+        (input_info,) = signature.inputs.values()
+        fetches = {key: info.name for key, info in signature.outputs.items()}
+        outputs = session.run(fetches, {input_info.name: inputs})
+    np.savez(outputs_file, **outputs)
+
+
+if __name__ == "__main__":
+    _session_run(*sys.argv[1:4])
