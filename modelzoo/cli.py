@@ -158,6 +158,20 @@ def verify_command(path: str) -> None:
     click.echo(f"{verify.version_dir(path)} is servable")
 
 
+@cli.command("serving-config")
+@click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
+@click.option("--keep-versions", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many of the newest versions of each model TF Serving keeps loaded.")
+@click.option("--serving-root", metavar="DIR",
+              help="Where the server sees EXPORT_DIR (e.g. /models in a container); default: its absolute path here.")
+def serving_config_command(export_dir: str, keep_versions: int, serving_root: str | None) -> None:
+    """Print a TF Serving models.config (ModelServerConfig) for every model under EXPORT_DIR."""
+    quiet_tensorflow()
+    from modelzoo import tfserving
+
+    click.echo(tfserving.model_server_config(export_dir, keep_versions, serving_root), nl=False)
+
+
 def main() -> None:
     """Entry point of the `modelzoo` console script."""
     cli(prog_name="modelzoo")

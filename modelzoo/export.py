@@ -65,10 +65,11 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
     """Export to `<export_dir>/<name>/<next version>/` atomically; return the version folder.
 
     `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`, and
-    `samples` (a batch of real inputs) with the Keras outputs for them. The staged export must
+    `samples` (a batch of real inputs) with the Keras outputs for them and as TF Serving warmup
+    requests. The staged export must
     pass the servability check (`modelzoo.verify`) before it is renamed into place.
     """
-    from modelzoo import verify
+    from modelzoo import tfserving, verify
 
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -78,8 +79,9 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
         extra = staging / "assets.extra"
         extra.mkdir(exist_ok=True)
         (extra / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-        output_key = signature_keys(model)[1]
+        input_key, output_key = signature_keys(model)
         verify.write_samples(staging, samples, {output_key: model(samples, training=False).numpy()})
+        tfserving.write_warmup_requests(staging, name, input_key, samples)
         verify.require_servable(staging, require_version_name=False)
         return _rename_to_next_version(staging, model_dir)
     finally:

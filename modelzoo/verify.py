@@ -6,7 +6,8 @@ variable"). This check loads the export the way TF Serving does, into a TF sessi
 `serve` (the v1 session loader, run in a fresh process), runs `serving_default` on recorded
 sample inputs and compares with the Keras outputs recorded at export time. It also checks the
 signature's contract: tag set exactly {serve}, method tensorflow/serving/predict, any batch
-size, chosen (not generated) keys, no denylisted ops, an integer version folder.
+size, chosen (not generated) keys, no denylisted ops, an integer version folder, and replays
+the warmup requests through the session, as TF Serving does on load.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
             return checks
         served = dict(np.load(outputs_file))
     check("session load and run", True, f"loaded by tag 'serve' in a fresh process; ran {len(recorded['inputs'])} sample inputs")
+    replayed = int(served.pop("warmup:replayed"))
+    check("warmup replay", replayed > 0, f"replayed {replayed} warmup requests through the session" if replayed
+          else "no assets.extra/tf_serving_warmup_requests: TF Serving would answer the first requests cold")
     for key in signature.outputs:
         expected = recorded[f"output:{key}"] if f"output:{key}" in recorded else None
         if expected is None:
@@ -140,14 +144,19 @@ def _session_run(export: str, samples: str, outputs_file: str) -> None:
     import numpy as np
     import tensorflow as tf
 
+    from modelzoo import tfserving
+
     inputs = np.load(samples)["inputs"]
+    warmup = tfserving.read_warmup_requests(Path(export))
     with tf.compat.v1.Session(graph=tf.Graph()) as session:
         graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], export)
         signature = graph.signature_def["serving_default"]
         (input_info,) = signature.inputs.values()
         fetches = {key: info.name for key, info in signature.outputs.items()}
         outputs = session.run(fetches, {input_info.name: inputs})
-    np.savez(outputs_file, **outputs)
+        for request in warmup:  # as TF Serving does on load; a failing request fails this process
+            session.run(fetches, {signature.inputs[key].name: value for key, value in request.items()})
+    np.savez(outputs_file, **outputs, **{"warmup:replayed": len(warmup)})
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import tensorflow as tf
 from click.testing import CliRunner
 
 import modelzoo
-from modelzoo import export, verify
+from modelzoo import export, tfserving, verify
 from modelzoo.cli import cli
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ def test_modelzoo_export_passes_every_check(tmp_path):
     checks = verify.verify(version)
     assert not failed(checks)
     assert {c.name for c in checks} >= {"tag set", "method", "batch dimension", "signature keys", "denylisted ops",
-                                         "session load and run", "output prediction", "version folder"}
+                                         "session load and run", "output prediction", "version folder", "warmup replay"}
     result = CliRunner().invoke(cli, ["verify", str(tmp_path / "linear")])
     assert result.exit_code == 0 and result.output.rstrip().endswith("/linear/1 is servable")
 
@@ -52,6 +52,7 @@ def test_keras_default_export_has_generated_output_key(tmp_path):
     model = modelzoo.create_model("small_cnn", seed=0)
     model.export(str(tmp_path / "1"), verbose=False)
     verify.write_samples(tmp_path / "1", samples_for(model), {"output_0": np.asarray(model(samples_for(model)))})
+    tfserving.write_warmup_requests(tmp_path / "1", "cnn", "image", samples_for(model))
     problems = failed(verify.verify(tmp_path / "1"))
     assert set(problems) == {"signature keys"} and "output_0" in problems["signature keys"]
 
@@ -71,3 +72,41 @@ def test_a_model_that_fails_is_not_published(tmp_path, monkeypatch):
     with pytest.raises(verify.VerifyError):
         export.publish(model, tmp_path, "linear", {}, samples_for(model))
     assert list((tmp_path / "linear").iterdir()) == []
+
+
+def test_warmup_records_are_prediction_logs_of_real_samples(tmp_path):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    model = modelzoo.create_model("small_cnn", seed=0)
+    samples = samples_for(model)
+    version = export.publish(model, tmp_path, "cnn", {}, samples)
+    records = list(tf.data.TFRecordDataset(str(version / "assets.extra" / tfserving.WARMUP_FILE)).as_numpy_iterator())
+    assert len(records) == len(samples)
+    log = prediction_log_pb2.PredictionLog.FromString(records[0])
+    assert log.predict_log.request.model_spec.signature_name == "serving_default"
+    np.testing.assert_array_equal(tf.make_ndarray(log.predict_log.request.inputs["image"]), samples[:1])
+    replay = {c.name: c for c in verify.verify(version)}["warmup replay"]
+    assert replay.ok and "replayed 4 warmup requests" in replay.detail
+
+
+def test_models_config_parses_as_model_server_config(tmp_path):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    for name in ("linear", "xor"):
+        model = modelzoo.create_model("linear_regression" if name == "linear" else "two_layer_perceptron", seed=0)
+        export.publish(model, tmp_path / "saved_models", name, {}, samples_for(model))
+    (tmp_path / "saved_models" / "empty").mkdir()  # no version: not listed
+    result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models"), "--keep-versions", "2"])
+    assert result.exit_code == 0, result.output
+    config = text_format.Parse(result.output, model_server_config_pb2.ModelServerConfig())
+    entries = {c.name: c for c in config.model_config_list.config}
+    assert sorted(entries) == ["linear", "xor"]
+    for name, entry in entries.items():
+        assert entry.base_path == str((tmp_path / "saved_models" / name).resolve())
+        assert entry.model_platform == "tensorflow" and entry.model_version_policy.latest.num_versions == 2
+    result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models"), "--serving-root", "/models/"])
+    config = text_format.Parse(result.output, model_server_config_pb2.ModelServerConfig())
+    assert [c.base_path for c in config.model_config_list.config] == ["/models/linear", "/models/xor"]
+    result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models" / "empty")])
+    assert result.exit_code == 1 and "holds no exported model" in result.output

@@ -1,0 +1,84 @@
+"""TensorFlow Serving artifacts, built with its own protos (tensorflow-serving-api).
+
+- Warmup records: `assets.extra/tf_serving_warmup_requests`, a TFRecord file of `PredictionLog`
+  messages that TF Serving replays when it loads a version, so the first real request does not
+  pay for graph initialization.
+- `models.config`: a `ModelServerConfig` text proto listing every exported model, for
+  `tensorflow_model_server --model_config_file=...`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from modelzoo.errors import ModelzooError
+
+WARMUP_FILE = "tf_serving_warmup_requests"
+
+
+def write_warmup_requests(export: Path, model_name: str, input_key: str, inputs) -> Path:
+    """One PredictRequest per example (batch of 1) for serving_default, as TF Serving expects."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    path = export / "assets.extra" / WARMUP_FILE
+    path.parent.mkdir(exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for example in range(len(inputs)):
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default")
+            )
+            request.inputs[input_key].CopyFrom(tf.make_tensor_proto(inputs[example : example + 1]))
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return path
+
+
+def read_warmup_requests(export: Path) -> list[dict[str, object]]:
+    """The inputs of every warmup request, as {input key: NumPy array}."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = export / "assets.extra" / WARMUP_FILE
+    if not path.is_file():
+        return []
+    requests = []
+    for record in tf.data.TFRecordDataset(str(path)).as_numpy_iterator():
+        log = prediction_log_pb2.PredictionLog.FromString(record)
+        requests.append({key: tf.make_ndarray(proto) for key, proto in log.predict_log.request.inputs.items()})
+    return requests
+
+
+def servable_models(export_dir: str | os.PathLike) -> dict[str, Path]:
+    """{model name: absolute folder} for every folder holding at least one integer version with a SavedModel."""
+    root = Path(export_dir).resolve()
+    if not root.is_dir():
+        raise ModelzooError(f"{root} is not a folder; give the export folder, e.g. saved_models/")
+    return {
+        folder.name: folder
+        for folder in sorted(root.iterdir())
+        if folder.is_dir() and any(v.name.isdigit() and (v / "saved_model.pb").is_file() for v in folder.iterdir())
+    }
+
+
+def model_server_config(export_dir: str | os.PathLike, keep_versions: int = 1, serving_root: str | None = None) -> str:
+    """A ModelServerConfig text proto serving the newest `keep_versions` versions of every model.
+
+    base_path is each model's absolute folder, or `serving_root/NAME` where the server sees the
+    export folder elsewhere (e.g. /models inside a container).
+    """
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    models = servable_models(export_dir)
+    if not models:
+        raise ModelzooError(f"{Path(export_dir).resolve()} holds no exported model; train one with python -m modelzoo.recipes NAME")
+    config = model_server_config_pb2.ModelServerConfig()
+    for name, folder in models.items():
+        entry = config.model_config_list.config.add()
+        entry.name = name
+        entry.base_path = f"{serving_root.rstrip('/')}/{name}" if serving_root else str(folder)
+        entry.model_platform = "tensorflow"
+        entry.model_version_policy.latest.num_versions = keep_versions
+    return text_format.MessageToString(config)
