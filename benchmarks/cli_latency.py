@@ -26,6 +26,8 @@ COMMANDS = [
     [str(BIN / "modelzoo"), "list"],
     [sys.executable, "-m", "modelzoo", "list", "--json"],
     [sys.executable, "-m", "modelzoo.recipes", "--help"],
+    [sys.executable, "-m", "modelzoo.recipes", "list"],
+    [str(BIN / "modelzoo"), "data"],
 ]
 
 
