@@ -27,6 +27,15 @@ class Group(click.Group):
             ctx.exit(error.exit_code)
 
 
+def echo_table(rows: list[tuple[str, ...]], right_align_last: bool = False) -> None:
+    """Print rows as aligned columns (the first row is the header)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        cells[-1] = row[-1].rjust(widths[-1]) if right_align_last else row[-1]
+        click.echo("  ".join(cells))
+
+
 def quiet_tensorflow() -> None:
     """Keep TensorFlow's C++ start-up chatter out of command output (a user's setting wins)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -62,9 +71,7 @@ def list_command(pattern: str, as_json: bool) -> None:
         (c.name, c.task, f"{_shape(c.input)} -> {_shape(c.output)}", f"{c.parameters:,}")
         for c in cards
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3].rjust(10))
+    echo_table(rows, right_align_last=True)
 
 
 def _card_lines(card: ModelCard) -> list[str]:

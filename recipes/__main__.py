@@ -16,7 +16,7 @@ import sys
 import click
 
 from modelzoo import recipe as recipes
-from modelzoo.cli import Group, data_mirror_option, quiet_tensorflow
+from modelzoo.cli import Group, data_mirror_option, echo_table, quiet_tensorflow
 
 
 class RecipeGroup(Group):
@@ -111,9 +111,7 @@ def list_command() -> None:
     for name in recipes.builtin_names():
         r = recipes.load(name)
         rows.append((name, r.model, r.data, measured.get(name, {}).get("summary", "not measured yet")))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
+    echo_table(rows)
 
 
 @main.command("show")
