@@ -95,7 +95,8 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md has no '<!-- generated:{name} -->' section")
-        text = pattern.sub(lambda m: m.group(1) + renderer() + "\n" + m.group(2), text)
+        rendered = renderer()
+        text = pattern.sub(lambda m: m.group(1) + rendered + "\n" + m.group(2), text)
     return text
 
 
