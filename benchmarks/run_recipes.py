@@ -63,6 +63,38 @@ TARGETS = {
 TIME_LIMITS = {"mnist": 60.0}
 
 
+def serving_example(model_dir: Path) -> dict:
+    """The export's serving signature and one recorded dev example with the Keras answer for it.
+
+    The README's REST examples are rendered from this, so their payloads match a real export.
+    """
+    import numpy as np
+
+    from modelzoo import serving, verify
+
+    servable = serving.load_local(model_dir)
+    try:
+        signature = servable.signature(None)
+    finally:
+        servable.close()
+    samples = np.load(verify.version_dir(model_dir) / "assets.extra" / verify.SAMPLES_FILE)
+
+    def shortest(array):  # float32 values as they print (28.2, not 28.200000762939453)
+        if array.ndim != 1 or array.dtype.kind != "f":
+            return array.tolist()
+        return [float(str(value)) for value in array]
+
+    example = {
+        "model": model_dir.name,
+        "inputs": {key: str(spec) for key, spec in signature.inputs.items()},
+        "outputs": {key: str(spec) for key, spec in signature.outputs.items()},
+        "example_prediction": {key: shortest(samples[f"output:{key}"][0]) for key in signature.outputs},
+    }
+    if samples["inputs"][0].size <= 64:  # feature rows; an image would bloat the record
+        example["example_instance"] = shortest(samples["inputs"][0])
+    return example
+
+
 def run_recipe(name: str, workdir: Path) -> dict:
     command = [sys.executable, "-m", "modelzoo.recipes", name, "--fresh",
                "--run-dir", str(workdir / "runs" / name), "--export-dir", str(workdir / "saved_models")]
@@ -89,6 +121,7 @@ def run_recipe(name: str, workdir: Path) -> dict:
         "train_seconds": seconds,
         "process_seconds": round(wall, 1),
         "command": shown,
+        "serving": serving_example(Path(metrics["export"]).parent),
     }
     print(f"  {summary}; {metrics['epochs_run']} epochs, {seconds:.1f} s training; target met: {met}", flush=True)
     return record

@@ -82,10 +82,57 @@ def render_cli_latency() -> str:
     return "\n".join(lines)
 
 
+#: The exports whose REST requests the README shows: one image model, one feature model.
+REST_EXAMPLES = ("mnist", "diabetes")
+
+
+def _json(value) -> str:
+    return json.dumps(value, separators=(", ", ": "))
+
+
+def render_rest_examples() -> str:
+    """curl requests for TF Serving's REST API, built from the signatures of the recorded exports."""
+    measured = recipes.measured_results()
+    blocks = []
+    for name in REST_EXAMPLES:
+        example = measured.get(name, {}).get("serving")
+        if not example:
+            blocks.append(f"(`{name}`: not measured yet; run `python benchmarks/run_recipes.py {name}`)")
+            continue
+        model = example["model"]
+        (key, spec), = example["inputs"].items()
+        url = f"http://localhost:8501/v1/models/{model}"
+        outputs = ", ".join(f"`{k}` {v.split(' ', 1)[1]}" for k, v in example["outputs"].items())
+        lines = [f"`{model}` takes `{spec}` and answers {outputs} per instance:", "", "```bash",
+                 f"curl -s {url}              # version status",
+                 f"curl -s {url}/metadata     # the serving_default signature"]
+        dims = spec[spec.index("[") + 1 : -1].split(",")
+        if len(dims) == 3:  # an image: build the JSON from a 28x28 white-on-black digit image
+            lines += [
+                "python -c 'import json, sys, numpy as np; from PIL import Image; "
+                f"print(json.dumps({{\"instances\": [np.asarray(Image.open(sys.argv[1]).convert(\"L\"))[..., None].tolist()]}}))' "
+                "digit.png > digit.json",
+                f"curl -s -X POST {url}:predict -d @digit.json",
+                "```",
+            ]
+        else:
+            prediction = {k: [round(x, 4) for x in v] for k, v in example["example_prediction"].items()}
+            lines += [
+                f"curl -s -X POST {url}:predict -d '{_json({'instances': [example['example_instance']]})}'",
+                "```",
+                "",
+                f"The answer for this recorded dev-set row, as the export's Keras model gave it: "
+                f"`{_json({'predictions': list(prediction.values())[0:1] if len(prediction) == 1 else [prediction]})}`.",
+            ]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "models": render_models,
     "recipes": render_recipes,
     "cli-latency": render_cli_latency,
+    "rest-examples": render_rest_examples,
 }
 
 

@@ -1,4 +1,4 @@
-"""The `modelzoo` command: list the zoo, show a model's card, prepare data, verify exports.
+"""The `modelzoo` command: list the zoo, show a card, prepare data, verify, serve and query exports.
 
 TensorFlow is imported only by commands that build a model (`show`), so `--help` and `list`
 answer at once.
@@ -177,6 +177,86 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
     from modelzoo import tfserving
 
     click.echo(tfserving.model_server_config(export_dir, keep_versions, serving_root), nl=False)
+
+
+@cli.command("predict")
+@click.argument("args", nargs=-1, metavar="[SAVED_MODEL] [FILES]...")
+@click.option("--url", metavar="URL", help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.")
+@click.option("--model", metavar="NAME", help="The model name on the server (with --url).")
+@click.option("--version", "model_version", type=click.IntRange(min=1), help="A version on the server (default: the newest).")
+@click.option("--input", "rows_file", type=click.Path(dir_okay=False), metavar="ROWS",
+              help="Examples as rows: a .csv file (optional header line) or a .json list / {\"instances\": ...}.")
+@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Classes to show per example.")
+@click.option("--signature", default="serving_default", show_default=True, help="The signature to run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+def predict_command(args: tuple[str, ...], url: str | None, model: str | None, model_version: int | None,
+                    rows_file: str | None, top: int, signature: str, as_json: bool) -> None:
+    """Classify image files (or --input rows) with a local export or through a model server.
+
+    \b
+    Locally:        modelzoo predict saved_models/mnist digit.png [more.png]
+    Through REST:   modelzoo predict --url http://localhost:8501 --model mnist digit.png
+
+    Images of any size and mode become the model's input by MNIST's rules: grayscale, white
+    digit on black (dark-on-light images are inverted), the ink fitted into 20x20 and centred by
+    mass in 28x28. An image already 28x28 is used as it is.
+    """
+    from modelzoo import predict
+    from modelzoo.errors import UsageError
+
+    files = list(args)
+    if url:
+        if not model:
+            raise UsageError("--url needs --model NAME, the model's name on the server")
+        predictions = predict.predict_remote(url, model, files, rows_file, top, model_version, signature)
+    else:
+        if model or model_version:
+            raise UsageError("--model and --version name a model on a server: give --url too, or a local SAVED_MODEL folder")
+        if not files:
+            raise UsageError("give a SAVED_MODEL folder (e.g. saved_models/mnist) and files, or --url and --model")
+        path, files = files[0], files[1:]
+        if not os.path.isdir(path):
+            raise UsageError(f"{path}: not a SavedModel folder; give saved_models/NAME[/VERSION] first, then the files")
+        quiet_tensorflow()
+        predictions = predict.predict_local(path, files, rows_file, top, signature)
+    if as_json:
+        click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
+        return
+    for prediction in predictions:
+        click.echo(f"{prediction.source}: {prediction.summary}")
+
+
+@cli.command("serve")
+@click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
+@click.option("--port", type=click.IntRange(0, 65535), default=8501, show_default=True, help="REST port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; 0.0.0.0 exposes it to the network.")
+@click.option("--poll-seconds", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="How often to look for new versions.")
+@click.option("--max-request-mb", type=click.FloatRange(min=0.001), default=16.0, show_default=True,
+              help="Largest request body accepted (larger ones get HTTP 413).")
+def serve_command(export_dir: str, port: int, host: str, poll_seconds: float, max_request_mb: float) -> None:
+    """Serve every model under EXPORT_DIR with TF Serving's REST API, for development and tests.
+
+    Each model's newest complete version is served and new versions are picked up without a
+    restart. Production is TF Serving itself (see the README); client code works against both.
+    """
+    import logging
+
+    quiet_tensorflow()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from modelzoo import serving
+
+    server = serving.Server(export_dir, host, port, poll_seconds, int(max_request_mb * 1024 * 1024))
+    models = server.repository.models()
+    for name, version in models.items():
+        click.echo(f"serving {name} version {version}: {server.url}/v1/models/{name}")
+    if not models:
+        click.echo(f"no model under {os.path.abspath(export_dir)} yet; waiting for one (train with python -m modelzoo.recipes NAME)")
+    click.echo(f"listening on {server.url} (Ctrl-C stops; a development stand-in for TF Serving)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

@@ -1,0 +1,575 @@
+"""TF Serving's REST predict API: a client, and a local stand-in server for development and tests.
+
+The server (`modelzoo serve saved_models/`) loads each model's newest version the way TF Serving
+does (a TF session by tag `serve`), answers TF Serving's REST routes with its JSON formats and
+error codes, and picks up new versions without a restart. Production is TF Serving itself; code
+written against this server works unchanged there.
+
+    GET  /v1/models/NAME[/versions/N]             version status
+    GET  /v1/models/NAME[/versions/N]/metadata    signature_def map
+    POST /v1/models/NAME[/versions/N]:predict     {"instances": rows} or {"inputs": columns}
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelzoo.errors import ModelzooError
+from modelzoo.inputs import InputSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DEFAULT_SIGNATURE = "serving_default"
+DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
+log = logging.getLogger("modelzoo.serving")
+
+#: TF's DataType names (as TF Serving's JSON metadata spells them) and their NumPy dtypes.
+DTYPES = {
+    "DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16", "DT_INT8": "int8",
+    "DT_INT16": "int16", "DT_INT32": "int32", "DT_INT64": "int64", "DT_UINT8": "uint8",
+    "DT_UINT16": "uint16", "DT_UINT32": "uint32", "DT_UINT64": "uint64", "DT_BOOL": "bool",
+    "DT_STRING": "object",
+}
+
+
+class ServingError(ModelzooError):
+    """A request TF Serving would refuse, with the HTTP status it would answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# ---------------------------------------------------------------------------------------------
+# Signatures: read from TF Serving's metadata JSON, so the client works against either server.
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A serving signature's inputs and outputs (shapes without the batch dimension)."""
+
+    name: str
+    inputs: dict[str, InputSpec]
+    outputs: dict[str, InputSpec]
+
+    @classmethod
+    def from_metadata(cls, metadata: dict, name: str = DEFAULT_SIGNATURE) -> Signature:
+        """From a GET .../metadata answer (TF Serving's JSON form of its SignatureDefMap)."""
+        signatures = metadata.get("metadata", {}).get("signature_def", {}).get("signature_def", {})
+        if name not in signatures:
+            raise ServingError(f"the model has no signature {name!r}; it has {sorted(signatures)}")
+
+        def specs(tensors: dict) -> dict[str, InputSpec]:
+            out = {}
+            for key, info in tensors.items():
+                dims = [int(d["size"]) for d in info.get("tensor_shape", {}).get("dim", [])]
+                shape = tuple(None if d < 0 else d for d in dims[1:])
+                out[key] = InputSpec(key, DTYPES.get(info.get("dtype", ""), "float32"), shape)
+            return out
+
+        signature = signatures[name]
+        return cls(name, specs(signature.get("inputs", {})), specs(signature.get("outputs", {})))
+
+    @property
+    def input(self) -> InputSpec:
+        """The only input (every zoo model has one)."""
+        if len(self.inputs) != 1:
+            raise ServingError(f"signature {self.name!r} takes {len(self.inputs)} inputs; give them by name")
+        return next(iter(self.inputs.values()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON request and response formats of TF Serving's REST API.
+
+
+def encode_json(value: Any) -> Any:
+    """A NumPy value as JSON: nested lists, bytes as {"b64": ...} (TF Serving's binary form)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return encode_json(value.tolist()) if value.dtype.kind in "OSU" else value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [encode_json(v) for v in value]
+    if isinstance(value, bytes):
+        return {"b64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode_b64(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) != {"b64"}:
+            raise ServingError(f"an object where a value was expected: {json.dumps(value)[:80]}; only {{\"b64\": ...}} is allowed")
+        try:
+            return base64.b64decode(value["b64"], validate=True)
+        except (ValueError, TypeError):
+            raise ServingError("a b64 value is not valid base64") from None
+    if isinstance(value, list):
+        return [_decode_b64(v) for v in value]
+    return value
+
+
+def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.ndarray:
+    """A JSON value as an array of the input's dtype and shape, or a 400 naming the contract."""
+    import numpy as np
+
+    value = _decode_b64(value)
+    try:
+        array = np.asarray(value, dtype=object if spec.dtype == "object" else None)
+    except ValueError:
+        raise ServingError(f"{where}: ragged values; every example must be {spec}") from None
+    expected = (None, *spec.shape) if batched else spec.shape
+    if array.ndim != len(expected) or any(d is not None and d != n for d, n in zip(expected, array.shape)):
+        shape = list(array.shape[1:] if batched else array.shape)
+        raise ServingError(f"{where}: an example of shape {shape} where the model takes {spec}")
+    if spec.dtype == "object":
+        return array
+    kind = np.dtype(spec.dtype).kind
+    if array.dtype.kind not in "biuf" or (kind in "iu" and array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0)):
+        raise ServingError(f"{where}: values of type {array.dtype} where the model takes {spec}")
+    if kind in "iu":
+        info = np.iinfo(spec.dtype)
+        if array.size and (array.min() < info.min or array.max() > info.max):
+            raise ServingError(f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec}")
+    return array.astype(spec.dtype)
+
+
+def parse_predict_request(body: Any, signature: Signature) -> tuple[dict[str, np.ndarray], bool]:
+    """({input key: batch}, row_format) from a predict request's JSON body."""
+    if not isinstance(body, dict):
+        raise ServingError("the request body must be a JSON object with \"instances\" or \"inputs\"")
+    if ("instances" in body) == ("inputs" in body):
+        raise ServingError("give exactly one of \"instances\" (rows) or \"inputs\" (columns)")
+    names = list(signature.inputs)
+    if "instances" in body:
+        rows = body["instances"]
+        if not isinstance(rows, list) or not rows:
+            raise ServingError("\"instances\" must be a non-empty list of examples")
+        named = [isinstance(r, dict) and "b64" not in r for r in rows]
+        if any(named) != all(named):
+            raise ServingError("\"instances\" mixes named ({input: value}) and bare examples")
+        if not named[0]:
+            if len(names) != 1:
+                raise ServingError(f"the signature takes inputs {names}: give each instance as an object keyed by them")
+            rows = [{names[0]: r} for r in rows]
+        for index, row in enumerate(rows):
+            if set(row) != set(names):
+                raise ServingError(f"instance {index}: keys {sorted(row)}, the signature takes {names}")
+        batch = {
+            key: _as_tensor([row[key] for row in rows], spec, batched=True, where=f"instances ({key})")
+            for key, spec in signature.inputs.items()
+        }
+        return batch, True
+    columns = body["inputs"]
+    if isinstance(columns, dict) and "b64" not in columns:
+        if set(columns) != set(names):
+            raise ServingError(f"\"inputs\" names {sorted(columns)}, the signature takes {names}")
+    elif len(names) == 1:
+        columns = {names[0]: columns}
+    else:
+        raise ServingError(f"the signature takes inputs {names}: give \"inputs\" as an object keyed by them")
+    batch = {key: _as_tensor(columns[key], spec, batched=True, where=f"inputs ({key})") for key, spec in signature.inputs.items()}
+    if len({len(v) for v in batch.values()}) != 1:
+        raise ServingError("\"inputs\" have different batch sizes")
+    return batch, False
+
+
+def format_predict_response(outputs: dict[str, np.ndarray], row_format: bool) -> dict:
+    """TF Serving's answer: "predictions" per row or "outputs" per column; a lone output unnamed."""
+    if row_format:
+        if len(outputs) == 1:
+            return {"predictions": encode_json(next(iter(outputs.values())))}
+        count = len(next(iter(outputs.values())))
+        return {"predictions": [{k: encode_json(v[i]) for k, v in outputs.items()} for i in range(count)]}
+    if len(outputs) == 1:
+        return {"outputs": encode_json(next(iter(outputs.values())))}
+    return {"outputs": {k: encode_json(v) for k, v in outputs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: one version in a TF session, as TF Serving loads it.
+
+
+class Servable:
+    """One model version loaded by tag `serve` into its own TF session (thread-safe to run)."""
+
+    def __init__(self, name: str, version: int, path: Path):
+        import tensorflow as tf
+        from google.protobuf import json_format
+        from tensorflow.python.util import deprecation
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        self.name, self.version, self.path = name, version, path
+        self.graph = tf.Graph()
+        self.session = tf.compat.v1.Session(graph=self.graph)
+        try:
+            with deprecation.silence():  # the v1 loader is the one TF Serving's C++ side matches
+                meta_graph = tf.compat.v1.saved_model.loader.load(self.session, ["serve"], str(path))
+            if DEFAULT_SIGNATURE in meta_graph.signature_def:  # warm up as TF Serving does before serving
+                for request in _warmup_requests(path):
+                    self._run_proto(meta_graph.signature_def[DEFAULT_SIGNATURE], request)
+        except Exception:
+            self.session.close()
+            raise
+        self.signature_defs = {k: v for k, v in meta_graph.signature_def.items() if not k.startswith("__")}
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, value in meta_graph.signature_def.items():
+            signature_map.signature_def[key].CopyFrom(value)
+        self.metadata = {
+            "model_spec": {"name": name, "signature_name": "", "version": str(version)},
+            "metadata": {"signature_def": json_format.MessageToDict(signature_map, preserving_proto_field_name=True)},
+        }
+        self.signatures = {key: Signature.from_metadata(self.metadata, key) for key in self.signature_defs}
+
+    def _run_proto(self, signature_def, inputs: dict) -> None:
+        feeds = {signature_def.inputs[k].name: v for k, v in inputs.items()}
+        self.session.run({k: v.name for k, v in signature_def.outputs.items()}, feeds)
+
+    def signature(self, name: str | None) -> Signature:
+        name = name or DEFAULT_SIGNATURE
+        if name not in self.signatures:
+            raise ServingError(f'Serving signature name: "{name}" not found in signature def; the model has {sorted(self.signatures)}')
+        return self.signatures[name]
+
+    def run(self, inputs: dict[str, np.ndarray], signature_name: str | None = None) -> dict[str, np.ndarray]:
+        """Run a signature on a batch: {input key: array} -> {output key: array}."""
+        import tensorflow as tf
+
+        signature = self.signature(signature_name)
+        definition = self.signature_defs[signature.name]
+        feeds = {definition.inputs[key].name: value for key, value in inputs.items()}
+        fetches = {key: info.name for key, info in definition.outputs.items()}
+        try:
+            return self.session.run(fetches, feeds)
+        except tf.errors.InvalidArgumentError as error:
+            raise ServingError(error.message.splitlines()[0]) from None
+
+    def predict_json(self, body: Any) -> dict:
+        """Answer a REST predict request body as TF Serving would."""
+        signature = self.signature(body.get("signature_name") if isinstance(body, dict) else None)
+        inputs, row_format = parse_predict_request(body, signature)
+        return format_predict_response(self.run(inputs, signature.name), row_format)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _warmup_requests(path: Path) -> list[dict]:
+    from modelzoo import tfserving
+
+    return tfserving.read_warmup_requests(path)
+
+
+def load_local(path: str | os.PathLike) -> Servable:
+    """Load saved_models/NAME (its newest version) or saved_models/NAME/VERSION for local prediction."""
+    from modelzoo import verify
+
+    try:
+        folder = verify.version_dir(path)
+    except ModelzooError:
+        raise ServingError(f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404) from None
+    name = folder.parent.name if folder.name.isdigit() else folder.name
+    return Servable(name, int(folder.name) if folder.name.isdigit() else 0, folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model repository: the newest complete version of every model under a folder.
+
+
+def _snapshot(folder: Path) -> tuple:
+    """(path, size, mtime) of every file below a version folder: unchanged over a poll = not being written."""
+    entries = []
+    for root, _, files in os.walk(folder):
+        for file in files:
+            stat = (Path(root) / file).stat()
+            entries.append((os.path.relpath(Path(root) / file, folder), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(entries))
+
+
+class ModelRepository:
+    """Serves the newest version of each model folder under `root` (TF Serving's "latest" policy).
+
+    A version is loaded once its folder has `saved_model.pb` and has not changed between two polls;
+    one that fails to load (half-copied, corrupt) is logged, retried when its files change, and
+    never replaces the version being served.
+    """
+
+    def __init__(self, root: str | os.PathLike, poll_seconds: float = 1.0):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise ModelzooError(f"{self.root} is not a folder; give the export folder, e.g. saved_models/")
+        self.poll_seconds = poll_seconds
+        self._served: dict[str, Servable] = {}
+        self._seen: dict[tuple[str, int], tuple] = {}
+        self._failed: dict[tuple[str, int], tuple[tuple, str]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def refresh(self, settle: bool = True) -> None:
+        """Look for new versions once; with `settle`, load only versions unchanged since the last look."""
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            candidates = sorted(
+                (int(v.name) for v in folder.iterdir() if v.is_dir() and v.name.isdigit() and (v / "saved_model.pb").is_file()),
+                reverse=True,
+            )
+            current = self._served.get(folder.name)
+            for version in candidates:
+                if current is not None and version <= current.version:
+                    break
+                if self._try_load(folder.name, version, folder / str(version), settle):
+                    break
+
+    def _try_load(self, name: str, version: int, path: Path, settle: bool) -> bool:
+        key = (name, version)
+        try:
+            snapshot = _snapshot(path)
+        except OSError:
+            return False
+        previous, self._seen[key] = self._seen.get(key), snapshot
+        if settle and previous != snapshot:
+            return False  # still being written, or first sight: look again next poll
+        if key in self._failed and self._failed[key][0] == snapshot:
+            return False
+        try:
+            servable = Servable(name, version, path)
+        except Exception as error:  # noqa: BLE001: any load failure keeps the old version serving
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self._failed[key] = (snapshot, message)
+            log.warning("not serving %s version %d: %s", name, version, message)
+            return False
+        with self._lock:
+            old, self._served[name] = self._served.get(name), servable
+        self._failed.pop(key, None)
+        log.info("serving %s version %d from %s", name, version, path)
+        if old is not None:
+            old.close()
+        return True
+
+    def start(self) -> None:
+        """Load what is there now, then poll for new versions in a background thread."""
+        self.refresh(settle=False)
+        self._thread = threading.Thread(target=self._poll, name="modelzoo-model-poller", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except OSError as error:
+                log.warning("cannot scan %s: %s", self.root, error)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            for servable in self._served.values():
+                servable.close()
+            self._served.clear()
+
+    def models(self) -> dict[str, int]:
+        """{name: served version}."""
+        with self._lock:
+            return {name: s.version for name, s in sorted(self._served.items())}
+
+    def get(self, name: str, version: int | None = None) -> Servable:
+        with self._lock:
+            servable = self._served.get(name)
+        if servable is None:
+            raise ServingError(f"Servable not found for request: Latest({name})" if version is None
+                               else f"Servable not found for request: Specific({name}, {version})", 404)
+        if version is not None and version != servable.version:
+            raise ServingError(f"Servable not found for request: Specific({name}, {version})", 404)
+        return servable
+
+    def status(self, name: str, version: int | None = None) -> dict:
+        """The GET /v1/models/NAME answer: the state of the served version."""
+        with self._lock:
+            servable = self._served.get(name)
+        if servable is None:
+            raise ServingError(f"Could not find any versions of model {name}", 404)
+        if version is not None and version != servable.version:
+            raise ServingError(f"Could not find version {version} of model {name}", 404)
+        return {"model_version_status": [
+            {"version": str(servable.version), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+        ]}
+
+
+# ---------------------------------------------------------------------------------------------
+# The HTTP surface (werkzeug).
+
+
+def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
+    """A WSGI application answering TF Serving's REST routes from `repository`."""
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+    from werkzeug.routing import BaseConverter, Map, Rule
+    from werkzeug.wrappers import Request, Response
+
+    class ModelName(BaseConverter):
+        regex = r"[^/:]+"
+
+    urls = Map([
+        Rule("/v1/models/<model:name>", endpoint="status", methods=["GET"]),
+        Rule("/v1/models/<model:name>/versions/<int:version>", endpoint="status", methods=["GET"]),
+        Rule("/v1/models/<model:name>/metadata", endpoint="metadata", methods=["GET"]),
+        Rule("/v1/models/<model:name>/versions/<int:version>/metadata", endpoint="metadata", methods=["GET"]),
+        Rule("/v1/models/<model:name>:predict", endpoint="predict", methods=["POST"]),
+        Rule("/v1/models/<model:name>/versions/<int:version>:predict", endpoint="predict", methods=["POST"]),
+    ], converters={"model": ModelName})
+
+    def status(request: Request, name: str, version: int | None = None) -> dict:
+        return repository.status(name, version)
+
+    def metadata(request: Request, name: str, version: int | None = None) -> dict:
+        return repository.get(name, version).metadata
+
+    def predict(request: Request, name: str, version: int | None = None) -> dict:
+        servable = repository.get(name, version)
+        try:
+            body = json.loads(request.get_data(cache=False))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ServingError(f"JSON Parse error: {error}") from None
+        return servable.predict_json(body)
+
+    handlers = {"status": status, "metadata": metadata, "predict": predict}
+
+    def reply(payload: dict, code: int = 200) -> Response:
+        return Response(json.dumps(payload, indent=4) + "\n", status=code, mimetype="application/json")
+
+    @Request.application
+    def application(request: Request) -> Response:
+        request.max_content_length = max_request_bytes
+        try:
+            endpoint, arguments = urls.bind_to_environ(request.environ).match()
+            return reply(handlers[endpoint](request, **arguments))
+        except ServingError as error:
+            return reply({"error": str(error)}, error.status)
+        except RequestEntityTooLarge:
+            size = request.content_length
+            return reply({"error": f"request too large: {size if size is not None else 'more than'} bytes, the limit is "
+                                   f"{max_request_bytes} (modelzoo serve --max-request-mb)"}, 413)
+        except HTTPException as error:
+            return reply({"error": error.description or error.name}, error.code or 500)
+        except Exception as error:  # noqa: BLE001: a bad request never takes the server down
+            log.exception("internal error")
+            return reply({"error": f"internal error: {type(error).__name__}: {error}"}, 500)
+
+    return application
+
+
+class Server:
+    """`modelzoo serve`: the repository, polled, behind a threaded werkzeug HTTP server."""
+
+    def __init__(self, export_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8501,
+                 poll_seconds: float = 1.0, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
+        from werkzeug.serving import make_server
+
+        self.repository = ModelRepository(export_dir, poll_seconds)
+        self.repository.start()
+        try:
+            self.http = make_server(host, port, create_app(self.repository, max_request_bytes), threaded=True)
+        except OSError as error:
+            self.repository.stop()
+            raise ModelzooError(f"cannot listen on {host}:{port} ({error.strerror}); choose another --port") from None
+        self.url = f"http://{host if ':' not in host else f'[{host}]'}:{self.http.server_port}"
+
+    def serve_forever(self) -> None:
+        try:
+            self.http.serve_forever()
+        finally:
+            self.repository.stop()
+
+    def start_background(self) -> threading.Thread:
+        """Serve from a daemon thread (tests, notebooks); stop with `shutdown()`."""
+        thread = threading.Thread(target=self.http.serve_forever, name="modelzoo-serve", daemon=True)
+        thread.start()
+        return thread
+
+    def shutdown(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        self.repository.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# The client.
+
+
+class Client:
+    """Talks to TF Serving's REST API (or `modelzoo serve`) for one model."""
+
+    def __init__(self, url: str, model: str, version: int | None = None, timeout: float = 30.0):
+        import requests
+
+        self.base = url.rstrip("/") + f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "")
+        self.url, self.timeout = url, timeout
+        self.session = requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        import requests
+
+        try:
+            response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise ModelzooError(f"cannot reach a model server at {self.url} ({type(error).__name__}); "
+                                "start TF Serving or `modelzoo serve saved_models/`") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"error": response.text.strip()[:200]}
+        if response.status_code != 200:
+            raise ServingError(f"{self.base + path}: HTTP {response.status_code}: {payload.get('error', payload)}",
+                               response.status_code)
+        return payload
+
+    def status(self) -> dict:
+        return self._call("GET", "")
+
+    def metadata(self) -> dict:
+        return self._call("GET", "/metadata")
+
+    def signature(self, name: str = DEFAULT_SIGNATURE) -> Signature:
+        return Signature.from_metadata(self.metadata(), name)
+
+    def predict_json(self, body: dict) -> dict:
+        return self._call("POST", ":predict", json=body)
+
+    def predict(self, inputs: dict[str, np.ndarray], signature: Signature) -> dict[str, np.ndarray]:
+        """Send a batch as "instances" rows; return {output key: array}."""
+        import numpy as np
+
+        count = len(next(iter(inputs.values())))
+        rows = [{key: encode_json(value[i]) for key, value in inputs.items()} for i in range(count)]
+        if len(inputs) == 1:
+            rows = [next(iter(row.values())) for row in rows]
+        body = {"instances": rows}
+        if signature.name != DEFAULT_SIGNATURE:
+            body["signature_name"] = signature.name
+        predictions = self.predict_json(body)["predictions"]
+        if len(signature.outputs) == 1:
+            return {next(iter(signature.outputs)): np.asarray(predictions)}
+        return {key: np.asarray([row[key] for row in predictions]) for key in signature.outputs}
+
+
+def wait_until_ready(url: str, model: str, timeout: float = 30.0) -> None:
+    """Poll GET /v1/models/MODEL until it answers 200 (a server starting up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            Client(url, model, timeout=2).status()
+            return
+        except ModelzooError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -1,0 +1,256 @@
+"""The local TF-Serving-compatible server and the REST client: formats, error codes, load, hot versions."""
+
+import json
+import shutil
+import threading
+
+import numpy as np
+import pytest
+import requests
+from click.testing import CliRunner
+from google.protobuf import json_format
+from PIL import Image
+from tensorflow.core.protobuf import saved_model_pb2
+
+import modelzoo
+from modelzoo import export, serving
+from modelzoo.cli import cli
+from modelzoo.errors import ModelzooError
+
+pytestmark = pytest.mark.slow
+
+
+def publish(export_dir, factory, name, seed=0):
+    model = modelzoo.create_model(factory, seed=seed)
+    spec = model.inputs[0]
+    rng = np.random.default_rng(seed)
+    if spec.dtype == "uint8":
+        samples = rng.integers(0, 256, size=(4, *spec.shape[1:])).astype("uint8")
+    else:
+        samples = rng.normal(size=(4, *spec.shape[1:])).astype(spec.dtype)
+    return model, export.publish(model, export_dir, name, {"name": name}, samples)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """Two exported models: `xor` (features float32[2] -> probability) and `cnn` (image uint8 -> probabilities)."""
+    root = tmp_path_factory.mktemp("saved_models")
+    xor, _ = publish(root, "two_layer_perceptron", "xor")
+    cnn, _ = publish(root, "small_cnn", "cnn")
+    return root, {"xor": xor, "cnn": cnn}
+
+
+@pytest.fixture(scope="module")
+def server(zoo):
+    root, _ = zoo
+    server = serving.Server(root, port=0, poll_seconds=0.2, max_request_bytes=200_000)
+    server.start_background()
+    yield server
+    server.shutdown()
+
+
+def post(server, path, body, raw=False):
+    data = body if raw else json.dumps(body)
+    return requests.post(f"{server.url}/v1/models/{path}", data=data, timeout=30)
+
+
+def test_status_and_metadata_equal_the_saved_signature(server, zoo):
+    root, _ = zoo
+    status = requests.get(f"{server.url}/v1/models/xor", timeout=10).json()
+    assert status == {"model_version_status": [
+        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}
+    assert requests.get(f"{server.url}/v1/models/xor/versions/1", timeout=10).status_code == 200
+    metadata = requests.get(f"{server.url}/v1/models/cnn/metadata", timeout=10).json()
+    assert metadata["model_spec"] == {"name": "cnn", "signature_name": "", "version": "1"}
+    saved = saved_model_pb2.SavedModel.FromString((root / "cnn" / "1" / "saved_model.pb").read_bytes())
+    expected = json_format.MessageToDict(saved.meta_graphs[0].signature_def["serving_default"], preserving_proto_field_name=True)
+    assert metadata["metadata"]["signature_def"]["signature_def"]["serving_default"] == expected
+    signature = serving.Signature.from_metadata(metadata)
+    assert str(signature.input) == "image uint8[28,28,1]" and list(signature.outputs) == ["probabilities"]
+
+
+def test_predict_rows_and_columns_match_keras(server, zoo):
+    _, models = zoo
+    features = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+    expected = models["xor"](features).numpy()
+    rows = post(server, "xor:predict", {"instances": features.tolist()}).json()
+    np.testing.assert_allclose(rows["predictions"], expected, atol=1e-6)
+    named = post(server, "xor/versions/1:predict", {"signature_name": "serving_default",
+                                                     "instances": [{"features": f} for f in features.tolist()]}).json()
+    assert named == rows
+    columns = post(server, "xor:predict", {"inputs": {"features": features.tolist()}}).json()
+    np.testing.assert_allclose(columns["outputs"], expected, atol=1e-6)
+    assert post(server, "xor:predict", {"inputs": features.tolist()}).json() == columns
+
+
+@pytest.mark.parametrize("path, body, code, message", [
+    ("xor:predict", "{not json", 400, "JSON Parse error"),
+    ("xor:predict", [], 400, "must be a JSON object"),
+    ("xor:predict", {"instances": [[0, 1]], "inputs": [[0, 1]]}, 400, "exactly one of"),
+    ("xor:predict", {"instances": []}, 400, "non-empty list"),
+    ("xor:predict", {"instances": [[0, 1, 2]]}, 400, r"shape [3] where the model takes features float32[2]"),
+    ("xor:predict", {"instances": [[0, 1], [0]]}, 400, "ragged"),
+    ("xor:predict", {"instances": [["a", "b"]]}, 400, "values of type <U1"),
+    ("xor:predict", {"instances": [{"wrong": [0, 1]}]}, 400, "keys ['wrong'], the signature takes ['features']"),
+    ("xor:predict", {"inputs": {"wrong": [[0, 1]]}}, 400, "names ['wrong']"),
+    ("xor:predict", {"signature_name": "nope", "instances": [[0, 1]]}, 400, 'Serving signature name: "nope" not found'),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 300).tolist()]}, 400, "outside uint8's range"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 0.5).tolist()]}, 400, "values of type float64"),
+    ("nope:predict", {"instances": [[0, 1]]}, 404, "Servable not found for request: Latest(nope)"),
+    ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)"),
+    ("xor:classify", {"instances": [[0, 1]]}, 404, "not found"),
+    ("cnn:predict", {"instances": np.zeros((100, 28, 28, 1), int).tolist()}, 413, "too large"),
+])
+def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path, body, code, message):
+    response = post(server, path, body, raw=isinstance(body, str))
+    assert response.status_code == code, response.text
+    assert message in response.json()["error"]
+    assert post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200
+
+
+def test_status_and_metadata_errors(server):
+    assert requests.get(f"{server.url}/v1/models/nope", timeout=10).status_code == 404
+    assert requests.get(f"{server.url}/v1/models/xor/versions/3", timeout=10).json()["error"] == "Could not find version 3 of model xor"
+    assert requests.get(f"{server.url}/v1/models/nope/metadata", timeout=10).status_code == 404
+    assert requests.get(f"{server.url}/v1/models/xor:predict", timeout=10).status_code == 405
+
+
+def test_eight_threads_by_fifty_requests_lose_nothing(server, zoo):
+    _, models = zoo
+    inputs = np.random.default_rng(1).uniform(size=(400, 2)).astype("float32")
+    expected = models["xor"](inputs).numpy()[:, 0]
+    answers, errors = {}, []
+
+    def worker(thread):
+        with requests.Session() as session:
+            for i in range(thread * 50, thread * 50 + 50):
+                response = session.post(f"{server.url}/v1/models/xor:predict",
+                                        json={"instances": [inputs[i].tolist()]}, timeout=30)
+                if response.status_code != 200:
+                    errors.append(response.text)
+                else:
+                    answers[i] = response.json()["predictions"][0][0]
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(answers) == 400
+    np.testing.assert_allclose([answers[i] for i in range(400)], expected, atol=1e-6)
+
+
+def wait_for_version(url, name, version, timeout=30):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = requests.get(f"{url}/v1/models/{name}", timeout=10).json()
+        if status["model_version_status"][0]["version"] == str(version):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_new_versions_are_served_and_half_written_ones_never(tmp_path):
+    _, first = publish(tmp_path, "two_layer_perceptron", "xor", seed=0)
+    server = serving.Server(tmp_path, port=0, poll_seconds=0.2)
+    server.start_background()
+    try:
+        half = tmp_path / "xor" / "2"
+        half.mkdir()
+        shutil.copy(first / "saved_model.pb", half)  # variables not copied yet
+        (half / "variables").mkdir()
+        (half / "variables" / "variables.index").write_bytes((first / "variables" / "variables.index").read_bytes()[:10])
+        assert not wait_for_version(server.url, "xor", 2, timeout=2)
+        assert post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200  # version 1 still serves
+        shutil.rmtree(half)
+        shutil.copytree(first, half)  # now complete
+        assert wait_for_version(server.url, "xor", 2)
+        model, third = publish(tmp_path, "two_layer_perceptron", "xor", seed=5)
+        assert third.name == "3" and wait_for_version(server.url, "xor", 3)
+        answer = post(server, "xor:predict", {"instances": [[1, 0]]}).json()["predictions"]
+        np.testing.assert_allclose(answer, model(np.array([[1, 0]], "float32")).numpy(), atol=1e-6)
+    finally:
+        server.shutdown()
+
+
+def test_client_round_trip_and_unreachable_server(server, zoo):
+    _, models = zoo
+    client = serving.Client(server.url, "cnn")
+    signature = client.signature()
+    images = np.random.default_rng(2).integers(0, 256, (3, 28, 28, 1)).astype("uint8")
+    outputs = client.predict({"image": images}, signature)
+    np.testing.assert_allclose(outputs["probabilities"], models["cnn"](images).numpy(), atol=1e-6)
+    with pytest.raises(ModelzooError, match="cannot reach a model server at http://127.0.0.1:9"):
+        serving.Client("http://127.0.0.1:9", "cnn", timeout=2).status()
+    with pytest.raises(serving.ServingError, match="HTTP 404"):
+        serving.Client(server.url, "missing").metadata()
+
+
+def test_predict_command_locally_and_through_the_server(server, zoo, tmp_path):
+    root, models = zoo
+    digit = np.zeros((28, 28), np.uint8)
+    digit[5:23, 12:16] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    expected = models["cnn"](digit[None, ..., None]).numpy()[0]
+    best = int(np.argmax(expected))
+
+    local = CliRunner().invoke(cli, ["predict", str(root / "cnn"), str(tmp_path / "one.png"), "--json", "--top", "2"])
+    assert local.exit_code == 0, local.output
+    answer = json.loads(local.output)[0]
+    assert answer["top"][0]["class"] == best and len(answer["top"]) == 2
+    np.testing.assert_allclose(answer["outputs"]["probabilities"], expected, atol=1e-6)
+
+    remote = CliRunner().invoke(cli, ["predict", "--url", server.url, "--model", "cnn", str(tmp_path / "one.png"), "--top", "2"])
+    assert remote.exit_code == 0, remote.output
+    assert remote.output.startswith(f"{tmp_path / 'one.png'}: {best} (")
+
+    (tmp_path / "rows.csv").write_text("x1,x2\n0,1\n1,1\n")
+    rows = CliRunner().invoke(cli, ["predict", "--url", server.url, "--model", "xor", "--input", str(tmp_path / "rows.csv")])
+    assert rows.exit_code == 0 and rows.output.count("probability of class 1") == 2
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["predict", "--url", "http://127.0.0.1:9", "x.png"], 2, "--url needs --model NAME"),
+    (["predict", "--model", "cnn", "x.png"], 2, "--model and --version name a model on a server"),
+    (["predict"], 2, "give a SAVED_MODEL folder"),
+    (["predict", "nowhere", "x.png"], 2, "nowhere: not a SavedModel folder"),
+    (["predict", "{root}/cnn"], 2, "nothing to predict: the model takes image uint8[28,28,1]; give image files"),
+    (["predict", "{root}/xor", "{root}/xor/1/saved_model.pb"], 2, "takes features float32[2], not images"),
+    (["predict", "{root}/cnn", "{root}/xor/1/saved_model.pb"], 2, "not an image Pillow can read"),
+    (["predict", "{root}", "x.png"], 1, "holds no SavedModel"),
+])
+def test_predict_mistakes_are_one_line(zoo, args, code, message):
+    root, _ = zoo
+    result = CliRunner().invoke(cli, [a.format(root=root) for a in args])
+    assert result.exit_code == code, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_readme_rest_examples_match_a_fresh_export_and_work(tmp_path):
+    """The README's curl payloads are rendered from recorded exports; they must fit today's export."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from benchmarks.run_recipes import serving_example
+    from modelzoo import recipe, training
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    recorded = recipe.measured_results()["diabetes"]["serving"]
+    resolved = recipe.load("diabetes", {"train.epochs": 1})
+    result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None)
+    fresh = serving_example(result.export_path.parent)
+    assert (fresh["inputs"], fresh["outputs"]) == (recorded["inputs"], recorded["outputs"])
+
+    command = re.search(r"^curl -s -X POST http://localhost:8501/v1/models/diabetes:predict -d (.*)$", readme, re.M)
+    payload = shlex.split(command.group(1))[0]
+    server = serving.Server(tmp_path / "saved_models", port=0)
+    server.start_background()
+    try:
+        answer = requests.post(f"{server.url}/v1/models/diabetes:predict", data=payload, timeout=30)
+        assert answer.status_code == 200 and np.shape(answer.json()["predictions"]) == (1, 1)
+    finally:
+        server.shutdown()
