@@ -82,6 +82,24 @@ def render_cli_latency() -> str:
     return "\n".join(lines)
 
 
+def render_performance() -> str:
+    """The headline of benchmarks/RESULTS.md: the side-by-side time ratio against keras-io's convnet."""
+    path = RESULTS / "side_by_side.json"
+    if not path.exists():
+        return "Not measured yet: run `python benchmarks/side_by_side.py`."
+    data = json.loads(path.read_text())
+    a, b = data["reference"], data["recipe"]
+    setting = f"with {', '.join(f'`{k}={v}`' for k, v in data['overrides'].items())}" if data["overrides"] else "at its defaults"
+    return (
+        f"Side by side with the keras-io `mnist_convnet` example ({data['date']}, {data['machine']}, medians of "
+        f"{data['repeats']} alternating pairs): the `mnist_cnn` recipe {setting} trains in "
+        f"**{data['time_ratio']:.2f} x** the example's time ({b['training_seconds']:.0f} s against "
+        f"{a['training_seconds']:.0f} s) and reaches {b['test_accuracy']:.2%} test accuracy against "
+        f"{a['test_accuracy']:.2%}. Target ({data['target']}): **{'met' if data['met'] else 'not met'}**. "
+        "All figures and how they were measured: [benchmarks/RESULTS.md](benchmarks/RESULTS.md)."
+    )
+
+
 #: The exports whose REST requests the README shows: one image model, one feature model.
 REST_EXAMPLES = ("mnist", "diabetes")
 
@@ -133,6 +151,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "recipes": render_recipes,
     "cli-latency": render_cli_latency,
     "rest-examples": render_rest_examples,
+    "performance": render_performance,
 }
 
 

@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
@@ -112,8 +112,12 @@ def run(
     mirror: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     echo=print,
+    callbacks: Sequence = (),
 ) -> RunResult:
-    """Train, evaluate and (unless `export_dir` is None) export the model of a recipe."""
+    """Train, evaluate and (unless `export_dir` is None) export the model of a recipe.
+
+    `callbacks` are extra Keras callbacks for `model.fit` (e.g. a benchmark's clock).
+    """
     folder, resuming = choose_run_dir(recipe, runs_root, run_dir, fresh)
     mirror = data_module.resolve_mirror(mirror)  # a bad mirror fails before TensorFlow loads
 
@@ -148,6 +152,7 @@ def run(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
     callbacks = [
+        *callbacks,
         keras.callbacks.BackupAndRestore(str(folder / BACKUP_DIR)),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(folder / HISTORY_FILE), append=True),
