@@ -73,6 +73,74 @@ def cli_latency() -> list[str]:
     return lines
 
 
+def inference() -> list[str]:
+    data = _load("inference.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/inference.py`."]
+    peak = data["fp32_peak_gflops"]
+    labels = {"serving": "SavedModel, serving signature", "keras_predict": "Keras `model.predict`"}
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
+        f"{data['versions']['tensorflow']}); medians of {data['repeats']} sweeps. The serving path is the exported "
+        "SavedModel loaded by tag `serve` into a session, as TF Serving's C++ loader does.",
+        "",
+        "| recipe | path | batch | examples/s | p50 latency | p99 latency | GFLOP/s | of fp32 peak |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, result in data["recipes"].items():
+        for path, rows in result["paths"].items():
+            for row in rows:
+                if row["batch"] in data["headline_batches"]:
+                    lines.append(f"| `{name}` | {labels[path]} | {row['batch']} | {row['examples_per_s']:,.0f} | "
+                                 f"{row['p50_ms']:.2f} ms | {row['p99_ms']:.2f} ms | {row['gflops']:.1f} | "
+                                 f"{row['gflops'] / peak:.1%} |")
+    target = data["target"]
+    if "target_fraction" in data:
+        lines += ["", f"Target: `{target['recipe']}` at batch {target['batch']} through the serving signature >= "
+                      f"{target['fraction_of_peak']:.0%} of fp32 peak: **{data['target_fraction']:.1%}, "
+                      f"{'met' if data['met'] else 'not met'}**."]
+    lines += ["", "How the cost grows with the batch (serving signature; milliseconds per call, p50, and per example):", "",
+              "| batch | " + " | ".join(f"`{name}` ms/call | `{name}` us/example" for name in data["recipes"]) + " |",
+              "| ---: |" + " ---: | ---: |" * len(data["recipes"])]
+    batches = [row["batch"] for row in next(iter(data["recipes"].values()))["paths"]["serving"]]
+    for index, batch in enumerate(batches):
+        cells = []
+        for result in data["recipes"].values():
+            row = result["paths"]["serving"][index]
+            cells += [f"{row['p50_ms']:.2f}", f"{1e6 / row['examples_per_s']:.1f}"]
+        lines.append(f"| {batch} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def training_cost() -> list[str]:
+    data = _load("training_cost.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/training_cost.py`."]
+    pipeline = data["pipeline"]
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); medians of {data['repeats']} "
+        "fresh processes each.",
+        "",
+        f"Input pipeline alone (MNIST train split, batch {pipeline['batch_size']}): "
+        f"**{pipeline['cached_examples_per_s']:,} examples/s** from the cache (every epoch after the first), "
+        f"{pipeline['first_pass_examples_per_s']:,} examples/s on the first pass (tfds records read and decoded).",
+        "",
+        "| recipe | share of train split | examples | epoch time | examples/s | training GFLOP/s | of fp32 peak |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, result in data["recipes"].items():
+        for row in result["epochs"]:
+            lines.append(f"| `{name}` | {row['fraction']:.0%} | {row['examples']:,} | {row['epoch_seconds']:.2f} s | "
+                         f"{row['examples_per_s']:,} | {row['gflops']:.1f} | {row['gflops'] / data['fp32_peak_gflops']:.1%} |")
+    lines.append("")
+    for name, result in data["recipes"].items():
+        lines.append(f"- `{name}`: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
+                     f"Epoch time per example at 100% over that at 25%: {result['linearity']:.2f} (1.00 = linear). "
+                     f"The cached pipeline delivers {result['pipeline_headroom']}x what training consumes"
+                     f"{'' if result['pipeline_headroom'] > 1 else ': INPUT-BOUND'}.")
+    return lines
+
+
 def render() -> str:
     parts = [
         "# Benchmarks",
@@ -88,6 +156,14 @@ def render() -> str:
         "## This CPU's limit",
         "",
         *cpu_peak(),
+        "",
+        "## Inference: serving signature and Keras predict",
+        "",
+        *inference(),
+        "",
+        "## Training: input pipeline, growth with data, achieved GFLOP/s",
+        "",
+        *training_cost(),
         "",
         "## Command-line latency",
         "",

@@ -1,0 +1,158 @@
+"""Training cost: the input pipeline alone, epoch time against the train-split size, achieved GFLOP/s.
+
+    MODELZOO_DATA_MIRROR=../shared/data python benchmarks/training_cost.py [--repeats 3]
+
+- Pipeline: examples per second that the recipe's training pipeline (`modelzoo.data.load`,
+  batch 128) delivers with no model attached: the first pass (reads and decodes the tfds
+  records, fills the cache) and a later pass (from the cache, as every epoch after the first).
+- Growth: for each recipe, the model built and compiled as `modelzoo.training.run` does, trained
+  on 25%, 50% and 100% of its training split (whole batches, the same pipeline); an epoch is
+  timed without validation, and the figure is the second epoch (the first one traces the graph).
+- GFLOP/s: training FLOPs per example (3 x forward, `modelzoo.flops`) x examples per second of
+  the 100% epoch, beside this CPU's fp32 peak from cpu_peak.json.
+
+Every figure is the median of `--repeats` runs, each in a fresh process. Writes
+benchmarks/results/training_cost.json and regenerates benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import describe  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
+FRACTIONS = (0.25, 0.5, 1.0)
+PIPELINE_BATCH = 128
+
+
+def pipeline_rate(mirror: str | None) -> dict:
+    """Examples per second of MNIST's training pipeline alone: the first pass and a cached pass."""
+    from modelzoo import data
+
+    train = data.load("mnist", batch_size=PIPELINE_BATCH, seed=0, mirror=mirror).train
+    rates = []
+    for _ in range(2):
+        start, count = time.perf_counter(), 0
+        for x, _ in train:
+            count += int(x.shape[0])
+        rates.append(count / (time.perf_counter() - start))
+    return {"first_pass_examples_per_s": rates[0], "cached_examples_per_s": rates[1]}
+
+
+def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
+    """Seconds of the second training epoch on `fraction` of the recipe's training split."""
+    import keras
+
+    from modelzoo import data, recipe, training
+
+    resolved = recipe.load(name)
+    settings = resolved.train
+    keras.utils.set_random_seed(settings.seed)
+    splits = data.load(resolved.data, batch_size=settings.batch_size, seed=settings.seed, mirror=mirror,
+                       one_hot=resolved.one_hot)
+    batches = max(1, math.floor(fraction * splits.info.sizes["train"] / settings.batch_size))
+    model = training.build_model(resolved)
+    model.compile(optimizer=training.make_optimizer(resolved, batches), loss=settings.loss, metrics=list(settings.metrics))
+
+    class Clock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    clock = Clock()
+    model.fit(splits.train.take(batches), epochs=2, callbacks=[clock], verbose=0)
+    return {"examples": batches * settings.batch_size, "seconds": clock.seconds[-1]}
+
+
+def one_run(job: dict) -> dict:
+    if job["kind"] == "pipeline":
+        return pipeline_rate(job["mirror"])
+    return epoch_seconds(job["recipe"], job["fraction"], job["mirror"])
+
+
+def spawn(job: dict) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, __file__, "--one", json.dumps(job)], capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"{job} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--recipes", nargs="+", default=["mnist", "mnist_cnn"])
+    parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_run(json.loads(args.one))))
+        return
+
+    from modelzoo import flops, recipe, training
+
+    peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())["fp32_peak_gflops"]
+    pipeline = [spawn({"kind": "pipeline", "mirror": args.data_mirror}) for _ in range(args.repeats)]
+    record = {
+        "measured_by": "python benchmarks/training_cost.py" + (f" --repeats {args.repeats}" if args.repeats != 3 else ""),
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": describe(),
+        "repeats": args.repeats,
+        "fp32_peak_gflops": peak,
+        "pipeline": {
+            "batch_size": PIPELINE_BATCH,
+            "first_pass_examples_per_s": round(median_of(pipeline, "first_pass_examples_per_s")),
+            "cached_examples_per_s": round(median_of(pipeline, "cached_examples_per_s")),
+        },
+        "recipes": {},
+    }
+    print(f"pipeline: {record['pipeline']}", flush=True)
+    for name in args.recipes:
+        per_example = flops.training_flops(training.build_model(recipe.load(name)))
+        rows = []
+        for fraction in FRACTIONS:
+            runs = [spawn({"kind": "epoch", "recipe": name, "fraction": fraction, "mirror": args.data_mirror})
+                    for _ in range(args.repeats)]
+            seconds = median_of(runs, "seconds")
+            rate = runs[0]["examples"] / seconds
+            rows.append({"fraction": fraction, "examples": runs[0]["examples"], "epoch_seconds": round(seconds, 2),
+                         "examples_per_s": round(rate), "gflops": round(per_example * rate / 1e9, 2)})
+            print(f"{name} at {fraction:.0%}: {rows[-1]}", flush=True)
+        full = rows[-1]
+        record["recipes"][name] = {
+            "training_flops_per_example": per_example,
+            "epochs": rows,
+            "linearity": round(full["epoch_seconds"] / rows[0]["epoch_seconds"] / (full["examples"] / rows[0]["examples"]), 3),
+            "fraction_of_peak": round(full["gflops"] / peak, 4),
+            "pipeline_headroom": round(record["pipeline"]["cached_examples_per_s"] / full["examples_per_s"], 1),
+        }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "write_results.py")], check=True)
+
+
+if __name__ == "__main__":
+    main()
