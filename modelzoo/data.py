@@ -228,6 +228,20 @@ def load(
     return DataSplits(**pipelines, info=info)
 
 
+def shard_by_example(splits: DataSplits) -> DataSplits:
+    """The same splits, sharded across multi-worker training by example (each worker a share of every batch).
+
+    tf.data's default tries to give each worker whole files first, which a single-file or
+    in-memory data set cannot be split by.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return DataSplits(**{split: getattr(splits, split).with_options(options) for split in ("train", "dev", "test")},
+                      info=splits.info)
+
+
 def _count(dataset: tf.data.Dataset) -> int:
     """Examples in an unbatched split: its known cardinality, else counted."""
     size = int(dataset.cardinality())

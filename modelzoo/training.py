@@ -8,6 +8,7 @@ epoch, and `fresh=True` starts over. A run whose loss turns NaN stops and export
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.metadata
 import json
@@ -22,6 +23,7 @@ from typing import Any, Sequence
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
+from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.recipe import Recipe
 from modelzoo.registry import create_model, model_card, model_factory
@@ -72,10 +74,11 @@ def choose_run_dir(recipe: Recipe, runs_root: str | os.PathLike = "runs", run_di
         folder = Path(run_dir)
         if (folder / METRICS_FILE).exists():
             raise UsageError(f"--run-dir {folder} holds a finished run; choose another folder")
-        resumable = _same_recipe(folder, recipe) and (folder / BACKUP_DIR).exists()
-        if folder.exists() and any(folder.iterdir()) and not resumable and not fresh:
+        same = _same_recipe(folder, recipe)
+        resumable = same and (folder / BACKUP_DIR).exists()
+        if folder.exists() and any(folder.iterdir()) and not same and not fresh:
             raise UsageError(f"--run-dir {folder} holds files of another run; choose another folder or add --fresh")
-        if fresh and folder.exists():
+        if (fresh or not resumable) and folder.exists():  # also a run of this recipe stopped before its first backup
             for name in (BACKUP_DIR, HISTORY_FILE, "logs"):
                 path = folder / name
                 shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
@@ -113,17 +116,29 @@ def run(
     data_dir: str | os.PathLike | None = None,
     echo=print,
     callbacks: Sequence = (),
+    placement: Placement | None = None,
+    evaluate_test: bool = True,
 ) -> RunResult:
     """Train, evaluate and (unless `export_dir` is None) export the model of a recipe.
 
     `callbacks` are extra Keras callbacks for `model.fit` (e.g. a benchmark's clock).
+    `placement` says where to train (`modelzoo.distribute`; default one device): under
+    multi-worker only the chief exports, and the other workers keep their run files apart.
+    `evaluate_test=False` leaves the test split untouched (hyperparameter trials) and exports nothing.
     """
+    placement = placement or Placement()
+    if not placement.is_chief:
+        runs_root = Path(runs_root) / placement.worker_name
+        run_dir = None if run_dir is None else Path(run_dir).with_name(f"{Path(run_dir).name}.{placement.worker_name}")
+    if not placement.is_chief or not evaluate_test:
+        export_dir = None
     folder, resuming = choose_run_dir(recipe, runs_root, run_dir, fresh)
     mirror = data_module.resolve_mirror(mirror)  # a bad mirror fails before TensorFlow loads
 
     import keras
     import tensorflow as tf
 
+    strategy = placement.create()  # first: logical devices and collectives need a fresh runtime
     settings = recipe.train
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
@@ -137,17 +152,19 @@ def run(
         max_examples=recipe.max_examples,
         one_hot=recipe.one_hot,
     )
-    model = build_model(recipe)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Normalization):
-            layer.adapt(splits.train.map(lambda x, y: x))
-
+    if placement.strategy == "multi-worker":
+        splits = data_module.shard_by_example(splits)
     steps_per_epoch = math.ceil(splits.info.sizes["train"] / settings.batch_size)
-    model.compile(
-        optimizer=make_optimizer(recipe, steps_per_epoch),
-        loss=settings.loss,
-        metrics=list(settings.metrics),
-    )
+    with strategy.scope():
+        model = build_model(recipe)
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                layer.adapt(splits.train.map(lambda x, y: x))
+        model.compile(
+            optimizer=make_optimizer(recipe, steps_per_epoch),
+            loss=settings.loss,
+            metrics=list(settings.metrics),
+        )
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
@@ -164,18 +181,22 @@ def run(
                 monitor="val_loss", patience=settings.early_stopping_patience, restore_best_weights=True
             )
         )
+    where = "" if placement.strategy == "default" else f", {placement.describe(strategy)}"
+    if placement.strategy == "multi-worker":
+        where += ", this process the chief" if placement.is_chief else f", this process {placement.worker_name}"
     echo(f"{'resuming' if resuming else 'training'} {recipe.name}: {recipe.model} on {recipe.data} "
-         f"({splits.info.sizes['train']} train, {splits.info.sizes['dev']} dev examples); run folder {folder}")
+         f"({splits.info.sizes['train']} train, {splits.info.sizes['dev']} dev examples{where}); run folder {folder}")
 
     start = time.perf_counter()
-    history = model.fit(
-        splits.train,
-        validation_data=splits.dev,
-        epochs=settings.epochs,
-        callbacks=callbacks,
-        shuffle=False,  # the training pipeline already reshuffles every epoch
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
+    with _worker_failures(placement, recipe):
+        history = model.fit(
+            splits.train,
+            validation_data=splits.dev,
+            epochs=settings.epochs,
+            callbacks=callbacks,
+            shuffle=False,  # the training pipeline already reshuffles every epoch
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
     train_seconds = time.perf_counter() - start
 
     losses = history.history.get("loss", [])
@@ -188,6 +209,9 @@ def run(
         )
 
     rows = read_history(folder / HISTORY_FILE)
+    evaluated = ("train", "dev", "test") if evaluate_test else ("train", "dev")
+    with _worker_failures(placement, recipe):
+        scores = {split: model.evaluate(getattr(splits, split), verbose=0, return_dict=True) for split in evaluated}
     metrics = {
         "status": "completed",
         "recipe": recipe.name,
@@ -198,9 +222,8 @@ def run(
         "train_seconds_this_process": round(train_seconds, 2),
         "resumed": resuming,
         "sizes": splits.info.sizes,
-        "train": model.evaluate(splits.train, verbose=0, return_dict=True),
-        "dev": model.evaluate(splits.dev, verbose=0, return_dict=True),
-        "test": model.evaluate(splits.test, verbose=0, return_dict=True),
+        "strategy": placement.describe(strategy),
+        **scores,
         "parameters": model.count_params(),
         "versions": versions(),
     }
@@ -211,12 +234,34 @@ def run(
 
     export_path = None
     if export_dir is not None:
+        if placement.strategy != "default":  # export a one-device copy, free of distributed variables
+            trained, model = model, build_model(recipe)
+            model.set_weights(trained.get_weights())
         card = export_card(recipe, model, metrics, splits.info)
         samples, _ = data_module.take_arrays(splits.dev, VERIFY_SAMPLES)
         export_path = export_module.publish(model, export_dir, recipe.export_name, card, samples)
         metrics["export"] = str(export_path)
     _write_json(folder / METRICS_FILE, metrics)
     return RunResult(folder, metrics, export_path)
+
+
+@contextlib.contextmanager
+def _worker_failures(placement: Placement, recipe: Recipe):
+    """Under multi-worker, turn a lost peer (collectives aborted) into one clear TrainingError."""
+    if placement.strategy != "multi-worker":
+        yield
+        return
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
+            tf.errors.FailedPreconditionError, tf.errors.InternalError) as error:
+        first_line = (error.message or str(error)).strip().splitlines()[0][:200]
+        raise TrainingError(
+            f"{recipe.name}: multi-worker training lost contact with another worker ({type(error).__name__}: "
+            f"{first_line}); start the same command again on every worker: each resumes from its last finished epoch"
+        ) from None
 
 
 def build_model(recipe: Recipe):

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
+from modelzoo import distribute
 from modelzoo import recipe as recipes
+from modelzoo.errors import UsageError
 from modelzoo.cli import Group, data_mirror_option, echo_table, quiet_tensorflow
 
 
@@ -36,6 +39,7 @@ def main() -> None:
     python -m modelzoo.recipes NAME|FILE.toml [OPTIONS]   train (see: run --help)
     python -m modelzoo.recipes list                       the built-in recipes
     python -m modelzoo.recipes show NAME                  a resolved recipe
+    python -m modelzoo.recipes sweep NAME --grid F=V1,V2  choose values on the dev split
     """
 
 
@@ -49,33 +53,71 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, object]:
     return overrides
 
 
+def override_options(command):
+    """The options that change a recipe's fields, shared by `run` and `sweep`."""
+    options = [
+        click.option("--epochs", type=click.IntRange(min=1), help="Passes over the training split."),
+        click.option("--batch-size", type=click.IntRange(min=1), help="Examples per gradient step (global, across replicas)."),
+        click.option("--learning-rate", type=float, help="The optimizer's (initial) learning rate."),
+        click.option("--seed", type=click.IntRange(min=0), help="Seeds weights, shuffling and dropout."),
+        click.option("--l2", type=click.FloatRange(min=0), help="L2 penalty lambda on every kernel."),
+        click.option("--max-examples", type=click.IntRange(min=1), help="Use only the first N examples of each split."),
+        click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
+                     help="Override any recipe field, e.g. --set model.hidden_units=128 (repeatable)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def placement_options(command):
+    """Where to train: --strategy and --cpu-replicas (checked before TensorFlow starts)."""
+    command = click.option("--cpu-replicas", type=int, default=None,
+                           help="With --strategy mirrored on a machine without GPUs: split the CPU into N devices.")(command)
+    return click.option("--strategy", type=click.Choice(distribute.STRATEGIES), default="default", show_default=True,
+                        help="default: one device; mirrored: all local GPUs (or --cpu-replicas); "
+                        "multi-worker: the cluster in $TF_CONFIG.")(command)
+
+
+def _overrides(params: dict) -> dict[str, object]:
+    """The --set values and the shorthand options, as recipe overrides."""
+    overrides = _parse_sets(params["sets"])
+    for key, option in [("train.epochs", "epochs"), ("train.batch_size", "batch_size"),
+                        ("train.learning_rate", "learning_rate"), ("train.seed", "seed"), ("model.l2", "l2"),
+                        ("data.max_examples", "max_examples")]:
+        if params[option] is not None:
+            overrides[key] = params[option]
+    return overrides
+
+
+def _echo_result(result) -> None:
+    test = result.metrics["test"]
+    name = result.metrics["recipe"]
+    shown = ", ".join(f"{k} {_format(k, v)}" for k, v in test.items())
+    click.echo(f"{name}: test {shown} ({result.metrics['epochs_run']} epochs, "
+               f"{result.metrics['train_seconds_this_process']:.1f} s of training)")
+    if "weights" in result.metrics:
+        click.echo(f"{name}: learned weights {json.dumps(result.metrics['weights'])}")
+    click.echo(f"run folder: {result.run_dir}")
+    click.echo(f"SavedModel: {result.export_path}" if result.export_path else "SavedModel: not exported")
+
+
 @main.command("run")
 @click.argument("recipe")
-@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the training split.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Examples per gradient step.")
-@click.option("--learning-rate", type=float, help="The optimizer's (initial) learning rate.")
-@click.option("--seed", type=click.IntRange(min=0), help="Seeds weights, shuffling and dropout.")
-@click.option("--l2", type=click.FloatRange(min=0), help="L2 penalty lambda on every kernel.")
-@click.option("--max-examples", type=click.IntRange(min=1), help="Use only the first N examples of each split.")
-@click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
-              help="Override any recipe field, e.g. --set model.hidden_units=128 (repeatable).")
+@override_options
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run folder (default: runs/NAME/TIMESTAMP).")
 @click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
               help="Where the versioned SavedModel goes.")
 @click.option("--no-export", is_flag=True, help="Train and evaluate only.")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run.")
+@placement_options
 @data_mirror_option
 @click.option("--data-dir", type=click.Path(file_okay=False), help="tfds data dir (default: $TFDS_DATA_DIR).")
-def run_command(recipe, epochs, batch_size, learning_rate, seed, l2, max_examples, sets, run_dir, export_dir,
-                no_export, fresh, data_mirror, data_dir) -> None:
+def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_replicas, data_mirror, data_dir,
+                **params) -> None:
     """Train RECIPE (a built-in name or a .toml file), evaluate it on the test split, export it."""
-    overrides = _parse_sets(sets)
-    for key, value in [("train.epochs", epochs), ("train.batch_size", batch_size),
-                       ("train.learning_rate", learning_rate), ("train.seed", seed), ("model.l2", l2),
-                       ("data.max_examples", max_examples)]:
-        if value is not None:
-            overrides[key] = value
-    resolved = recipes.load(recipe, overrides)
+    resolved = recipes.load(recipe, _overrides(params))
+    placement = distribute.Placement.parse(strategy, cpu_replicas)
 
     quiet_tensorflow()
     from modelzoo import training
@@ -88,15 +130,66 @@ def run_command(recipe, epochs, batch_size, learning_rate, seed, l2, max_example
         mirror=data_mirror,
         data_dir=data_dir,
         echo=click.echo,
+        placement=placement,
     )
-    test = result.metrics["test"]
-    shown = ", ".join(f"{k} {_format(k, v)}" for k, v in test.items())
-    click.echo(f"{resolved.name}: test {shown} ({result.metrics['epochs_run']} epochs, "
-               f"{result.metrics['train_seconds_this_process']:.1f} s of training)")
-    if "weights" in result.metrics:
-        click.echo(f"{resolved.name}: learned weights {json.dumps(result.metrics['weights'])}")
-    click.echo(f"run folder: {result.run_dir}")
-    click.echo(f"SavedModel: {result.export_path}" if result.export_path else "SavedModel: not exported (--no-export)")
+    _echo_result(result)
+
+
+@main.command("sweep")
+@click.argument("recipe")
+@click.option("--grid", "grids", multiple=True, metavar="FIELD=V1,V2,...",
+              help="Values to try for a recipe field, e.g. --grid hidden_units=32,64,128 (repeatable; "
+              "a bare name means the [train] field of that name, else the model's).")
+@click.option("--random", "random_trials", type=int, default=None, metavar="N",
+              help="Try N combinations drawn at random (seeded) instead of the whole grid.")
+@override_options
+@click.option("--sweep-dir", type=click.Path(file_okay=False),
+              help="Where trials and results go (default: runs/NAME/sweep-<hash of the search>).")
+@click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
+              help="Where the winner's versioned SavedModel goes.")
+@click.option("--no-export", is_flag=True, help="Train and test the winner without exporting it.")
+@click.option("--fresh", is_flag=True, help="Start the search over instead of resuming it.")
+@placement_options
+@data_mirror_option
+@click.option("--data-dir", type=click.Path(file_okay=False), help="tfds data dir (default: $TFDS_DATA_DIR).")
+def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export, fresh, strategy, cpu_replicas,
+                  data_mirror, data_dir, **params) -> None:
+    """Try values of recipe fields on the dev split, keep the best, test and export it.
+
+    \b
+    python -m modelzoo.recipes sweep mnist --grid hidden_units=32,64,128
+    python -m modelzoo.recipes sweep mnist --grid hidden_units=64,128,256 --grid learning_rate=1e-3,3e-3 --random 4
+    """
+    from modelzoo import sweep
+
+    space = sweep.make_space(recipe, list(grids), _overrides(params), random_trials)
+    placement = distribute.Placement.parse(strategy, cpu_replicas)
+    if placement.strategy == "multi-worker":
+        raise UsageError("sweep runs its trials one after another in one process; use --strategy default or mirrored")
+    folder = Path(sweep_dir) if sweep_dir else sweep.sweep_dir(space)
+    finished_winner = folder / "winner" / "metrics.json"
+    if finished_winner.exists() and not fresh:
+        raise UsageError(f"the sweep in {folder} has finished (its winner: {folder / 'winner'}); add --fresh to run it again")
+
+    quiet_tensorflow()
+    from modelzoo import training
+
+    metric, direction = space.objective
+    click.echo(f"sweep {space.base.name}: {space.trials} trial(s) of {space.grid_size} combination(s), "
+               f"chosen by dev {metric} ({direction}); folder {folder}")
+    trials = sweep.search(space, folder, mirror=data_mirror, data_dir=data_dir, fresh=fresh, echo=click.echo,
+                          placement=placement)
+    for trial in trials:
+        if trial.message:
+            click.echo(f"trial {trial.trial_id} ({sweep.describe_values(trial.values)}) {trial.status.lower()}: {trial.message}")
+    rows, winner = sweep.report(space, trials, folder)
+    echo_table(rows)
+    click.echo(f"plot: {folder / sweep.PLOT_FILE}")
+    click.echo(f"winner: trial {winner.trial_id}, {sweep.describe_values(winner.values)}; training it again to test and export")
+    result = training.run(space.recipe_for(winner.values), run_dir=folder / "winner",
+                          export_dir=None if no_export else export_dir, mirror=data_mirror, data_dir=data_dir,
+                          echo=click.echo, placement=placement)
+    _echo_result(result)
 
 
 def _format(metric: str, value: float) -> str:
