@@ -9,7 +9,6 @@ from start to exit. Writes benchmarks/results/cli_latency.json.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import write_results  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "cli_latency.json"
@@ -56,15 +56,13 @@ def main() -> None:
             "max_s": round(max(times), 4),
         })
         print(f"{shown:45s} median {rows[-1]['median_s']:.3f} s  max {rows[-1]['max_s']:.3f} s")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    write_results.save(RESULTS, {
         "measured_by": "python benchmarks/cli_latency.py",
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
         "target_s": 0.5,
         "commands": rows,
-    }, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    })
 
 
 if __name__ == "__main__":

@@ -8,9 +8,7 @@ benchmarks/results/cpu_peak.json, from which RESULTS.md quotes the peak and its 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import write_results  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "cpu_peak.json"
@@ -62,10 +61,8 @@ def measure() -> dict:
 
 def main() -> None:
     record = measure()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"fp32 peak {record['fp32_peak_gflops']} GFLOP/s; wrote {RESULTS}")
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "write_results.py")], check=True)
+    print(f"fp32 peak {record['fp32_peak_gflops']} GFLOP/s")
+    write_results.save(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import write_results  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "inference.json"
@@ -133,10 +133,7 @@ def main() -> None:
         row = next(r for r in target["paths"]["serving"] if r["batch"] == TARGET["batch"])
         record["target_fraction"] = round(row["gflops"] / peak, 4)
         record["met"] = record["target_fraction"] >= TARGET["fraction_of_peak"]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "write_results.py")], check=True)
+    write_results.save(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import write_results  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "side_by_side.json"
@@ -196,11 +197,9 @@ def main() -> None:
         "met": met,
         "pairs": pairs,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
     print(f"median: a {a['training_seconds']} s at {a['test_accuracy']:.2%}; b {b['training_seconds']} s at "
           f"{b['test_accuracy']:.2%}; b/a time {ratio}; target met: {met}")
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "write_results.py")], check=True)
+    write_results.save(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@
   batch 128) delivers with no model attached: the first pass (reads and decodes the tfds
   records, fills the cache) and a later pass (from the cache, as every epoch after the first).
 - Growth: for each recipe, the model built and compiled as `modelzoo.training.run` does, trained
-  on 25%, 50% and 100% of its training split (whole batches, the same pipeline); an epoch is
-  timed without validation, and the figure is the second epoch (the first one traces the graph).
+  on the first 25%, 50% and 100% of its training split (the same pipeline: cached, reshuffled
+  every epoch); epochs are timed without validation, and the figure is the median of epochs 2
+  to 4 (the first one traces the graph and fills the cache).
 - GFLOP/s: training FLOPs per example (3 x forward, `modelzoo.flops`) x examples per second of
   the 100% epoch, beside this CPU's fp32 peak from cpu_peak.json.
 
@@ -30,11 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import write_results  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
 FRACTIONS = (0.25, 0.5, 1.0)
 PIPELINE_BATCH = 128
+TIMED_EPOCHS = 3
 
 
 def pipeline_rate(mirror: str | None) -> dict:
@@ -52,7 +55,7 @@ def pipeline_rate(mirror: str | None) -> dict:
 
 
 def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
-    """Seconds of the second training epoch on `fraction` of the recipe's training split."""
+    """Median seconds of an epoch (after the first) on `fraction` of the recipe's training split."""
     import keras
 
     from modelzoo import data, recipe, training
@@ -60,11 +63,14 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
     resolved = recipe.load(name)
     settings = resolved.train
     keras.utils.set_random_seed(settings.seed)
+    full = data.load(resolved.data, mirror=mirror).info.sizes["train"]
+    # the first examples of the split, cached and reshuffled every epoch exactly as a run of that size
     splits = data.load(resolved.data, batch_size=settings.batch_size, seed=settings.seed, mirror=mirror,
-                       one_hot=resolved.one_hot)
-    batches = max(1, math.floor(fraction * splits.info.sizes["train"] / settings.batch_size))
+                       one_hot=resolved.one_hot, max_examples=max(1, round(fraction * full)))
+    examples = splits.info.sizes["train"]
     model = training.build_model(resolved)
-    model.compile(optimizer=training.make_optimizer(resolved, batches), loss=settings.loss, metrics=list(settings.metrics))
+    model.compile(optimizer=training.make_optimizer(resolved, math.ceil(examples / settings.batch_size)),
+                  loss=settings.loss, metrics=list(settings.metrics))
 
     class Clock(keras.callbacks.Callback):
         def __init__(self):
@@ -78,8 +84,8 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
             self.seconds.append(time.perf_counter() - self.start)
 
     clock = Clock()
-    model.fit(splits.train.take(batches), epochs=2, callbacks=[clock], verbose=0)
-    return {"examples": batches * settings.batch_size, "seconds": clock.seconds[-1]}
+    model.fit(splits.train, epochs=1 + TIMED_EPOCHS, callbacks=[clock], verbose=0)
+    return {"examples": examples, "seconds": statistics.median(clock.seconds[1:])}
 
 
 def one_run(job: dict) -> dict:
@@ -136,8 +142,10 @@ def main() -> None:
             runs = [spawn({"kind": "epoch", "recipe": name, "fraction": fraction, "mirror": args.data_mirror})
                     for _ in range(args.repeats)]
             seconds = median_of(runs, "seconds")
+            print(f"  {name} at {fraction:.0%}: runs {[round(r['seconds'], 2) for r in runs]}", flush=True)
             rate = runs[0]["examples"] / seconds
             rows.append({"fraction": fraction, "examples": runs[0]["examples"], "epoch_seconds": round(seconds, 2),
+                         "runs_seconds": [round(r["seconds"], 2) for r in runs],
                          "examples_per_s": round(rate), "gflops": round(per_example * rate / 1e9, 2)})
             print(f"{name} at {fraction:.0%}: {rows[-1]}", flush=True)
         full = rows[-1]
@@ -146,12 +154,8 @@ def main() -> None:
             "epochs": rows,
             "linearity": round(full["epoch_seconds"] / rows[0]["epoch_seconds"] / (full["examples"] / rows[0]["examples"]), 3),
             "fraction_of_peak": round(full["gflops"] / peak, 4),
-            "pipeline_headroom": round(record["pipeline"]["cached_examples_per_s"] / full["examples_per_s"], 1),
         }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "write_results.py")], check=True)
+    write_results.save(RESULTS, record)
 
 
 if __name__ == "__main__":

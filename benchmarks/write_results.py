@@ -9,7 +9,6 @@ the command that measured it; nothing is typed by hand. Figures not measured yet
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,10 +133,38 @@ def training_cost() -> list[str]:
                          f"{row['examples_per_s']:,} | {row['gflops']:.1f} | {row['gflops'] / data['fp32_peak_gflops']:.1%} |")
     lines.append("")
     for name, result in data["recipes"].items():
+        consumed = result["epochs"][-1]["examples_per_s"]
+        cached, first = pipeline["cached_examples_per_s"] / consumed, pipeline["first_pass_examples_per_s"] / consumed
         lines.append(f"- `{name}`: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
                      f"Epoch time per example at 100% over that at 25%: {result['linearity']:.2f} (1.00 = linear). "
-                     f"The cached pipeline delivers {result['pipeline_headroom']}x what training consumes"
-                     f"{'' if result['pipeline_headroom'] > 1 else ': INPUT-BOUND'}.")
+                     f"The input pipeline delivers {cached:.1f}x what training consumes from the cache"
+                     f"{'' if cached > 1 else ' (INPUT-BOUND)'} and {first:.1f}x on the first pass"
+                     f"{': the first epoch is input-bound' if first < 1 else ''}.")
+    return lines
+
+
+def sweep_mnist() -> list[str]:
+    data = _load("sweep_mnist.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/sweep_mnist.py`."]
+    metric = data["objective"]["metric"]
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): `{data['command']}` on the full "
+        f"MNIST data, killed (SIGKILL) during the second trial with trial(s) {', '.join(data['killed_with_finished_trials']) or 'none'} "
+        f"finished, then run again: it {'resumed' if data['resumed'] else 'did NOT resume'} and ran "
+        f"{'none of the finished trials again' if not data['finished_trials_run_again'] else 'trial(s) ' + ', '.join(data['finished_trials_run_again']) + ' AGAIN'}.",
+        "",
+        f"| trial | values | {metric} | epochs |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for trial in data["trials"]:
+        values = ", ".join(f"`{k.split('.', 1)[1]}={v}`" for k, v in trial["values"].items())
+        score = f"{trial['score']:.2%}" if trial["score"] is not None else trial["status"].lower()
+        best = " (chosen)" if trial["trial_id"] == data["winner"]["trial_id"] else ""
+        lines.append(f"| {trial['trial_id']}{best} | {values} | {score} | {trial['epochs']} |")
+    lines += ["", f"The winner, trained again and evaluated once on the test split: test accuracy "
+                  f"**{data['winner_test']['accuracy']:.2%}** (dev {data['winner_dev']['accuracy']:.2%}), exported to "
+                  f"`{data['exported']}` under the sweep's export dir."]
     return lines
 
 
@@ -165,12 +192,24 @@ def render() -> str:
         "",
         *training_cost(),
         "",
+        "## Choosing the hidden width on the dev split",
+        "",
+        *sweep_mnist(),
+        "",
         "## Command-line latency",
         "",
         *cli_latency(),
         "",
     ]
     return "\n".join(parts)
+
+
+def save(path: Path, record: dict) -> None:
+    """Write a benchmark's record as JSON, then regenerate RESULTS.md from all of them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {path}")
+    main()
 
 
 def main() -> None:
