@@ -79,6 +79,13 @@ def placement_options(command):
                         "multi-worker: the cluster in $TF_CONFIG.")(command)
 
 
+def data_options(command):
+    """Where data comes from: --data-mirror and --data-dir."""
+    command = click.option("--data-dir", type=click.Path(file_okay=False),
+                           help="tfds data dir (default: $TFDS_DATA_DIR).")(command)
+    return data_mirror_option(command)
+
+
 def _overrides(params: dict) -> dict[str, object]:
     """The --set values and the shorthand options, as recipe overrides."""
     overrides = _parse_sets(params["sets"])
@@ -111,8 +118,7 @@ def _echo_result(result) -> None:
 @click.option("--no-export", is_flag=True, help="Train and evaluate only.")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run.")
 @placement_options
-@data_mirror_option
-@click.option("--data-dir", type=click.Path(file_okay=False), help="tfds data dir (default: $TFDS_DATA_DIR).")
+@data_options
 def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_replicas, data_mirror, data_dir,
                 **params) -> None:
     """Train RECIPE (a built-in name or a .toml file), evaluate it on the test split, export it."""
@@ -150,8 +156,7 @@ def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_rep
 @click.option("--no-export", is_flag=True, help="Train and test the winner without exporting it.")
 @click.option("--fresh", is_flag=True, help="Start the search over instead of resuming it.")
 @placement_options
-@data_mirror_option
-@click.option("--data-dir", type=click.Path(file_okay=False), help="tfds data dir (default: $TFDS_DATA_DIR).")
+@data_options
 def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export, fresh, strategy, cpu_replicas,
                   data_mirror, data_dir, **params) -> None:
     """Try values of recipe fields on the dev split, keep the best, test and export it.
