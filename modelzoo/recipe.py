@@ -276,3 +276,8 @@ def measured_results() -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     return json.loads(path.read_text()).get("recipes", {})
+
+
+def format_metric(metric: str, value: float) -> str:
+    """A metric as people read it: accuracies in percent, anything else to four decimals."""
+    return f"{value:.2%}" if "accuracy" in metric else f"{value:.4f}"

@@ -189,7 +189,7 @@ def search(space: SearchSpace, folder: Path, *, mirror=None, data_dir=None, fres
                 metrics = training.run(space.recipe_for(values), run_dir=run_dir, mirror=mirror, data_dir=data_dir,
                                        evaluate_test=False, echo=echo, placement=placement).metrics
             score = metrics["dev"][metric]
-            echo(f"trial {trial.trial_id}: dev {metric} {_format(metric, score)} after {metrics['epochs_run']} epochs")
+            echo(f"trial {trial.trial_id}: dev {metric} {recipes.format_metric(metric, score)} after {metrics['epochs_run']} epochs")
             return {f"val_{metric}": score}
 
         def save_model(self, trial_id, model, step=0):
@@ -259,7 +259,7 @@ def report(space: SearchSpace, trials: list[Trial], folder: Path) -> tuple[list[
     rows = [("trial", *[p.label for p in space.parameters], f"dev {metric}", "epochs", "")]
     for t in trials:
         rows.append((t.trial_id, *[json.dumps(t.values.get(p.field)) for p in space.parameters],
-                     _format(metric, t.score) if t.score is not None else t.status.lower(),
+                     recipes.format_metric(metric, t.score) if t.score is not None else t.status.lower(),
                      str(t.epochs or ""), "<- best" if t is winner else ""))
     (folder / SWEEP_FILE).write_text(json.dumps({
         "recipe": space.base.name,
@@ -312,7 +312,3 @@ def _decode(value: Any) -> Any:
 
 def describe_values(values: dict[str, Any]) -> str:
     return " ".join(f"{field.split('.', 1)[1]}={json.dumps(value)}" for field, value in values.items())
-
-
-def _format(metric: str, value: float) -> str:
-    return f"{value:.2%}" if "accuracy" in metric else f"{value:.4f}"

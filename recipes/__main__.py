@@ -100,7 +100,7 @@ def _overrides(params: dict) -> dict[str, object]:
 def _echo_result(result) -> None:
     test = result.metrics["test"]
     name = result.metrics["recipe"]
-    shown = ", ".join(f"{k} {_format(k, v)}" for k, v in test.items())
+    shown = ", ".join(f"{k} {recipes.format_metric(k, v)}" for k, v in test.items())
     click.echo(f"{name}: test {shown} ({result.metrics['epochs_run']} epochs, "
                f"{result.metrics['train_seconds_this_process']:.1f} s of training)")
     if "weights" in result.metrics:
@@ -195,10 +195,6 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
                           export_dir=None if no_export else export_dir, mirror=data_mirror, data_dir=data_dir,
                           echo=click.echo, placement=placement)
     _echo_result(result)
-
-
-def _format(metric: str, value: float) -> str:
-    return f"{value:.2%}" if "accuracy" in metric else f"{value:.4f}"
 
 
 @main.command("list")
