@@ -85,16 +85,16 @@ class Recipe:
         return self.train.loss in ONE_HOT_LOSSES
 
     def to_dict(self) -> dict[str, Any]:
-        """The recipe as JSON data, in the same sections as its file."""
-        return {
+        """The recipe as JSON data (lists, not tuples: equal to itself read back), in the sections of its file."""
+        return json.loads(json.dumps({
             "name": self.name,
             "description": self.description,
             "model": {"name": self.model, **self.model_args},
             "data": {"name": self.data, **({"max_examples": self.max_examples} if self.max_examples else {})},
-            "train": json.loads(json.dumps(dataclasses.asdict(self.train))),
+            "train": dataclasses.asdict(self.train),
             "export": {"name": self.export_name},
             "source": self.source,
-        }
+        }))
 
 
 def builtin_names() -> list[str]:

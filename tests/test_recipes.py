@@ -28,6 +28,13 @@ def test_recipe_resolves_and_its_model_card_names_it(name):
     assert resolved.description
 
 
+@pytest.mark.parametrize("name", recipes.builtin_names())
+def test_a_saved_recipe_reads_back_equal(name):
+    """A run folder's recipe.json must match the recipe again, or a run of it could never resume."""
+    resolved = recipes.load(name)
+    assert json.loads(json.dumps(resolved.to_dict())) == resolved.to_dict()
+
+
 def test_every_card_recipe_exists():
     for model in modelzoo.list_models():
         assert set(modelzoo.model_card(model).recipes) <= set(RECIPES)
