@@ -118,6 +118,7 @@ def run_recipe(name: str, workdir: Path) -> dict:
         "test": metrics["test"],
         "dev": metrics["dev"],
         "epochs_run": metrics["epochs_run"],
+        **({"refit": metrics["refit"]} if "refit" in metrics else {}),
         "train_seconds": seconds,
         "process_seconds": round(wall, 1),
         "command": shown,

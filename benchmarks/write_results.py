@@ -168,6 +168,31 @@ def sweep_mnist() -> list[str]:
     return lines
 
 
+def diabetes() -> list[str]:
+    selection, curve = _load("diabetes_selection.json"), _load("diabetes_learning_curve.json")
+    lines = []
+    if selection:
+        ranked = sorted(selection["trials"], key=lambda t: t["mean_dev_accuracy"], reverse=True)
+        spread = f"{ranked[-1]['mean_dev_accuracy']:.2%} to {ranked[0]['mean_dev_accuracy']:.2%}"
+        lines += [f"`{selection['measured_by']}` on {selection['date']} ({selection['machine']}): "
+                  f"{len(ranked)} configurations, {selection['selection']}; their means span {spread}. "
+                  f"Chosen: {', '.join(f'{k} = {v}' for k, v in selection['chosen'].items())}.", ""]
+    else:
+        lines += ["Not measured yet: run `python benchmarks/choose_diabetes.py`.", ""]
+    if curve:
+        lines += [f"Does the recipe gain from more training rows? `{curve['measured_by']}` on {curve['date']} ({curve['machine']}), "
+                  f"dev split only, seeds {', '.join(map(str, curve['seeds']))}:", "",
+                  "| training rows | mean dev accuracy | mean dev loss | dev accuracy by seed |",
+                  "| ---: | ---: | ---: | --- |"]
+        lines += [f"| {p['train_rows']} | {p['mean_dev_accuracy']:.2%} | {p['mean_dev_loss']:.4f} | "
+                  f"{', '.join(f'{a:.2%}' for a in p['dev_accuracy'])} |" for p in curve["points"]]
+        lines += ["", "A final fit on train + dev (`train.refit = true` in `recipes/diabetes.toml`) uses this: the "
+                      "dev rows join the training data once early stopping has chosen the epoch count."]
+    else:
+        lines += ["Learning curve not measured yet: run `python benchmarks/diabetes_learning_curve.py`."]
+    return lines
+
+
 def render() -> str:
     parts = [
         "# Benchmarks",
@@ -195,6 +220,10 @@ def render() -> str:
         "## Choosing the hidden width on the dev split",
         "",
         *sweep_mnist(),
+        "",
+        "## Diabetes: choosing on 154 dev rows, and the refit on train + dev",
+        "",
+        *diabetes(),
         "",
         "## Command-line latency",
         "",

@@ -138,11 +138,16 @@ class DataInfo:
 
 @dataclass
 class DataSplits:
-    """Batched (inputs, targets) pipelines for training, model selection and the final test."""
+    """Batched (inputs, targets) pipelines for training, model selection and the final test.
+
+    `train_dev` is train followed by dev, shuffled like train: the final fit after the dev split
+    has chosen everything (a recipe's `train.refit`).
+    """
 
     train: tf.data.Dataset
     dev: tf.data.Dataset
     test: tf.data.Dataset
+    train_dev: tf.data.Dataset
     info: DataInfo
 
 
@@ -212,17 +217,18 @@ def load(
     if max_examples is not None:
         datasets = {split: dataset.take(max_examples) for split, dataset in datasets.items()}
     sizes = {split: _count(dataset) for split, dataset in datasets.items()}
+    datasets["train_dev"] = datasets["train"].concatenate(datasets["dev"])
     pipelines = {
         split: _pipeline(
-            datasets[split],
+            dataset,
             spec,
-            training=split == "train",
+            training=split in ("train", "train_dev"),
             batch_size=batch_size,
             seed=seed,
-            size=sizes[split],
+            size=sizes["train"] + sizes["dev"] if split == "train_dev" else sizes[split],
             one_hot=one_hot,
         )
-        for split in ("train", "dev", "test")
+        for split, dataset in datasets.items()
     }
     info = DataInfo(spec.name, spec.input, spec.target, spec.classes, sizes, source, spec.feature_names)
     return DataSplits(**pipelines, info=info)
@@ -238,8 +244,8 @@ def shard_by_example(splits: DataSplits) -> DataSplits:
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return DataSplits(**{split: getattr(splits, split).with_options(options) for split in ("train", "dev", "test")},
-                      info=splits.info)
+    return DataSplits(**{split: getattr(splits, split).with_options(options)
+                         for split in ("train", "dev", "test", "train_dev")}, info=splits.info)
 
 
 def _count(dataset: tf.data.Dataset) -> int:

@@ -6,7 +6,8 @@
     hidden_units = 256
     [data]             # a data set of modelzoo.data, optionally cut to N examples per split
     name = "mnist"
-    [train]            # loss, optimizer, learning rate (and schedule), metrics, batches, epochs
+    [train]            # loss, optimizer, learning rate (and schedule), metrics, batches, epochs,
+                       # early stopping on dev, and optionally a final refit on train + dev
     loss = "sparse_categorical_crossentropy"
     ...
     [export]           # the folder name under the export dir
@@ -63,6 +64,9 @@ class TrainSettings:
     epochs: int = 10
     early_stopping_patience: int = 0
     seed: int = 0
+    #: After the dev split has chosen the epoch count (early stopping's best epoch), train a fresh
+    #: model on train + dev for that many epochs; that model is tested and exported.
+    refit: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,8 @@ def _train_problems(train: TrainSettings):
         value = getattr(train, key)
         if not _is_int(value) or value < 0:
             yield key, f"must be an integer >= 0, got {value!r}"
+    if not isinstance(train.refit, bool):
+        yield "refit", f"must be true or false, got {train.refit!r}"
 
 
 def parse_value(text: str) -> Any:

@@ -4,6 +4,12 @@ A run folder (`runs/<recipe>/<timestamp>/`) receives the resolved recipe, `histo
 TensorBoard logs, `curves.png` (loss and metrics against the epoch) and `metrics.json`. A backup
 is written after every epoch: the same command after a crash resumes from the last finished
 epoch, and `fresh=True` starts over. A run whose loss turns NaN stops and exports nothing.
+
+With `train.refit`, the first fit only chooses: early stopping on the dev loss picks the epoch
+count, and the scores of that model on train and dev are kept (`selection.json`). A fresh model
+then trains on train + dev for that many epochs (`history-refit.csv`, `curves-refit.png`); it is
+the model tested and exported. Its test score is the one reported; its dev score would not be
+honest (dev is in its training data), so metrics.json keeps the first fit's.
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ RECIPE_FILE = "recipe.json"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"
+#: With `train.refit`: what the first fit chose (epochs, train and dev scores), written when it ends.
+SELECTION_FILE = "selection.json"
+REFIT_HISTORY_FILE = "history-refit.csv"
+REFIT_BACKUP_DIR = "backup-refit"
 #: Models with at most this many parameters have them written into metrics.json (e.g. w and b).
 SMALL_MODEL = 16
 #: Real dev examples the exported SavedModel must answer like the Keras model.
@@ -75,18 +85,18 @@ def choose_run_dir(recipe: Recipe, runs_root: str | os.PathLike = "runs", run_di
         if (folder / METRICS_FILE).exists():
             raise UsageError(f"--run-dir {folder} holds a finished run; choose another folder")
         same = _same_recipe(folder, recipe)
-        resumable = same and (folder / BACKUP_DIR).exists()
+        resumable = same and _interrupted(folder)
         if folder.exists() and any(folder.iterdir()) and not same and not fresh:
             raise UsageError(f"--run-dir {folder} holds files of another run; choose another folder or add --fresh")
         if (fresh or not resumable) and folder.exists():  # also a run of this recipe stopped before its first backup
-            for name in (BACKUP_DIR, HISTORY_FILE, "logs"):
+            for name in (BACKUP_DIR, HISTORY_FILE, "logs", SELECTION_FILE, REFIT_BACKUP_DIR, REFIT_HISTORY_FILE):
                 path = folder / name
                 shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         return folder, resumable and not fresh
     root = Path(runs_root) / recipe.name
     if not fresh and root.is_dir():
         for folder in sorted(root.iterdir(), reverse=True):
-            if (folder / BACKUP_DIR).exists() and not (folder / METRICS_FILE).exists() and _same_recipe(folder, recipe):
+            if _interrupted(folder) and _same_recipe(folder, recipe):
                 return folder, True
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder, n = root / stamp, 1
@@ -94,6 +104,11 @@ def choose_run_dir(recipe: Recipe, runs_root: str | os.PathLike = "runs", run_di
         n += 1
         folder = root / f"{stamp}-{n}"
     return folder, False
+
+
+def _interrupted(folder: Path) -> bool:
+    """A run that saved progress (an epoch's backup, or a finished first fit before a refit) but did not finish."""
+    return ((folder / BACKUP_DIR).exists() or (folder / SELECTION_FILE).exists()) and not (folder / METRICS_FILE).exists()
 
 
 def _same_recipe(folder: Path, recipe: Recipe) -> bool:
@@ -154,83 +169,69 @@ def run(
     )
     if placement.strategy == "multi-worker":
         splits = data_module.shard_by_example(splits)
-    steps_per_epoch = math.ceil(splits.info.sizes["train"] / settings.batch_size)
-    with strategy.scope():
-        model = build_model(recipe)
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.Normalization):
-                layer.adapt(splits.train.map(lambda x, y: x))
-        model.compile(
-            optimizer=make_optimizer(recipe, steps_per_epoch),
-            loss=settings.loss,
-            metrics=list(settings.metrics),
-        )
+    sizes = splits.info.sizes
+    refit = settings.refit and evaluate_test
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
-    callbacks = [
-        *callbacks,
-        keras.callbacks.BackupAndRestore(str(folder / BACKUP_DIR)),
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(str(folder / HISTORY_FILE), append=True),
-        keras.callbacks.TensorBoard(log_dir=str(folder / "logs")),
-    ]
-    if settings.early_stopping_patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=settings.early_stopping_patience, restore_best_weights=True
-            )
-        )
     where = "" if placement.strategy == "default" else f", {placement.describe(strategy)}"
     if placement.strategy == "multi-worker":
         where += ", this process the chief" if placement.is_chief else f", this process {placement.worker_name}"
     echo(f"{'resuming' if resuming else 'training'} {recipe.name}: {recipe.model} on {recipe.data} "
-         f"({splits.info.sizes['train']} train, {splits.info.sizes['dev']} dev examples{where}); run folder {folder}")
+         f"({sizes['train']} train, {sizes['dev']} dev examples{where}); run folder {folder}")
 
-    start = time.perf_counter()
-    with _worker_failures(placement, recipe):
-        history = model.fit(
-            splits.train,
-            validation_data=splits.dev,
-            epochs=settings.epochs,
-            callbacks=callbacks,
-            shuffle=False,  # the training pipeline already reshuffles every epoch
-            verbose=1 if sys.stdout.isatty() else 2,
-        )
-    train_seconds = time.perf_counter() - start
+    selection = _read_json(folder / SELECTION_FILE) if resuming and refit else None
+    train_seconds = 0.0
+    if selection is None:
+        model = _compiled_model(recipe, strategy, splits.train, sizes["train"])
+        train_seconds += _fit(model, recipe, placement, folder, "fit", splits.train, splits.dev,
+                              epochs=settings.epochs, callbacks=callbacks)
+        epochs_run = len(read_history(folder / HISTORY_FILE))
+        evaluated = ("train", "dev", "test") if evaluate_test and not refit else ("train", "dev")
+        with _worker_failures(placement, recipe):
+            scores = {split: model.evaluate(getattr(splits, split), verbose=0, return_dict=True) for split in evaluated}
+        if refit:
+            selection = {"epochs": selected_epochs(read_history(folder / HISTORY_FILE), settings),
+                         "epochs_run": epochs_run, "train": scores["train"], "dev": scores["dev"]}
+            _write_json(folder / SELECTION_FILE, json.loads(json.dumps(selection, default=float)))
+    if refit:
+        examples = sizes["train"] + sizes["dev"]
+        echo(f"refit {recipe.name}: a fresh model on train + dev ({examples} examples) for the "
+             f"{selection['epochs']} epochs the dev split chose")
+        keras.utils.set_random_seed(settings.seed)
+        model = _compiled_model(recipe, strategy, splits.train_dev, examples)
+        train_seconds += _fit(model, recipe, placement, folder, "refit", splits.train_dev, None,
+                              epochs=selection["epochs"], callbacks=callbacks)
+        with _worker_failures(placement, recipe):
+            scores = {"train": selection["train"], "dev": selection["dev"],
+                      "test": model.evaluate(splits.test, verbose=0, return_dict=True)}
+            refit_scores = model.evaluate(splits.train_dev, verbose=0, return_dict=True)
+        epochs_run = selection["epochs_run"]
 
-    losses = history.history.get("loss", [])
-    if losses and not all(math.isfinite(v) for v in losses) or model.stop_training and _nan_weights(model):
-        _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
-        raise TrainingError(
-            f"{recipe.name}: training diverged (the loss became NaN or infinite) after "
-            f"{len(losses)} epoch(s); nothing was exported. Lower train.learning_rate "
-            f"(now {settings.learning_rate}) and run again"
-        )
-
-    rows = read_history(folder / HISTORY_FILE)
-    evaluated = ("train", "dev", "test") if evaluate_test else ("train", "dev")
-    with _worker_failures(placement, recipe):
-        scores = {split: model.evaluate(getattr(splits, split), verbose=0, return_dict=True) for split in evaluated}
     metrics = {
         "status": "completed",
         "recipe": recipe.name,
         "model": recipe.model,
         "data": recipe.data,
         "seed": settings.seed,
-        "epochs_run": len(rows),
+        "epochs_run": epochs_run,
         "train_seconds_this_process": round(train_seconds, 2),
         "resumed": resuming,
-        "sizes": splits.info.sizes,
+        "sizes": sizes,
         "strategy": placement.describe(strategy),
         **scores,
         "parameters": model.count_params(),
         "versions": versions(),
     }
+    if refit:
+        metrics["refit"] = {"epochs": selection["epochs"], "examples": examples, "train_dev": refit_scores}
     if model.count_params() <= SMALL_MODEL:
         metrics["weights"] = {w.path: w.numpy().tolist() for w in model.weights}
     metrics = json.loads(json.dumps(metrics, default=float))
-    plot_curves(rows, folder / "curves.png", title=f"{recipe.name}: {recipe.model} on {recipe.data}")
+    title = f"{recipe.name}: {recipe.model} on {recipe.data}"
+    plot_curves(read_history(folder / HISTORY_FILE), folder / "curves.png", title=title)
+    if refit:
+        plot_curves(read_history(folder / REFIT_HISTORY_FILE), folder / "curves-refit.png", title=f"{title}, refit on train + dev")
 
     export_path = None
     if export_dir is not None:
@@ -243,6 +244,83 @@ def run(
         metrics["export"] = str(export_path)
     _write_json(folder / METRICS_FILE, metrics)
     return RunResult(folder, metrics, export_path)
+
+
+#: Where each fit of a run keeps its backup, its history and its TensorBoard logs.
+_FIT_FILES = {"fit": (BACKUP_DIR, HISTORY_FILE, "logs"), "refit": (REFIT_BACKUP_DIR, REFIT_HISTORY_FILE, "logs/refit")}
+
+
+def _compiled_model(recipe: Recipe, strategy, train, examples: int):
+    """The recipe's model under `strategy`, its Normalization layers adapted to `train`, compiled."""
+    import keras
+
+    settings = recipe.train
+    with strategy.scope():
+        model = build_model(recipe)
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                layer.adapt(train.map(lambda x, y: x))
+        model.compile(
+            optimizer=make_optimizer(recipe, math.ceil(examples / settings.batch_size)),
+            loss=settings.loss,
+            metrics=list(settings.metrics),
+        )
+    return model
+
+
+def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, train, dev, *, epochs: int,
+         callbacks: Sequence) -> float:
+    """One `model.fit` with a backup every epoch (`stage` "fit" or "refit" names its files); its seconds.
+
+    Early stopping watches the dev loss when there is a dev split; a NaN loss ends the run with a
+    TrainingError and a "diverged" metrics.json.
+    """
+    import keras
+
+    backup, history_file, logs = _FIT_FILES[stage]
+    if not (folder / backup).exists():  # starts at epoch 0: no rows of an earlier, unfinished attempt
+        (folder / history_file).unlink(missing_ok=True)
+    callbacks = [
+        *callbacks,
+        keras.callbacks.BackupAndRestore(str(folder / backup)),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(str(folder / history_file), append=True),
+        keras.callbacks.TensorBoard(log_dir=str(folder / logs)),
+    ]
+    if dev is not None and recipe.train.early_stopping_patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=recipe.train.early_stopping_patience, restore_best_weights=True
+            )
+        )
+    start = time.perf_counter()
+    with _worker_failures(placement, recipe):
+        history = model.fit(
+            train,
+            validation_data=dev,
+            epochs=epochs,
+            callbacks=callbacks,
+            shuffle=False,  # the training pipeline already reshuffles every epoch
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+    seconds = time.perf_counter() - start
+    losses = history.history.get("loss", [])
+    if losses and not all(math.isfinite(v) for v in losses) or model.stop_training and _nan_weights(model):
+        _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
+        raise TrainingError(
+            f"{recipe.name}: training diverged (the loss became NaN or infinite) after "
+            f"{len(losses)} epoch(s); nothing was exported. Lower train.learning_rate "
+            f"(now {recipe.train.learning_rate}) and run again"
+        )
+    return seconds
+
+
+def selected_epochs(rows: list[dict[str, float]], settings) -> int:
+    """The epoch count the dev split chose: early stopping's best epoch (lowest dev loss), else all epochs run."""
+    if settings.early_stopping_patience and rows and "val_loss" in rows[0]:
+        losses = [row["val_loss"] for row in rows]
+        return losses.index(min(losses)) + 1
+    return len(rows)
 
 
 @contextlib.contextmanager
@@ -302,11 +380,14 @@ def _nan_weights(model) -> bool:
 
 
 def read_history(path: Path) -> list[dict[str, float]]:
-    """The per-epoch rows of history.csv (all epochs, across resumes)."""
+    """The per-epoch rows of history.csv (all epochs, across resumes).
+
+    Keras' CSVLogger writes "NA" in val_ columns of a fit without validation data; those are left out.
+    """
     if not path.exists():
         return []
     with path.open() as f:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: float(v) for k, v in row.items() if v != "NA"} for row in csv.DictReader(f)]
 
 
 def plot_curves(rows: list[dict[str, float]], path: Path, title: str) -> None:
@@ -349,10 +430,15 @@ def export_card(recipe: Recipe, model, metrics: dict[str, Any], info) -> dict[st
             "outputs": {output_key: {"dtype": "float32", "shape": list(model.outputs[0].shape)}},
         },
         "data": {"name": info.name, "sizes": info.sizes, "source": info.source},
-        "metrics": {split: metrics[split] for split in ("train", "dev", "test")},
+        "metrics": {key: metrics[key] for key in ("train", "dev", "test", "refit") if key in metrics},
         "versions": metrics["versions"],
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON file's content, or None when it is missing."""
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def _write_json(path: Path, content: dict[str, Any]) -> None:

@@ -101,7 +101,10 @@ def _echo_result(result) -> None:
     test = result.metrics["test"]
     name = result.metrics["recipe"]
     shown = ", ".join(f"{k} {recipes.format_metric(k, v)}" for k, v in test.items())
-    click.echo(f"{name}: test {shown} ({result.metrics['epochs_run']} epochs, "
+    epochs = f"{result.metrics['epochs_run']} epochs"
+    if "refit" in result.metrics:
+        epochs += f", then {result.metrics['refit']['epochs']} on train + dev"
+    click.echo(f"{name}: test {shown} ({epochs}, "
                f"{result.metrics['train_seconds_this_process']:.1f} s of training)")
     if "weights" in result.metrics:
         click.echo(f"{name}: learned weights {json.dumps(result.metrics['weights'])}")

@@ -71,6 +71,7 @@ def run_recipes_cli(args, cwd):
         (["mnist", "--set", "train.learning_rate=-0.1"], "train.learning_rate: must be a number > 0"),
         (["mnist", "--set", "train.epochs=0"], "train.epochs: must be a positive integer, got 0"),
         (["mnist", "--set", "train.epochs='ten'"], "train.epochs: must be a positive integer, got 'ten'"),
+        (["mnist", "--set", "train.refit=1"], "train.refit: must be true or false, got 1"),
         (["mnist", "--set", "train.optimiser=sgd"], "train.optimiser: unknown field (did you mean 'optimizer'?)"),
         (["mnist", "--set", "model.hidden_units=0"], "model.hidden_units: hidden_units must be a positive integer"),
         (["mnist", "--set", "epochs=3"], "--set epochs: name a field as section.field"),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import pytest
 import tensorflow as tf
 
@@ -131,6 +132,68 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["resumed"] is True and metrics["epochs_run"] == 3
     assert abs(metrics["test"]["accuracy"] - whole["test"]["accuracy"]) <= 0.003
+
+
+class _StopInRefit(Exception):
+    pass
+
+
+class _CrashInRefit(keras.callbacks.Callback):
+    """Stops the run's second fit (the refit) at the end of its second epoch, before that epoch's backup."""
+
+    def __init__(self):
+        super().__init__()
+        self.fits = 0
+
+    def on_train_begin(self, logs=None):
+        self.fits += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fits == 2 and epoch == 1:
+            raise _StopInRefit()
+
+
+def test_refit_trains_a_fresh_model_on_train_and_dev_for_the_epochs_dev_chose(tmp_path):
+    overrides = {"train.epochs": 12, "train.early_stopping_patience": 3, "train.learning_rate": 0.03}
+    plain = training.run(recipes.load("diabetes", {**overrides, "train.refit": False}), runs_root=tmp_path / "plain",
+                         export_dir=None, echo=lambda *_: None).metrics
+    result = training.run(recipes.load("diabetes", {**overrides, "train.refit": True}), runs_root=tmp_path / "refit",
+                          export_dir=tmp_path / "out", echo=lambda *_: None)
+    metrics, run_dir = result.metrics, result.run_dir
+
+    with (run_dir / "history.csv").open() as f:
+        dev_losses = [float(row["val_loss"]) for row in csv.DictReader(f)]
+    chosen = dev_losses.index(min(dev_losses)) + 1
+    assert metrics["epochs_run"] == len(dev_losses) == plain["epochs_run"]
+    assert metrics["refit"]["epochs"] == chosen == _history_rows(run_dir / "history-refit.csv")
+    assert metrics["refit"]["examples"] == metrics["sizes"]["train"] + metrics["sizes"]["dev"] == 615
+    # train and dev are the first fit's scores, the same as without refit; test is the refit model's.
+    assert metrics["train"] == plain["train"] and metrics["dev"] == plain["dev"]
+    assert metrics["test"] != plain["test"]
+    assert json.loads((run_dir / "selection.json").read_text())["dev"] == metrics["dev"]
+    assert (run_dir / "curves-refit.png").is_file() and not (run_dir / "backup-refit").exists()
+    card = json.loads((result.export_path / "assets.extra" / "model_card.json").read_text())
+    assert card["metrics"]["refit"] == metrics["refit"] and card["metrics"]["test"] == metrics["test"]
+
+
+def test_a_run_stopped_in_its_refit_resumes_the_refit_not_the_first_fit(tmp_path):
+    resolved = recipes.load("diabetes", {"train.epochs": 6, "train.early_stopping_patience": 0, "train.refit": True})
+    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None).metrics
+
+    run_dir = tmp_path / "stopped"
+    with pytest.raises(_StopInRefit):
+        training.run(resolved, run_dir=run_dir, export_dir=None, echo=lambda *_: None, callbacks=[_CrashInRefit()])
+    assert (run_dir / "selection.json").is_file() and (run_dir / "backup-refit").is_dir()
+    assert _history_rows(run_dir / "history-refit.csv") == 1  # the second epoch never finished
+    first_fit = (run_dir / "history.csv").read_text()
+
+    lines = []
+    resumed = training.run(resolved, run_dir=run_dir, export_dir=None, echo=lines.append).metrics
+    assert lines[0].startswith("resuming diabetes") and resumed["resumed"] is True
+    assert (run_dir / "history.csv").read_text() == first_fit  # the first fit did not run again
+    with (run_dir / "history-refit.csv").open() as f:
+        assert [int(row["epoch"]) for row in csv.DictReader(f)] == [0, 1, 2, 3, 4, 5]
+    assert resumed["test"]["accuracy"] == pytest.approx(whole["test"]["accuracy"], abs=0.003)
 
 
 def test_xor_needs_the_hidden_layer(tmp_path):
