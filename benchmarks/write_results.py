@@ -190,6 +190,18 @@ def diabetes() -> list[str]:
                       "dev rows join the training data once early stopping has chosen the epoch count."]
     else:
         lines += ["Learning curve not measured yet: run `python benchmarks/diabetes_learning_curve.py`."]
+    seeds = _load("diabetes_seeds.json")
+    if seeds:
+        lines += ["", f"How much is the seed? `{seeds['measured_by']}` on {seeds['date']} ({seeds['machine']}), run after "
+                      f"the recipe was fixed and choosing nothing: the recipe with seeds {', '.join(map(str, seeds['seeds']))}, "
+                      f"with and without the refit ({seeds['test_rows']} test rows, one row = {1 / seeds['test_rows']:.2%}).", "",
+                  "| refit | test accuracy by seed | mean | standard deviation | dev accuracy by seed (first fit) |",
+                  "| --- | --- | ---: | ---: | --- |"]
+        lines += [f"| {'yes' if v['refit'] else 'no'} | {', '.join(f'{a:.2%}' for a in v['test_accuracy'])} | "
+                  f"{v['mean_test_accuracy']:.2%} | {v['stdev_test_accuracy']:.2%} | "
+                  f"{', '.join(f'{a:.2%}' for a in v['dev_accuracy'])} |" for v in seeds["variants"]]
+    else:
+        lines += ["", "Seed spread not measured yet: run `python benchmarks/diabetes_seeds.py`."]
     return lines
 
 
