@@ -186,12 +186,13 @@ def run(
         model = _compiled_model(recipe, strategy, splits.train, sizes["train"])
         train_seconds += _fit(model, recipe, placement, folder, "fit", splits.train, splits.dev,
                               epochs=settings.epochs, callbacks=callbacks)
-        epochs_run = len(read_history(folder / HISTORY_FILE))
+        rows = read_history(folder / HISTORY_FILE)
+        epochs_run = len(rows)
         evaluated = ("train", "dev", "test") if evaluate_test and not refit else ("train", "dev")
         with _worker_failures(placement, recipe):
             scores = {split: model.evaluate(getattr(splits, split), verbose=0, return_dict=True) for split in evaluated}
         if refit:
-            selection = {"epochs": selected_epochs(read_history(folder / HISTORY_FILE), settings),
+            selection = {"epochs": selected_epochs(rows, settings),
                          "epochs_run": epochs_run, "train": scores["train"], "dev": scores["dev"]}
             _write_json(folder / SELECTION_FILE, json.loads(json.dumps(selection, default=float)))
     if refit:
