@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelzoo import tfserving
 from modelzoo.errors import ModelzooError
 from modelzoo.inputs import InputSpec
 
@@ -212,12 +213,15 @@ class Servable:
         self.name, self.version, self.path = name, version, path
         self.graph = tf.Graph()
         self.session = tf.compat.v1.Session(graph=self.graph)
+        #: Warmup requests replayed on load (assets.extra/tf_serving_warmup_requests), as TF Serving does.
+        self.warmup_replayed = 0
         try:
             with deprecation.silence():  # the v1 loader is the one TF Serving's C++ side matches
                 meta_graph = tf.compat.v1.saved_model.loader.load(self.session, ["serve"], str(path))
             if DEFAULT_SIGNATURE in meta_graph.signature_def:  # warm up as TF Serving does before serving
-                for request in _warmup_requests(path):
+                for request in tfserving.read_warmup_requests(path):
                     self._run_proto(meta_graph.signature_def[DEFAULT_SIGNATURE], request)
+                    self.warmup_replayed += 1
         except Exception:
             self.session.close()
             raise
@@ -262,12 +266,6 @@ class Servable:
 
     def close(self) -> None:
         self.session.close()
-
-
-def _warmup_requests(path: Path) -> list[dict]:
-    from modelzoo import tfserving
-
-    return tfserving.read_warmup_requests(path)
 
 
 def load_local(path: str | os.PathLike) -> Servable:

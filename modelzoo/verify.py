@@ -140,23 +140,23 @@ def _last_error_line(stderr: str) -> str:
 
 
 def _session_run(export: str, samples: str, outputs_file: str) -> None:
-    """In a fresh process: load `export` into a v1 session by tag 'serve' and run serving_default."""
-    import numpy as np
-    import tensorflow as tf
+    """In a fresh process: load `export` as TF Serving does and run serving_default on the samples.
 
-    from modelzoo import tfserving
+    `serving.Servable` loads by tag 'serve' into a v1 session and replays the warmup requests; a
+    failing load or request fails this process.
+    """
+    import numpy as np
+
+    from modelzoo import serving
 
     inputs = np.load(samples)["inputs"]
-    warmup = tfserving.read_warmup_requests(Path(export))
-    with tf.compat.v1.Session(graph=tf.Graph()) as session:
-        graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], export)
-        signature = graph.signature_def["serving_default"]
-        (input_info,) = signature.inputs.values()
-        fetches = {key: info.name for key, info in signature.outputs.items()}
-        outputs = session.run(fetches, {input_info.name: inputs})
-        for request in warmup:  # as TF Serving does on load; a failing request fails this process
-            session.run(fetches, {signature.inputs[key].name: value for key, value in request.items()})
-    np.savez(outputs_file, **outputs, **{"warmup:replayed": len(warmup)})
+    servable = serving.Servable("verify", 0, Path(export))
+    try:
+        (input_key,) = servable.signature_defs["serving_default"].inputs
+        outputs = servable.run({input_key: inputs})
+    finally:
+        servable.close()
+    np.savez(outputs_file, **outputs, **{"warmup:replayed": servable.warmup_replayed})
 
 
 if __name__ == "__main__":
