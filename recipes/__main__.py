@@ -79,6 +79,16 @@ def placement_options(command):
                         "multi-worker: the cluster in $TF_CONFIG.")(command)
 
 
+def output_options(model: str, resumed: str):
+    """--export-dir, --no-export and --fresh: `model` names what is exported, `resumed` what --fresh starts over."""
+    def decorate(command):
+        command = click.option("--fresh", is_flag=True, help=f"Start over instead of resuming {resumed}.")(command)
+        command = click.option("--no-export", is_flag=True, help=f"Train and test {model} without exporting it.")(command)
+        return click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
+                            help=f"Where {model}'s versioned SavedModel goes.")(command)
+    return decorate
+
+
 def data_options(command):
     """Where data comes from: --data-mirror and --data-dir."""
     command = click.option("--data-dir", type=click.Path(file_okay=False),
@@ -116,10 +126,7 @@ def _echo_result(result) -> None:
 @click.argument("recipe")
 @override_options
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run folder (default: runs/NAME/TIMESTAMP).")
-@click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
-              help="Where the versioned SavedModel goes.")
-@click.option("--no-export", is_flag=True, help="Train and evaluate only.")
-@click.option("--fresh", is_flag=True, help="Start over instead of resuming an interrupted run.")
+@output_options(model="the model", resumed="an interrupted run")
 @placement_options
 @data_options
 def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_replicas, data_mirror, data_dir,
@@ -154,10 +161,7 @@ def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_rep
 @override_options
 @click.option("--sweep-dir", type=click.Path(file_okay=False),
               help="Where trials and results go (default: runs/NAME/sweep-<hash of the search>).")
-@click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
-              help="Where the winner's versioned SavedModel goes.")
-@click.option("--no-export", is_flag=True, help="Train and test the winner without exporting it.")
-@click.option("--fresh", is_flag=True, help="Start the search over instead of resuming it.")
+@output_options(model="the winner", resumed="the search")
 @placement_options
 @data_options
 def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export, fresh, strategy, cpu_replicas,
