@@ -7,10 +7,11 @@ Image rules (for a model that takes `image uint8[H,W,1]`, e.g. every MNIST model
 2. It becomes 8-bit grayscale (Pillow's "L": ITU-R 601-2 luma).
 3. MNIST digits are white on black: when the 1-pixel border is mostly bright (mean > 127), the
    image is inverted.
-4. An image already H x W is used as it is. Any other size is cut to the bounding box of its ink
-   (pixels brighter than a quarter of the brightest), scaled to fit a 20 x 20 box for 28 x 28
-   (H * 5/7 in general) keeping its aspect ratio, and placed on a black H x W canvas with its
-   centre of mass at the centre: how MNIST itself was made.
+4. An image already H x W is used as it is. Any other size loses its paper: the border's median
+   level (grey paper, a shadow) is subtracted and the rest stretched to 0..255. It is then cut to
+   the bounding box of its ink (pixels brighter than a quarter of the brightest), scaled to fit a
+   20 x 20 box for 28 x 28 (H * 5/7 in general) keeping its aspect ratio, and placed on a black
+   H x W canvas with its centre of mass at the centre: how MNIST itself was made.
 5. A float input gets pixel / 255; an integer input keeps 0..255.
 
 A model with 3 channels gets RGB resized to H x W. Rows: a CSV file (one example per line, an
@@ -81,8 +82,20 @@ def load_image(path: str | Path, spec: InputSpec) -> np.ndarray:
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
     if channels == 3:
         pixels = np.asarray(image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS))
-    else:
-        pixels = _mnist_style(np.asarray(image.convert("L")), height, width)[..., None]
+        return _as_dtype(pixels, spec)
+    return grayscale_to_input(np.asarray(image.convert("L")), spec)
+
+
+def grayscale_to_input(gray: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """A 2-D uint8 grayscale picture (any size, either polarity) as one example of a one-channel
+    image input, by rules 3 to 5 of this module's docstring."""
+    height, width, _ = spec.shape
+    return _as_dtype(_mnist_style(gray, height, width)[..., None], spec)
+
+
+def _as_dtype(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
+    import numpy as np
+
     return (pixels / 255.0).astype(spec.dtype) if np.dtype(spec.dtype).kind == "f" else pixels.astype(spec.dtype)
 
 
@@ -93,9 +106,15 @@ def _mnist_style(gray: np.ndarray, height: int, width: int) -> np.ndarray:
 
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if border.mean() > 127:
-        gray = 255 - gray
+        gray, border = 255 - gray, 255 - border
     if gray.shape == (height, width):
         return gray
+    # The paper is background, whatever its grey: take its level (the border's median) away and
+    # stretch what is left to 0..255, so grey paper becomes MNIST's black and faint ink full white.
+    gray = np.clip(gray.astype(np.float64) - np.median(border), 0, None)
+    if gray.max() > 0:
+        gray = gray * (255 / gray.max())
+    gray = np.rint(gray).astype(np.uint8)
     ink = gray > gray.max() / 4
     if not ink.any():  # a blank image: nothing to centre
         return np.asarray(Image.fromarray(gray).resize((width, height), Image.Resampling.LANCZOS))

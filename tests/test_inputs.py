@@ -88,3 +88,16 @@ def test_bad_rows_give_one_line_naming_where(tmp_path, name, content, message):
     (tmp_path / name).write_text(content)
     with pytest.raises(InputError, match=message):
         load_rows(tmp_path / name, FEATURES)
+
+
+@pytest.mark.parametrize("paper, ink", [(180, 60), (200, 90), (215, 0)])
+def test_grey_paper_becomes_a_black_background_and_the_digit_is_still_fitted(tmp_path, paper, ink):
+    """A photo or scan on grey paper: the paper is background, not ink, so the digit is cropped and fitted."""
+    digit_one(size=(200, 200), ink=ink, paper=paper, width=20).save(tmp_path / "grey.png")
+    digit_one(size=(200, 200), ink=0, paper=255, width=20).save(tmp_path / "white.png")
+    grey = load_image(tmp_path / "grey.png", MNIST)[..., 0].astype(int)
+    white = load_image(tmp_path / "white.png", MNIST)[..., 0].astype(int)
+    assert grey[0].max() == 0 and grey[:, 0].max() == 0 and grey.max() == 255
+    rows = np.flatnonzero((grey > 64).any(axis=1))
+    assert 18 <= rows[-1] - rows[0] + 1 <= 21
+    assert np.abs(grey - white).max() <= 8
