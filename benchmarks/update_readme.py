@@ -23,25 +23,58 @@ sys.path.insert(0, str(ROOT))
 
 import modelzoo  # noqa: E402
 from modelzoo import recipe as recipes  # noqa: E402
+from modelzoo import weights as shipped  # noqa: E402
 
 
 def _spec(spec: modelzoo.TensorSpec) -> str:
     return f"`{spec.name}` {spec.dtype}[{','.join(str(d) for d in spec.shape[1:])}]"
 
 
+def _headline(weights) -> str:
+    metric, value = weights.headline
+    return recipes.format_metric(metric, value) if metric == "accuracy" else f"{metric} {recipes.format_metric(metric, value)}"
+
+
 def render_models() -> str:
-    """The model table: one row per registered model, straight from its card."""
+    """The model table: one row per registered model, straight from its card and shipped weights."""
     rows = [
-        "| model | task | input -> output | parameters | default loss | trained by |",
+        "| model | task | input -> output | parameters | default loss | shipped weights: test result |",
         "| --- | --- | --- | ---: | --- | --- |",
     ]
     for name in modelzoo.list_models():
         card = modelzoo.model_card(name)
+        weights = ", ".join(f"`{w.tag}` {_headline(w)}" for w in card.weights) or "none yet"
         rows.append(
             f"| `{name}` | {card.task} | {_spec(card.input)} -> {_spec(card.output)} | "
-            f"{card.parameters:,} | {card.default_loss} | "
-            f"{', '.join(f'`{r}`' for r in card.recipes)} |"
+            f"{card.parameters:,} | {card.default_loss} | {weights} |"
         )
+    return "\n".join(rows)
+
+
+def render_weights() -> str:
+    """The shipped weights: one row per manifest entry, with the held-out digits beside MNIST's test split."""
+    entries = shipped.STORE.entries()
+    if not entries:
+        return "No weights shipped yet: run `python benchmarks/publish_weights.py`."
+    rows = [
+        "| `create_model(...)` | recipe | test result | held-out digits (test) | epochs | file |",
+        "| --- | --- | --- | --- | ---: | ---: |",
+    ]
+    for w in entries:
+        wild = w.metrics.get("wild_digits_test")
+        held_out = f"{wild['accuracy']:.2%}" if wild else "-"
+        rows.append(
+            f"| `{w.model}`, `weights=\"{w.tag}\"` | `{w.recipe}` | {_headline(w)} | {held_out} | "
+            f"{w.epochs} | {w.bytes / 1024:.0f} KiB |"
+        )
+    total = sum(w.bytes for w in entries) + sum((shipped.STORE.folder / w.samples).stat().st_size for w in entries)
+    dates = sorted({w.trained["date"] for w in entries})
+    machines = sorted({w.trained["machine"] for w in entries})
+    rows += ["", f"{len(entries)} weights files, {total / 2**20:.2f} MiB in all with their recorded dev inputs, in "
+             f"`modelzoo/weights/` (manifest: `modelzoo/weights/manifest.json`). Trained by `python "
+             f"benchmarks/publish_weights.py` ({', '.join(dates)}; {'; '.join(machines)}): each recipe at its "
+             "defaults in a fresh process. The held-out digits are printed and drawn digits, dark on light, of "
+             "any size and position, never used for training or selection (`modelzoo/datasets/wild_digits/`)."]
     return "\n".join(rows)
 
 
@@ -63,7 +96,7 @@ def render_recipes() -> str:
     dates = sorted({m["date"] for m in measured.values()})
     machines = sorted({m["machine"] for m in measured.values()})
     if measured:
-        rows += ["", f"Measured by `python benchmarks/run_recipes.py` ({', '.join(dates)}; {'; '.join(machines)}): "
+        rows += ["", f"Measured by `python benchmarks/publish_weights.py` ({', '.join(dates)}; {'; '.join(machines)}): "
                  "each recipe at its defaults in a fresh process; training is the wall time of `model.fit` "
                  "(of both fits where a recipe refits on train + dev)."]
     return "\n".join(rows)
@@ -119,7 +152,7 @@ def render_rest_examples() -> str:
     for name in REST_EXAMPLES:
         example = measured.get(name, {}).get("serving")
         if not example:
-            blocks.append(f"(`{name}`: not measured yet; run `python benchmarks/run_recipes.py {name}`)")
+            blocks.append(f"(`{name}`: not measured yet; run `python benchmarks/publish_weights.py {name}`)")
             continue
         model = example["model"]
         (key, spec), = example["inputs"].items()
@@ -171,6 +204,7 @@ def render_diabetes_seeds() -> str:
 
 
 SECTIONS: dict[str, Callable[[], str]] = {
+    "weights": render_weights,
     "models": render_models,
     "recipes": render_recipes,
     "diabetes-seeds": render_diabetes_seeds,

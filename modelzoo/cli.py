@@ -1,4 +1,5 @@
-"""The `modelzoo` command: list the zoo, show a card, prepare data, verify, serve and query exports.
+"""The `modelzoo` command: list the zoo, show a card, prepare data, export shipped weights, verify,
+serve and query exports.
 
 TensorFlow is imported only by commands that build a model (`show`), so `--help` and `list`
 answer at once.
@@ -12,7 +13,7 @@ import sys
 
 import click
 
-from modelzoo.errors import ModelzooError
+from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.registry import ModelCard, TensorSpec, create_model, list_models, model_card
 
 
@@ -66,12 +67,44 @@ def list_command(pattern: str, as_json: bool) -> None:
         return
     if not cards:
         raise ModelzooError(f"no model matches {pattern!r}; `modelzoo list` shows them all")
-    rows = [("name", "task", "input -> output", "parameters")]
+    rows = [("name", "task", "input -> output", "parameters", "weights (test)")]
     rows += [
-        (c.name, c.task, f"{_shape(c.input)} -> {_shape(c.output)}", f"{c.parameters:,}")
+        (c.name, c.task, f"{_shape(c.input)} -> {_shape(c.output)}", f"{c.parameters:,}",
+         ", ".join(f"{w.tag} ({_headline(w)})" for w in c.weights) or "-")
         for c in cards
     ]
-    echo_table(rows, right_align_last=True)
+    echo_table(rows)
+
+
+def _headline(weights) -> str:
+    """'99.38%' or 'loss 0.0107': the main test metric of shipped weights."""
+    from modelzoo.recipe import format_metric
+
+    metric, value = weights.headline
+    return format_metric(metric, value) if metric == "accuracy" else f"{metric} {format_metric(metric, value)}"
+
+
+def _weights_lines(weights) -> list[str]:
+    """The record of one shipped set of weights, for `modelzoo show`."""
+    from modelzoo.recipe import format_metric
+
+    lines = [f"weights {weights.tag!r}:  create_model({weights.model!r}, weights={weights.tag!r}); "
+             f"modelzoo predict {weights.key} FILE"]
+    for split, scores in weights.metrics.items():
+        shown = ", ".join(f"{k} {format_metric(k, v)}" for k, v in scores.items() if isinstance(v, float))
+        lines.append(f"  {split + ':':17s}{shown}")
+    data = weights.data
+    lines += [
+        f"  {'trained by:':17s}{weights.command} ({weights.epochs} epochs, {weights.trained['date']}, "
+        f"{weights.trained['machine']})",
+        f"  {'architecture:':17s}{json.dumps(weights.model_args)}",
+        f"  {'data:':17s}{data['name']} ({', '.join(f'{k} {v}' for k, v in data['sizes'].items())}), {data['source']}",
+        f"  {'data licence:':17s}{data['licence']}",
+        f"  {'classes:':17s}{', '.join(weights.classes) or '- (regression)'}",
+        f"  {'file:':17s}{weights.file} ({weights.bytes:,} bytes, sha256 {weights.sha256[:16]}...)",
+        f"  {'versions:':17s}{', '.join(f'{k} {v}' for k, v in weights.trained['versions'].items())}",
+    ]
+    return lines
 
 
 def _card_lines(card: ModelCard) -> list[str]:
@@ -100,13 +133,8 @@ def show_command(name: str, as_json: bool) -> None:
         click.echo(json.dumps(card.to_dict(), indent=2))
         return
     click.echo("\n".join(_card_lines(card)))
-    from modelzoo.recipe import measured_results
-
-    measured = measured_results()
-    for recipe in card.recipes:
-        if recipe in measured:
-            m = measured[recipe]
-            click.echo(f"measured ({recipe}): test {m['summary']} after {m['epochs_run']} epochs ({m['date']})")
+    for weights in card.weights:
+        click.echo("\n".join(_weights_lines(weights)))
     click.echo()
     quiet_tensorflow()
     create_model(name).summary(print_fn=lambda line, **_: click.echo(line))
@@ -145,6 +173,30 @@ def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str 
         click.echo(f"{name}: {sizes}; input {info.input}; from {info.source}")
 
 
+@cli.command("export")
+@click.argument("name")
+@click.option("--weights", "tag", required=True, metavar="TAG", help="The shipped weights to export (see `modelzoo show NAME`).")
+@click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
+              help="Where the versioned SavedModel goes: EXPORT_DIR/EXPORT_NAME/VERSION.")
+@click.option("--name", "export_name", metavar="EXPORT_NAME",
+              help="The model's folder (and TF Serving name); default: the export name of the recipe that trained the weights.")
+def export_command(name: str, tag: str, export_dir: str, export_name: str | None) -> None:
+    """Publish model NAME with its shipped weights TAG as a TF-Serving-ready SavedModel.
+
+    No data and no training: the weights are checked against their sha256, the export is verified
+    with the session loader TF Serving uses, then renamed into the next version folder.
+    """
+    from modelzoo import export, weights
+
+    if export_name is not None and not export.is_model_folder_name(export_name):
+        raise UsageError(f"--name {export_name!r}: {export.MODEL_FOLDER_RULE}")
+    model_card(name)  # wrong names and tags fail before TensorFlow loads
+    weights.STORE.get(name, tag)
+    quiet_tensorflow()
+    path = export.publish_shipped(name, tag, export_dir, export_name)
+    click.echo(f"{name}:{tag} exported and verified: {path}")
+
+
 @cli.command("verify")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 def verify_command(path: str) -> None:
@@ -180,7 +232,7 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 
 
 @cli.command("predict")
-@click.argument("args", nargs=-1, metavar="[SAVED_MODEL] [FILES]...")
+@click.argument("args", nargs=-1, metavar="[SAVED_MODEL|MODEL:TAG] [FILES]...")
 @click.option("--url", metavar="URL", help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.")
 @click.option("--model", metavar="NAME", help="The model name on the server (with --url).")
 @click.option("--version", "model_version", type=click.IntRange(min=1), help="A version on the server (default: the newest).")
@@ -191,18 +243,18 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
 def predict_command(args: tuple[str, ...], url: str | None, model: str | None, model_version: int | None,
                     rows_file: str | None, top: int, signature: str, as_json: bool) -> None:
-    """Classify image files (or --input rows) with a local export or through a model server.
+    """Classify image files (or --input rows) with shipped weights, a local export or a model server.
 
     \b
-    Locally:        modelzoo predict saved_models/mnist digit.png [more.png]
-    Through REST:   modelzoo predict --url http://localhost:8501 --model mnist digit.png
+    Shipped weights: modelzoo predict small_cnn:mnist digit.png [more.png]
+    A local export:  modelzoo predict saved_models/mnist digit.png
+    Through REST:    modelzoo predict --url http://localhost:8501 --model mnist digit.png
 
     Images of any size and mode become the model's input by MNIST's rules: grayscale, white
     digit on black (dark-on-light images are inverted), the ink fitted into 20x20 and centred by
     mass in 28x28. An image already 28x28 is used as it is.
     """
     from modelzoo import predict
-    from modelzoo.errors import UsageError
 
     files = list(args)
     if url:
@@ -213,12 +265,22 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
         if model or model_version:
             raise UsageError("--model and --version name a model on a server: give --url too, or a local SAVED_MODEL folder")
         if not files:
-            raise UsageError("give a SAVED_MODEL folder (e.g. saved_models/mnist) and files, or --url and --model")
+            raise UsageError("give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder (e.g. saved_models/mnist) "
+                             "and files, or --url and --model")
         path, files = files[0], files[1:]
-        if not os.path.isdir(path):
-            raise UsageError(f"{path}: not a SavedModel folder; give saved_models/NAME[/VERSION] first, then the files")
-        quiet_tensorflow()
-        predictions = predict.predict_local(path, files, rows_file, top, signature)
+        shipped = predict.parse_weights_name(path) if not os.path.isdir(path) else None
+        if shipped:
+            from modelzoo import weights
+
+            weights.STORE.get(*shipped)  # an unknown tag fails before TensorFlow loads
+            quiet_tensorflow()
+            predictions = predict.predict_weights(*shipped, files, rows_file, top)
+        else:
+            if not os.path.isdir(path):
+                raise UsageError(f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights; give "
+                                 "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files")
+            quiet_tensorflow()
+            predictions = predict.predict_local(path, files, rows_file, top, signature)
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
         return

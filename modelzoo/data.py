@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from modelzoo.augment import Augmentation, augment_dataset
 from modelzoo.errors import DataError, UsageError
 from modelzoo.models import MNIST_IMAGE
 from modelzoo.registry import TensorSpec, did_you_mean
@@ -60,6 +61,10 @@ class DatasetSpec:
     splits: tuple[str, str, str] = ("train", "dev", "test")
     generate: Callable[[], dict] | None = None
     feature_names: tuple[str, ...] = ()
+    #: The names of the classes in label order (empty for regression targets).
+    class_names: tuple[str, ...] = ()
+    #: The terms the data is used under, with its authors.
+    licence: str = "generated in code by modelzoo: no third-party data (Apache-2.0, as modelzoo)"
 
 
 def _toy(name: str) -> Callable[[], dict]:
@@ -82,6 +87,8 @@ DATASETS: dict[str, DatasetSpec] = {
             classes=10,
             tfds_name="mnist",
             splits=("train[:90%]", "train[90%:]", "test"),
+            class_names=tuple("0123456789"),
+            licence="CC BY-SA 3.0; Yann LeCun, Corinna Cortes, Christopher J.C. Burges",
         ),
         DatasetSpec(
             name="pima_diabetes",
@@ -94,6 +101,11 @@ DATASETS: dict[str, DatasetSpec] = {
                 "pregnancies", "glucose", "blood_pressure", "skin_thickness",
                 "insulin", "bmi", "diabetes_pedigree", "age",
             ),
+            class_names=("tested negative", "tested positive"),
+            licence=(
+                "no licence stated by the original distribution (UCI Machine Learning Repository; "
+                "National Institute of Diabetes and Digestive and Kidney Diseases, donated 1990)"
+            ),
         ),
         DatasetSpec(
             name="xor",
@@ -102,6 +114,7 @@ DATASETS: dict[str, DatasetSpec] = {
             target="binary",
             classes=2,
             generate=_toy("xor"),
+            class_names=("0", "1"),
         ),
         DatasetSpec(
             name="toy_linear",
@@ -118,6 +131,7 @@ DATASETS: dict[str, DatasetSpec] = {
             target="binary",
             classes=2,
             generate=_toy("logistic"),
+            class_names=("x below the threshold", "x above the threshold"),
         ),
     ]
 }
@@ -187,6 +201,7 @@ def load(
     data_dir: str | os.PathLike | None = None,
     max_examples: int | None = None,
     one_hot: bool = False,
+    augment: Augmentation | None = None,
 ) -> DataSplits:
     """Load a data set into batched train / dev / test pipelines.
 
@@ -199,6 +214,7 @@ def load(
         data_dir: where tfds keeps prepared data; default $TFDS_DATA_DIR or ~/tensorflow_datasets.
         max_examples: keep only the first N examples of each split (quick runs and tests).
         one_hot: class labels as one-hot rows (for categorical losses) instead of integers.
+        augment: random changes to the training images (train and train_dev only), new every epoch.
     """
     spec = dataset_spec(name)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -227,6 +243,7 @@ def load(
             seed=seed,
             size=sizes["train"] + sizes["dev"] if split == "train_dev" else sizes[split],
             one_hot=one_hot,
+            augment=augment if split in ("train", "train_dev") else None,
         )
         for split, dataset in datasets.items()
     }
@@ -254,8 +271,9 @@ def _count(dataset: tf.data.Dataset) -> int:
     return size if size >= 0 else int(dataset.reduce(0, lambda count, _: count + 1))
 
 
-def _pipeline(dataset, spec: DatasetSpec, *, training: bool, batch_size: int, seed: int, size: int, one_hot: bool):
-    """typed targets -> cache -> (train: seeded shuffle, new order each epoch) -> batch -> prefetch."""
+def _pipeline(dataset, spec: DatasetSpec, *, training: bool, batch_size: int, seed: int, size: int, one_hot: bool,
+              augment: Augmentation | None = None):
+    """typed targets -> cache -> (train: seeded shuffle, new order each epoch) -> batch -> (augment) -> prefetch."""
     import tensorflow as tf
 
     if one_hot and spec.target == "class":
@@ -267,7 +285,10 @@ def _pipeline(dataset, spec: DatasetSpec, *, training: bool, batch_size: int, se
     dataset = dataset.cache()
     if training:
         dataset = dataset.shuffle(max(size, 1), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size)
+    if augment is not None:
+        dataset = augment_dataset(dataset, augment, seed)
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def _load_tfds(spec: DatasetSpec, mirror: Path | None, data_dir) -> tuple[dict, str]:

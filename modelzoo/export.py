@@ -13,8 +13,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +27,18 @@ if TYPE_CHECKING:
 
 CARD_FILE = "model_card.json"
 STAGING_PREFIX = ".staging-"
+MODEL_FOLDER_RULE = "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
 
 
 class ExportError(ModelzooError):
     """The model could not be published (exit code 1)."""
+
+
+def is_model_folder_name(name: object) -> bool:
+    """Whether `name` can be a model folder under the export dir: one plain path component that
+    TF Serving would not take for a version (all digits) and that stays inside the export dir."""
+    return (isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
+            and not name.isdigit() and name not in (".", ".."))
 
 
 def versions(model_dir: str | os.PathLike) -> list[int]:
@@ -59,6 +69,58 @@ def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
         input_signature=[tf.TensorSpec(spec.shape, spec.dtype, name=input_key)],
     )
     archive.write_out(str(path), verbose=False)
+
+
+def make_card(model: keras.Sequential, *, name: str, model_name: str, recipe: dict[str, Any], data: dict[str, Any],
+              metrics: dict[str, Any], versions: dict[str, str], weights: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON card written beside an exported SavedModel: what it is, how it was trained, its contract."""
+    from modelzoo.registry import model_card
+
+    input_key, output_key = signature_keys(model)
+    card = {
+        "name": name,
+        "recipe": recipe,
+        "model": {k: v for k, v in model_card(model_name).to_dict().items() if k != "weights"},
+        "parameters": model.count_params(),
+        "signature": {
+            "name": "serving_default",
+            "inputs": {input_key: {"dtype": str(model.inputs[0].dtype), "shape": list(model.inputs[0].shape)}},
+            "outputs": {output_key: {"dtype": "float32", "shape": list(model.outputs[0].shape)}},
+        },
+        "data": data,
+        "metrics": metrics,
+        "versions": versions,
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if weights is not None:
+        card["weights"] = weights
+    return card
+
+
+def publish_shipped(model_name: str, tag: str, export_dir: str | os.PathLike, name: str | None = None) -> Path:
+    """Publish a zoo model with its shipped weights as a verified, versioned SavedModel; no data or training.
+
+    The export is named like the recipe that trained the weights unless `name` says otherwise; its
+    card carries the weights' record, and its samples are the dev inputs recorded with them.
+    """
+    from modelzoo import weights as shipped
+    from modelzoo.registry import create_model
+    from modelzoo.training import versions as package_versions
+
+    entry = shipped.STORE.get(model_name, tag)
+    model = create_model(model_name, weights=tag)
+    record = {k: v for k, v in entry.to_dict().items() if k not in ("recipe_settings", "metrics", "data")}
+    card = make_card(
+        model,
+        name=name or entry.recipe_settings.get("export", {}).get("name", model_name),
+        model_name=model_name,
+        recipe=entry.recipe_settings,
+        data=entry.data,
+        metrics=entry.metrics,
+        versions=package_versions(),
+        weights=record,
+    )
+    return publish(model, export_dir, card["name"], card, shipped.STORE.samples(entry))
 
 
 def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any], samples) -> Path:

@@ -1,6 +1,6 @@
-"""`modelzoo predict`: files in, the model's answer out, from a local export or a model server.
+"""`modelzoo predict`: files in, the model's answer out, from a local export, shipped weights or a model server.
 
-The same steps either way: read the signature (the export's, or GET .../metadata), turn the files
+The same steps every way: read the signature (the export's, the model's, or GET .../metadata), turn the files
 into the input batch by `modelzoo.inputs`' rules, run, and read the answer by the output's name:
 `probabilities` and `scores` give the top classes, `probability` the positive class's
 probability, anything else the values.
@@ -97,3 +97,28 @@ def predict_remote(url: str, model: str, files: list[str], rows_file: str | None
     signature = client.signature(signature_name)
     batch, sources = prepare(signature, files, rows_file)
     return interpret(client.predict({signature.input.name: batch}, signature), sources, top)
+
+
+def parse_weights_name(text: str) -> tuple[str, str] | None:
+    """(model, tag) for 'MODEL:TAG' naming a zoo model, else None (e.g. a folder path)."""
+    from modelzoo.registry import list_models
+
+    model, sep, tag = text.partition(":")
+    return (model, tag) if sep and model in list_models() else None
+
+
+def predict_weights(model_name: str, tag: str, files: list[str], rows_file: str | None,
+                    top: int = 3) -> list[Prediction]:
+    """Predict with a zoo model and its shipped weights, in this process: no export, data or server."""
+    from modelzoo.registry import create_model
+
+    model = create_model(model_name, weights=tag)
+    spec = model.inputs[0]
+    output_key = model.layers[-1].name
+    signature = Signature(
+        DEFAULT_SIGNATURE,
+        {spec.name: model_inputs.InputSpec(spec.name, str(spec.dtype), tuple(spec.shape[1:]))},
+        {output_key: model_inputs.InputSpec(output_key, "float32", tuple(model.outputs[0].shape[1:]))},
+    )
+    batch, sources = prepare(signature, files, rows_file)
+    return interpret({output_key: model.predict(batch, verbose=0)}, sources, top)

@@ -10,8 +10,10 @@
                        # early stopping on dev, and optionally a final refit on train + dev
     loss = "sparse_categorical_crossentropy"
     ...
-    [export]           # the folder name under the export dir
-    name = "mnist"
+    [augment]          # optional, image data only: random changes to each training image
+    rotation = 10      # (modelzoo.augment.Augmentation), drawn afresh every epoch
+    [export]           # the folder name under the export dir, and the tag of the weights it
+    name = "mnist"     # ships as (default: the data set's name)
 
 Parsing and every check run before TensorFlow is imported: a mistake is one line naming the
 file, the line and the field.
@@ -20,7 +22,6 @@ file, the line and the field.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import re
 import tomllib
@@ -30,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from modelzoo import data as data_module
+from modelzoo.augment import Augmentation
 from modelzoo.errors import UsageError
-from modelzoo.registry import check_arguments, did_you_mean, list_models, model_factory
+from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
+from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
 
 LOSSES = (
     "sparse_categorical_crossentropy",
@@ -82,6 +85,15 @@ class Recipe:
     export_name: str
     max_examples: int | None = None
     source: str = field(default="", compare=False)
+    #: The tag its trained weights ship under (`create_model(model, weights=tag)`); default the data set.
+    weights_tag: str | None = None
+    #: Random changes to the training images (the [augment] section), or None.
+    augment: Augmentation | None = None
+
+    @property
+    def tag(self) -> str:
+        """The tag of the weights this recipe trains: `export.weights_tag`, else the data set's name."""
+        return self.weights_tag or self.data
 
     @property
     def one_hot(self) -> bool:
@@ -96,7 +108,8 @@ class Recipe:
             "model": {"name": self.model, **self.model_args},
             "data": {"name": self.data, **({"max_examples": self.max_examples} if self.max_examples else {})},
             "train": dataclasses.asdict(self.train),
-            "export": {"name": self.export_name},
+            **({"augment": self.augment.to_dict()} if self.augment else {}),
+            "export": {"name": self.export_name, **({"weights_tag": self.weights_tag} if self.weights_tag else {})},
             "source": self.source,
         }))
 
@@ -144,7 +157,8 @@ SECTIONS = {
     "model": None,  # any keyword of the model's factory
     "data": ("name", "max_examples"),
     "train": tuple(f.name for f in dataclasses.fields(TrainSettings)),
-    "export": ("name",),
+    "augment": tuple(f.name for f in dataclasses.fields(Augmentation)),
+    "export": ("name", "weights_tag"),
 }
 
 
@@ -177,8 +191,8 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
         for field_name in value:
             if allowed is not None and field_name != "name" and field_name not in allowed:
                 raise fail(key, field_name, f"unknown field{did_you_mean(field_name, allowed)}; [{key}] takes {', '.join(allowed)}")
-    for section in ("model", "data", "train", "export"):
-        if "name" not in document.get(section, {}) and section != "train":
+    for section in ("model", "data", "export"):
+        if "name" not in document.get(section, {}):
             raise fail(section, "name", f"missing: [{section}] needs a name")
 
     model_args = dict(document["model"])
@@ -186,7 +200,7 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     if model not in list_models():
         raise fail("model", "name", f"unknown model {model!r}{did_you_mean(str(model), list_models())}")
     model_args = {k: tuple(v) if isinstance(v, list) else v for k, v in model_args.items()}
-    accepted = inspect.signature(model_factory(model)).parameters
+    accepted = [*factory_parameters(model), "weights"]
     for key in model_args:
         if key not in accepted:
             raise fail("model", key, f"{model} takes no {key!r}{did_you_mean(key, accepted)}; it takes {', '.join(accepted)}")
@@ -213,9 +227,26 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     for key, problem in _train_problems(train):
         raise fail("train", key, problem)
 
+    augment = None
+    if "augment" in document:
+        if "name" in document["augment"]:
+            raise fail("augment", "name", f"unknown field; [augment] takes {', '.join(SECTIONS['augment'])}")
+        for key, value in document["augment"].items():
+            try:
+                Augmentation(**{key: value})
+            except UsageError as error:
+                raise fail("augment", key, str(error)) from None
+        augment = Augmentation(**document["augment"])
+        if len(data_module.DATASETS[data_section["name"]].input.shape) != 4:
+            raise fail("augment", next(iter(document["augment"]), "rotation"),
+                       f"augmentation changes images; {data_section['name']} has feature rows: remove [augment]")
+
     export_name = document["export"]["name"]
-    if not isinstance(export_name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", export_name) or export_name.isdigit():
-        raise fail("export", "name", f"must be a folder name of letters, digits, '_', '.', '-', got {export_name!r}")
+    if not is_model_folder_name(export_name):
+        raise fail("export", "name", f"{MODEL_FOLDER_RULE}, got {export_name!r}")
+    weights_tag = document["export"].get("weights_tag")
+    if weights_tag is not None and (not isinstance(weights_tag, str) or not re.fullmatch(r"[A-Za-z0-9_]+", weights_tag)):
+        raise fail("export", "weights_tag", f"must be a tag of letters, digits and '_', got {weights_tag!r}")
 
     description = document.get("description", "")
     if not isinstance(description, str):
@@ -230,6 +261,8 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
         export_name=export_name,
         max_examples=max_examples,
         source=str(path),
+        weights_tag=weights_tag,
+        augment=augment,
     )
 
 

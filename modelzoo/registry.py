@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from modelzoo import weights as shipped
 from modelzoo.errors import UsageError
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class ModelCard:
     description: str
     recipes: tuple[str, ...]
     initialization: str = RANDOM_INIT
+    #: The trained weights that ship for this model (`create_model(name, weights=tag)`).
+    weights: tuple[shipped.Weights, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The card as JSON data: dicts, lists, strings and numbers (equal to its JSON round trip)."""
@@ -111,14 +114,16 @@ def register_model(
     return decorate
 
 
-def list_models(pattern: str = "*") -> list[str]:
-    """Names of the registered models matching a shell-style wildcard, sorted."""
-    return sorted(name for name in _REGISTRY if fnmatch.fnmatchcase(name, pattern))
+def list_models(pattern: str = "*", *, pretrained: bool = False) -> list[str]:
+    """Names of the registered models matching a shell-style wildcard, sorted; with
+    `pretrained=True` only those that ship trained weights."""
+    names = sorted(name for name in _REGISTRY if fnmatch.fnmatchcase(name, pattern))
+    return [name for name in names if shipped.STORE.for_model(name)] if pretrained else names
 
 
 def model_card(name: str) -> ModelCard:
-    """The card of a registered model."""
-    return _lookup(name).card
+    """The card of a registered model, with the weights that ship for it."""
+    return dataclasses.replace(_lookup(name).card, weights=shipped.STORE.for_model(name))
 
 
 def model_factory(name: str) -> Callable[..., keras.Sequential]:
@@ -126,36 +131,51 @@ def model_factory(name: str) -> Callable[..., keras.Sequential]:
     return _lookup(name).factory
 
 
-def check_arguments(name: str, **overrides: Any) -> None:
-    """Run a model's argument checks without building it (no TensorFlow); raise UsageError."""
+def check_arguments(name: str, weights: str | None = None, **overrides: Any) -> None:
+    """Run a model's argument and weights checks without building it (no TensorFlow); raise UsageError."""
     from modelzoo import models
     from modelzoo._lazy import Blocked
 
     with models.keras.blocked():
         try:
-            create_model(name, **overrides)
+            create_model(name, weights=weights, **overrides)
         except Blocked:
             return
 
 
-def create_model(name: str, **overrides: Any) -> keras.Sequential:
+def factory_parameters(name: str) -> dict[str, inspect.Parameter]:
+    """The keyword arguments a model's factory takes, with their defaults."""
+    return dict(inspect.signature(_lookup(name).factory).parameters)
+
+
+def create_model(name: str, *, weights: str | None = None, **overrides: Any) -> keras.Sequential:
     """Build a registered model, uncompiled, with keyword overrides of its defaults.
 
-    Unknown names and keywords, and bad values, raise `UsageError` (a ValueError) before any
-    TensorFlow work.
+    `weights` loads trained weights: a tag that ships with the zoo (`model_card(name).weights`;
+    the model is built with the architecture they were trained with) or a path to a
+    `.weights.h5` file. Unknown names, keywords and tags, bad values, a damaged weights file and
+    overrides that would change a shipped entry's architecture raise `UsageError` (a ValueError)
+    before any TensorFlow work.
     """
     entry = _lookup(name)
-    accepted = inspect.signature(entry.factory).parameters
+    accepted = factory_parameters(name)
     for keyword in overrides:
         if keyword not in accepted:
             raise UsageError(
                 f"{name}: unknown argument {keyword!r}{did_you_mean(keyword, accepted)}; "
-                f"it takes {', '.join(accepted)}"
+                f"it takes {', '.join(accepted)}, weights"
             )
+    path = None
+    if weights is not None:
+        defaults = {key: parameter.default for key, parameter in accepted.items()}
+        path, overrides = shipped.resolve(name, weights, overrides, defaults)
     try:
-        return entry.factory(**overrides)
+        model = entry.factory(**overrides)
     except UsageError as error:
         raise UsageError(f"{name}: {error}") from None
+    if path is not None:
+        shipped.load_into(model, path, name)
+    return model
 
 
 def _lookup(name: str) -> _Entry:

@@ -32,7 +32,7 @@ from modelzoo import export as export_module
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.recipe import Recipe
-from modelzoo.registry import create_model, model_card, model_factory
+from modelzoo.registry import create_model, factory_parameters
 
 RECIPE_FILE = "recipe.json"
 METRICS_FILE = "metrics.json"
@@ -42,6 +42,8 @@ BACKUP_DIR = "backup"
 SELECTION_FILE = "selection.json"
 REFIT_HISTORY_FILE = "history-refit.csv"
 REFIT_BACKUP_DIR = "backup-refit"
+#: The trained (tested, exported) model's weights: what `benchmarks/publish_weights.py` ships.
+WEIGHTS_FILE = "model.weights.h5"
 #: Models with at most this many parameters have them written into metrics.json (e.g. w and b).
 SMALL_MODEL = 16
 #: Real dev examples the exported SavedModel must answer like the Keras model.
@@ -166,6 +168,7 @@ def run(
         data_dir=data_dir,
         max_examples=recipe.max_examples,
         one_hot=recipe.one_hot,
+        augment=recipe.augment,
     )
     if placement.strategy == "multi-worker":
         splits = data_module.shard_by_example(splits)
@@ -234,11 +237,14 @@ def run(
     if refit:
         plot_curves(read_history(folder / REFIT_HISTORY_FILE), folder / "curves-refit.png", title=f"{title}, refit on train + dev")
 
+    if placement.strategy != "default":  # save and export a one-device copy, free of distributed variables
+        trained, model = model, build_model(recipe)
+        model.set_weights(trained.get_weights())
+    if placement.is_chief:
+        save_weights(model, folder / WEIGHTS_FILE)
+        metrics["weights_file"] = WEIGHTS_FILE
     export_path = None
     if export_dir is not None:
-        if placement.strategy != "default":  # export a one-device copy, free of distributed variables
-            trained, model = model, build_model(recipe)
-            model.set_weights(trained.get_weights())
         card = export_card(recipe, model, metrics, splits.info)
         samples, _ = data_module.take_arrays(splits.dev, VERIFY_SAMPLES)
         export_path = export_module.publish(model, export_dir, recipe.export_name, card, samples)
@@ -258,8 +264,8 @@ def _compiled_model(recipe: Recipe, strategy, train, examples: int):
     settings = recipe.train
     with strategy.scope():
         model = build_model(recipe)
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.Normalization):
+        for layer in model.layers:  # weights to fine-tune from bring their own statistics
+            if isinstance(layer, keras.layers.Normalization) and "weights" not in recipe.model_args:
                 layer.adapt(train.map(lambda x, y: x))
         model.compile(
             optimizer=make_optimizer(recipe, math.ceil(examples / settings.batch_size)),
@@ -344,17 +350,12 @@ def _worker_failures(placement: Placement, recipe: Recipe):
 
 
 def build_model(recipe: Recipe):
-    """The recipe's model, seeded by the recipe unless its overrides set a seed."""
+    """The recipe's model (starting from `model.weights` if the recipe names some), seeded by the
+    recipe unless its overrides set a seed."""
     arguments = dict(recipe.model_args)
-    if "seed" in _parameters(recipe.model) and "seed" not in arguments:
+    if "seed" in factory_parameters(recipe.model) and "seed" not in arguments:
         arguments["seed"] = recipe.train.seed
     return create_model(recipe.model, **arguments)
-
-
-def _parameters(model_name: str):
-    import inspect
-
-    return inspect.signature(model_factory(model_name)).parameters
 
 
 def make_optimizer(recipe: Recipe, steps_per_epoch: int):
@@ -418,23 +419,23 @@ def plot_curves(rows: list[dict[str, float]], path: Path, title: str) -> None:
 
 
 def export_card(recipe: Recipe, model, metrics: dict[str, Any], info) -> dict[str, Any]:
-    """The JSON card written beside an exported SavedModel."""
-    input_key, output_key = export_module.signature_keys(model)
-    return {
-        "name": recipe.export_name,
-        "recipe": recipe.to_dict(),
-        "model": model_card(recipe.model).to_dict(),
-        "parameters": model.count_params(),
-        "signature": {
-            "name": "serving_default",
-            "inputs": {input_key: {"dtype": str(model.inputs[0].dtype), "shape": list(model.inputs[0].shape)}},
-            "outputs": {output_key: {"dtype": "float32", "shape": list(model.outputs[0].shape)}},
-        },
-        "data": {"name": info.name, "sizes": info.sizes, "source": info.source},
-        "metrics": {key: metrics[key] for key in ("train", "dev", "test", "refit") if key in metrics},
-        "versions": metrics["versions"],
-        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
+    """The JSON card written beside a recipe's exported SavedModel."""
+    return export_module.make_card(
+        model,
+        name=recipe.export_name,
+        model_name=recipe.model,
+        recipe=recipe.to_dict(),
+        data={"name": info.name, "sizes": info.sizes, "source": info.source},
+        metrics={key: metrics[key] for key in ("train", "dev", "test", "refit") if key in metrics},
+        versions=metrics["versions"],
+    )
+
+
+def save_weights(model, path: Path) -> None:
+    """`model.save_weights` via a temporary file and a rename, so a reader never sees half a file."""
+    temporary = path.with_name(f".{path.name[: -len('.weights.h5')]}.partial.weights.h5")
+    model.save_weights(str(temporary))
+    os.replace(temporary, path)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ def test_list_prints_every_model_with_its_contract():
     result = invoke("list")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0].split() == ["name", "task", "input", "->", "output", "parameters"]
+    assert lines[0].split() == ["name", "task", "input", "->", "output", "parameters", "weights", "(test)"]
     for name in modelzoo.list_models():
         card = modelzoo.model_card(name)
         (row,) = [line for line in lines if line.startswith(name + " ")]

@@ -120,3 +120,21 @@ def test_mirror_file_of_wrong_size_or_content_is_refused(tmp_path):
             path.unlink()
     with pytest.raises(DataError):
         data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
+
+
+def test_augmentation_changes_training_batches_only():
+    import tensorflow as tf
+
+    from modelzoo.augment import Augmentation
+
+    spec = data.DATASETS["mnist"]
+    images = tf.data.Dataset.from_tensor_slices(
+        (np.tile(np.eye(28, dtype="uint8")[None, ..., None] * 255, (8, 1, 1, 1)), np.arange(8)))
+    augmentation = Augmentation(rotation=30, shift=0.1)
+    train = data._pipeline(images, spec, training=True, batch_size=4, seed=0, size=8, one_hot=False, augment=augmentation)
+    test = data._pipeline(images, spec, training=False, batch_size=4, seed=0, size=8, one_hot=False)
+    changed = next(iter(train))[0].numpy()
+    unchanged = next(iter(test))[0].numpy()
+    assert changed.shape == unchanged.shape == (4, 28, 28, 1) and changed.dtype == np.uint8
+    assert all(not np.array_equal(c, unchanged[0]) for c in changed)
+    assert all(np.array_equal(u, unchanged[0]) for u in unchanged)

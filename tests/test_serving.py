@@ -214,8 +214,8 @@ def test_predict_command_locally_and_through_the_server(server, zoo, tmp_path):
 @pytest.mark.parametrize("args, code, message", [
     (["predict", "--url", "http://127.0.0.1:9", "x.png"], 2, "--url needs --model NAME"),
     (["predict", "--model", "cnn", "x.png"], 2, "--model and --version name a model on a server"),
-    (["predict"], 2, "give a SAVED_MODEL folder"),
-    (["predict", "nowhere", "x.png"], 2, "nowhere: not a SavedModel folder"),
+    (["predict"], 2, "give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder"),
+    (["predict", "nowhere", "x.png"], 2, "nowhere: neither a SavedModel folder nor MODEL:TAG shipped weights"),
     (["predict", "{root}/cnn"], 2, "nothing to predict: the model takes image uint8[28,28,1]; give image files"),
     (["predict", "{root}/xor", "{root}/xor/1/saved_model.pb"], 2, "takes features float32[2], not images"),
     (["predict", "{root}/cnn", "{root}/xor/1/saved_model.pb"], 2, "not an image Pillow can read"),
@@ -235,7 +235,7 @@ def test_readme_rest_examples_match_a_fresh_export_and_work(tmp_path):
     import shlex
     from pathlib import Path
 
-    from benchmarks.run_recipes import serving_example
+    from benchmarks.publish_weights import serving_example
     from modelzoo import recipe, training
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
