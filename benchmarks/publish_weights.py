@@ -43,6 +43,7 @@ def accuracy_at_least(minimum: float):
         return value >= minimum, f"accuracy {value:.2%}"
 
     check.target = f">= {minimum:.1%} accuracy"
+    check.minimum = minimum
     return check
 
 

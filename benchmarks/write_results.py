@@ -205,6 +205,41 @@ def diabetes() -> list[str]:
     return lines
 
 
+def augmentation() -> list[str]:
+    data = _load("augmentation_selection.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/choose_augmentation.py`."]
+    fields = list(next(iter(data["augmentations"].values())))
+    lines = [f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): {data['selection']}.", "",
+             "| augmentation | " + " | ".join(fields) + " |", "| --- |" + " ---: |" * len(fields)]
+    lines += [f"| {name} | " + " | ".join(f"{v:g}" for v in values.values()) + " |" for name, values in data["augmentations"].items()]
+    lines += ["", "| recipe | candidate | MNIST dev accuracy | held-out digits dev accuracy | printed / drawn | epochs | training |",
+              "| --- | --- | ---: | ---: | --- | ---: | ---: |"]
+    for recipe, result in data["recipes"].items():
+        for candidate, t in result["trials"].items():
+            chosen = " **(chosen)**" if candidate == result["chosen"] else ""
+            kinds = " / ".join(f"{v:.1%}" for v in t["wild_digits_dev_by_kind"].values())
+            lines.append(f"| `{recipe}` (MNIST dev >= {result['mnist_dev_floor']:.1%}) | {candidate}{chosen} | "
+                         f"{t['mnist_dev_accuracy']:.2%} | {t['wild_digits_dev_accuracy']:.2%} | {kinds} | "
+                         f"{t['epochs_run']} | {t['train_seconds']:.0f} s |")
+    return lines
+
+
+def weights_reproducibility() -> list[str]:
+    data = _load("weights_reproducibility.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/weights_reproducibility.py`."]
+    same = [r for r in data["recipes"] if r["identical"]]
+    lines = [f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; "
+             f"{', '.join(f'{k} {v}' for k, v in data['versions'].items())}): every shipped recipe run again at its "
+             f"defaults in a fresh process; **{len(same)} of {len(data['recipes'])}** weights files came out byte-identical "
+             "to the shipped ones.", "",
+             "| recipe | weights | shipped | rerun | identical |", "| --- | --- | --- | --- | :-: |"]
+    lines += [f"| `{r['recipe']}` | `{r['weights']}` | `{r['shipped_sha256'][:16]}` ({r['shipped_on']}) | "
+              f"`{r['rerun_sha256'][:16]}` | {'yes' if r['identical'] else '**no**'} |" for r in data["recipes"]]
+    return lines
+
+
 def render() -> str:
     parts = [
         "# Benchmarks",
@@ -232,6 +267,14 @@ def render() -> str:
         "## Choosing the hidden width on the dev split",
         "",
         *sweep_mnist(),
+        "",
+        "## Digits users bring: choosing the MNIST recipes' augmentation on dev splits",
+        "",
+        *augmentation(),
+        "",
+        "## Shipped weights: does a rerun reproduce them byte for byte?",
+        "",
+        *weights_reproducibility(),
         "",
         "## Diabetes: choosing on 154 dev rows, and the refit on train + dev",
         "",

@@ -148,3 +148,14 @@ def test_help_lists_the_options_without_tensorflow(tmp_path):
     for option in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--l2", "--set", "--run-dir",
                    "--export-dir", "--no-export", "--fresh", "--data-mirror"):
         assert option in result.stdout
+
+
+def test_recipes_carry_the_augmentation_chosen_on_dev():
+    """benchmarks/choose_augmentation.py records the winner per recipe; the recipe file must be that winner."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "augmentation_selection.json"
+    selection = json.loads(path.read_text())
+    for name, result in selection["recipes"].items():
+        chosen = result["trials"][result["chosen"]]["overrides"]
+        assert recipes.load(name).to_dict() == recipes.load(name, chosen).to_dict(), name

@@ -208,3 +208,30 @@ def test_a_recipe_fine_tunes_from_shipped_weights(store, tmp_path):
     assert card["recipe"]["model"]["weights"] == "toy"
     with pytest.raises(modelzoo.UsageError, match=r"xor.toml, --set: model.weights: .*hidden_units=3; hidden_units=4"):
         recipes.load("xor", {"model.weights": "toy", "model.hidden_units": 4})
+
+
+def drawn_seven(path):
+    """A 7 as a user draws it in a paint program: two wobbly dark strokes on white, 300 x 240."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (240, 300), "white")
+    pen = ImageDraw.Draw(image)
+    pen.line([(52, 62), (110, 58), (150, 61), (186, 57)], fill=(20, 20, 30), width=14, joint="curve")
+    pen.line([(186, 57), (160, 120), (133, 185), (112, 246)], fill=(20, 20, 30), width=14, joint="curve")
+    image.save(path)
+
+
+@pytest.mark.parametrize("key", ["small_cnn:mnist", "softmax_mnist_classifier:mnist", "deep_relu_mlp:mnist"])
+def test_predict_reads_a_hand_drawn_seven_with_shipped_weights(key, tmp_path):
+    drawn_seven(tmp_path / "seven.png")
+    result = CliRunner().invoke(cli, ["predict", key, str(tmp_path / "seven.png"), "--json"])
+    assert result.exit_code == 0, result.output
+    (answer,) = json.loads(result.output)
+    assert answer["top"][0]["class"] == 7, answer["summary"]
+
+
+def test_shipped_small_cnn_exports_to_a_version_that_verify_passes(tmp_path):
+    result = CliRunner().invoke(cli, ["export", "small_cnn", "--weights", "mnist", "--export-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["verify", str(tmp_path / "mnist_cnn")])
+    assert result.exit_code == 0 and result.output.rstrip().endswith(f"{tmp_path / 'mnist_cnn' / '1'} is servable"), result.output
