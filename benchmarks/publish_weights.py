@@ -209,6 +209,12 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="recipes to run (default: all built-in)")
     args = parser.parse_args()
     names = args.names or recipes.builtin_names()
+    trained_by: dict[tuple[str, str], str] = {}
+    for name in recipes.builtin_names():  # one recipe per (model, tag), checked before anything runs
+        resolved = recipes.load(name)
+        other = trained_by.setdefault((resolved.model, resolved.tag), name)
+        if other != name:
+            raise SystemExit(f"{other} and {name} both train {resolved.model}:{resolved.tag}: give one an [export] weights_tag")
     for name in names:
         recipes.load(name)  # unknown names fail before anything runs
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"recipes": {}}
@@ -218,9 +224,6 @@ def main() -> None:
         for name in names:
             record, run_dir = run_recipe(name, Path(workdir))
             entry = ship_weights(name, record, run_dir)
-            clash = entries.get((entry.model, entry.tag))
-            if clash is not None and clash.recipe != name:
-                raise SystemExit(f"{name} and {clash.recipe} both train {entry.key}: give one an [export] weights_tag")
             entries[(entry.model, entry.tag)] = entry
             previous["recipes"][name] = record
             previous["measured_by"] = "python benchmarks/publish_weights.py [NAME ...]"

@@ -30,11 +30,6 @@ def _spec(spec: modelzoo.TensorSpec) -> str:
     return f"`{spec.name}` {spec.dtype}[{','.join(str(d) for d in spec.shape[1:])}]"
 
 
-def _headline(weights) -> str:
-    metric, value = weights.headline
-    return recipes.format_metric(metric, value) if metric == "accuracy" else f"{metric} {recipes.format_metric(metric, value)}"
-
-
 def render_models() -> str:
     """The model table: one row per registered model, straight from its card and shipped weights."""
     rows = [
@@ -43,7 +38,7 @@ def render_models() -> str:
     ]
     for name in modelzoo.list_models():
         card = modelzoo.model_card(name)
-        weights = ", ".join(f"`{w.tag}` {_headline(w)}" for w in card.weights) or "none yet"
+        weights = ", ".join(f"`{w.tag}` {w.summary}" for w in card.weights) or "none yet"
         rows.append(
             f"| `{name}` | {card.task} | {_spec(card.input)} -> {_spec(card.output)} | "
             f"{card.parameters:,} | {card.default_loss} | {weights} |"
@@ -64,7 +59,7 @@ def render_weights() -> str:
         wild = w.metrics.get("wild_digits_test")
         held_out = f"{wild['accuracy']:.2%}" if wild else "-"
         rows.append(
-            f"| `{w.model}`, `weights=\"{w.tag}\"` | `{w.recipe}` | {_headline(w)} | {held_out} | "
+            f"| `{w.model}`, `weights=\"{w.tag}\"` | `{w.recipe}` | {w.summary} | {held_out} | "
             f"{w.epochs} | {w.bytes / 1024:.0f} KiB |"
         )
     total = sum(w.bytes for w in entries) + sum((shipped.STORE.folder / w.samples).stat().st_size for w in entries)

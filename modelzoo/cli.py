@@ -70,18 +70,10 @@ def list_command(pattern: str, as_json: bool) -> None:
     rows = [("name", "task", "input -> output", "parameters", "weights (test)")]
     rows += [
         (c.name, c.task, f"{_shape(c.input)} -> {_shape(c.output)}", f"{c.parameters:,}",
-         ", ".join(f"{w.tag} ({_headline(w)})" for w in c.weights) or "-")
+         ", ".join(f"{w.tag} ({w.summary})" for w in c.weights) or "-")
         for c in cards
     ]
     echo_table(rows)
-
-
-def _headline(weights) -> str:
-    """'99.38%' or 'loss 0.0107': the main test metric of shipped weights."""
-    from modelzoo.recipe import format_metric
-
-    metric, value = weights.headline
-    return format_metric(metric, value) if metric == "accuracy" else f"{metric} {format_metric(metric, value)}"
 
 
 def _weights_lines(weights) -> list[str]:
@@ -268,11 +260,8 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
             raise UsageError("give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder (e.g. saved_models/mnist) "
                              "and files, or --url and --model")
         path, files = files[0], files[1:]
-        shipped = predict.parse_weights_name(path) if not os.path.isdir(path) else None
+        shipped = predict.parse_weights_name(path) if not os.path.isdir(path) else None  # checked before TensorFlow loads
         if shipped:
-            from modelzoo import weights
-
-            weights.STORE.get(*shipped)  # an unknown tag fails before TensorFlow loads
             quiet_tensorflow()
             predictions = predict.predict_weights(*shipped, files, rows_file, top)
         else:

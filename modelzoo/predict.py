@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import inputs as model_inputs
 from modelzoo.errors import UsageError
+from modelzoo.registry import model_card
 from modelzoo.serving import DEFAULT_SIGNATURE, Signature
 
 if TYPE_CHECKING:
@@ -100,11 +101,14 @@ def predict_remote(url: str, model: str, files: list[str], rows_file: str | None
 
 
 def parse_weights_name(text: str) -> tuple[str, str] | None:
-    """(model, tag) for 'MODEL:TAG' naming a zoo model, else None (e.g. a folder path)."""
-    from modelzoo.registry import list_models
+    """(model, tag) for 'MODEL:TAG' (checked: an unknown model or tag is a UsageError), else None."""
+    from modelzoo import weights
 
     model, sep, tag = text.partition(":")
-    return (model, tag) if sep and model in list_models() else None
+    if not sep or "/" in model:
+        return None
+    weights.STORE.get(model_card(model).name, tag)
+    return model, tag
 
 
 def predict_weights(model_name: str, tag: str, files: list[str], rows_file: str | None,

@@ -241,7 +241,7 @@ def run(
         trained, model = model, build_model(recipe)
         model.set_weights(trained.get_weights())
     if placement.is_chief:
-        save_weights(model, folder / WEIGHTS_FILE)
+        save_weights(model, recipe, folder / WEIGHTS_FILE)
         metrics["weights_file"] = WEIGHTS_FILE
     export_path = None
     if export_dir is not None:
@@ -431,10 +431,16 @@ def export_card(recipe: Recipe, model, metrics: dict[str, Any], info) -> dict[st
     )
 
 
-def save_weights(model, path: Path) -> None:
-    """`model.save_weights` via a temporary file and a rename, so a reader never sees half a file."""
+def save_weights(model, recipe: Recipe, path: Path) -> None:
+    """The model's weights alone, via a temporary file and a rename so a reader never sees half a file.
+
+    A compiled model's `save_weights` also writes its optimizer's state (Adam: twice the model's
+    size); a fresh copy of the recipe's model, uncompiled, holds the weights without it.
+    """
+    bare = build_model(recipe)
+    bare.set_weights(model.get_weights())
     temporary = path.with_name(f".{path.name[: -len('.weights.h5')]}.partial.weights.h5")
-    model.save_weights(str(temporary))
+    bare.save_weights(str(temporary))
     os.replace(temporary, path)
 
 

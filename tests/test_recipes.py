@@ -159,3 +159,9 @@ def test_recipes_carry_the_augmentation_chosen_on_dev():
     for name, result in selection["recipes"].items():
         chosen = result["trials"][result["chosen"]]["overrides"]
         assert recipes.load(name).to_dict() == recipes.load(name, chosen).to_dict(), name
+
+
+def test_each_recipe_trains_its_own_weights_tag():
+    """The shipped weights are keyed by (model, tag): two recipes must never write the same entry."""
+    keys = [(recipes.load(name).model, recipes.load(name).tag) for name in RECIPES]
+    assert len(set(keys)) == len(keys), keys

@@ -8,13 +8,16 @@ import subprocess
 import sys
 import time
 
+import h5py
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from modelzoo import recipe as recipes
 from modelzoo import training
 from modelzoo.export import versions
+from modelzoo.registry import create_model
 
 pytestmark = pytest.mark.slow
 RECIPES = recipes.builtin_names()
@@ -64,6 +67,14 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     (input_spec,) = inputs.values()
     assert input_spec.shape[0] is None  # any batch size
     assert [p.name for p in export.parent.iterdir()] == ["1"]  # no staging folder left behind
+
+    # model.weights.h5: the exported model's weights alone, no optimizer state
+    with h5py.File(run_dir / training.WEIGHTS_FILE) as weights_file:
+        assert "optimizer" not in weights_file
+    recorded = np.load(export / "assets.extra" / "verification.npz")
+    loaded = create_model(resolved.model, weights=str(run_dir / training.WEIGHTS_FILE), **resolved.model_args)
+    (output_key,) = card["signature"]["outputs"]
+    np.testing.assert_allclose(np.asarray(loaded(recorded["inputs"])), recorded[f"output:{output_key}"], atol=1e-6)
 
 
 def test_exports_take_the_next_version_and_never_overwrite(tmp_path):

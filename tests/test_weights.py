@@ -162,8 +162,9 @@ def test_predict_runs_shipped_weights_on_rows(store, tmp_path):
     answers = json.loads(result.output)
     expected = np.asarray(modelzoo.create_model("two_layer_perceptron", weights="toy")(np.array([[0, 1], [1, 1]], "float32")))
     np.testing.assert_allclose([a["outputs"]["probability"][0] for a in answers], expected[:, 0], rtol=1e-6)
-    result = CliRunner().invoke(cli, ["predict", "two_layer_perceptron:tyo", "--input", str(rows)])
-    assert result.exit_code == 2 and "did you mean 'toy'" in result.output
+    for name, message in [("two_layer_perceptron:tyo", "did you mean 'toy'"), ("two_layer_perceptrn:toy", "unknown model")]:
+        result = CliRunner().invoke(cli, ["predict", name, "--input", str(rows)])
+        assert result.exit_code == 2 and message in result.output and result.output.count("\n") == 1, result.output
 
 
 # The shipped manifest, entry by entry: the metadata can never drift from the files and recipes.
@@ -171,8 +172,12 @@ def test_predict_runs_shipped_weights_on_rows(store, tmp_path):
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[w.key for w in ENTRIES])
 def test_shipped_entry_matches_its_file_recipe_and_data(entry):
+    import h5py
+
     content = (shipped.STORE.folder / entry.file).read_bytes()
     assert (len(content), hashlib.sha256(content).hexdigest()) == (entry.bytes, entry.sha256)
+    with h5py.File(shipped.STORE.folder / entry.file) as weights_file:
+        assert "optimizer" not in weights_file, "the model's weights only, not the optimizer's state"
     recipe = recipes.load(entry.recipe)
     assert (recipe.model, recipe.tag) == (entry.model, entry.tag)
     assert entry.model_args == json.loads(json.dumps(recipe.model_args))

@@ -77,6 +77,12 @@ class Weights:
                 return name, test[name]
         return None
 
+    @property
+    def summary(self) -> str:
+        """The headline as people read it: '99.41%' for accuracy, 'loss 0.0107' otherwise."""
+        metric, value = self.headline
+        return f"{value:.2%}" if metric == "accuracy" else f"{metric} {value:.4f}"
+
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON data, as the manifest holds it."""
         return json.loads(json.dumps({**self.__dict__, "classes": list(self.classes)}))
