@@ -73,7 +73,7 @@ def trial(name: str, overrides: dict) -> dict:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         result = training.run(resolved, runs_root=folder, export_dir=None, evaluate_test=False, echo=lambda *_: None)
-        model = create_model(resolved.model, weights=str(result.run_dir / training.WEIGHTS_FILE), **resolved.model_args)
+        model = create_model(resolved.model, weights=str(result.run_dir / training.WEIGHTS_FILE), **resolved.architecture)
         wild = evaluate.wild_digits(model, "dev")
     return {
         "mnist_dev_accuracy": round(result.metrics["dev"]["accuracy"], 5),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ RESULTS = ROOT / "recipes" / "results.json"
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
+from modelzoo import export as export_module  # noqa: E402
 from modelzoo import recipe as recipes  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 
@@ -146,7 +148,11 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
 
 
 def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
-    """Copy a finished run's weights and dev samples into the package; its manifest entry."""
+    """The manifest entry of a finished run, its weights and dev samples moved into the package.
+
+    Everything is measured on the run's own files first; the package's files are replaced (each by
+    a rename) only then, and the caller writes the manifest right after.
+    """
     import numpy as np
 
     from modelzoo import data, evaluate, verify
@@ -154,33 +160,44 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
 
     recipe = recipes.load(name)
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    folder = shipped.STORE.folder
-    file = shipped.file_name(recipe.model, recipe.tag)
-    shutil.copyfile(run_dir / metrics["weights_file"], folder / file)
-    samples_file = file.replace(shipped.WEIGHTS_SUFFIX, ".samples.npy")
-    export = verify.version_dir(metrics["export"])
-    np.save(folder / samples_file, np.load(export / "assets.extra" / verify.SAMPLES_FILE)["inputs"])
-
+    weights_path = run_dir / metrics["weights_file"]
+    model = create_model(recipe.model, weights=str(weights_path), **recipe.architecture)
     scores = {"dev": metrics["dev"], "test": metrics["test"]}
     spec = data.dataset_spec(recipe.data)
     if spec.input == data.DATASETS["mnist"].input:
-        model = create_model(recipe.model, weights=str(folder / file), **recipe.model_args)
         for split in ("dev", "test"):
             scores[f"wild_digits_{split}"] = evaluate.wild_digits(model, split)
         goal = WILD_DIGITS_GOALS.get(name)
         accuracy = scores["wild_digits_test"]["accuracy"]
         print(f"  held-out digits: test accuracy {accuracy:.2%}" + (f" (goal {goal:.0%}: {'met' if accuracy >= goal else 'NOT met'})" if goal else ""))
+
+    folder = shipped.STORE.folder
+    file = shipped.file_name(recipe.model, recipe.tag)
+    samples_file = file.replace(shipped.WEIGHTS_SUFFIX, ".samples.npy")
+    samples = np.load(verify.version_dir(metrics["export"]) / "assets.extra" / verify.SAMPLES_FILE)["inputs"]
+    np.save(folder / f".{samples_file}.partial.npy", samples)
+    shutil.copyfile(weights_path, folder / f".{file}.partial")
+    os.replace(folder / f".{samples_file}.partial.npy", folder / samples_file)
+    os.replace(folder / f".{file}.partial", folder / file)
     content = (folder / file).read_bytes()
+
+    def tensor(keras_tensor, name: str) -> dict:
+        return {"name": name, "dtype": str(keras_tensor.dtype), "shape": list(keras_tensor.shape[1:])}
+
+    input_key, output_key = export_module.signature_keys(model)
     return shipped.Weights(
         model=recipe.model,
         tag=recipe.tag,
         file=file,
         bytes=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
-        model_args=json.loads(json.dumps(recipe.model_args)),
+        model_args=json.loads(json.dumps(recipe.architecture)),
+        parameters=model.count_params(),
+        input=tensor(model.inputs[0], input_key),
+        output=tensor(model.outputs[0], output_key),
         recipe=name,
         command=record["command"],
-        data={"name": spec.name, "sizes": metrics["sizes"], "source": _source(spec), "licence": spec.licence},
+        data={"name": spec.name, "sizes": metrics["sizes"], "source": spec.origin, "licence": spec.licence},
         classes=spec.class_names,
         metrics=scores,
         epochs=metrics["refit"]["epochs"] if "refit" in metrics else metrics["epochs_run"],
@@ -195,13 +212,6 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
         recipe_settings={k: v for k, v in recipe.to_dict().items() if k != "source"},
         samples=samples_file,
     )
-
-
-def _source(spec) -> str:
-    """Where the data comes from, independent of the machine's paths."""
-    if spec.tfds_name:
-        return f"tensorflow-datasets '{spec.tfds_name}'"
-    return "generated in code (modelzoo.datasets.toy)"
 
 
 def main() -> None:

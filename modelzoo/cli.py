@@ -1,8 +1,9 @@
 """The `modelzoo` command: list the zoo, show a card, prepare data, export shipped weights, verify,
 serve and query exports.
 
-TensorFlow is imported only by commands that build a model (`show`), so `--help` and `list`
-answer at once.
+TensorFlow is imported only by commands that build, load or run a model (`show`, `export`,
+`predict`, `verify`, ...) and only after their arguments are checked, so `--help`, `list` and
+mistakes answer at once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import click
 
 from modelzoo.errors import ModelzooError, UsageError
-from modelzoo.registry import ModelCard, TensorSpec, create_model, list_models, model_card
+from modelzoo.registry import ModelCard, TensorSpec, create_model, did_you_mean, list_models, model_card
 
 
 class Group(click.Group):
@@ -84,17 +85,17 @@ def _weights_lines(weights) -> list[str]:
              f"modelzoo predict {weights.key} FILE"]
     for split, scores in weights.metrics.items():
         shown = ", ".join(f"{k} {format_metric(k, v)}" for k, v in scores.items() if isinstance(v, float))
-        lines.append(f"  {split + ':':17s}{shown}")
+        lines.append(f"  {split + ':':18s} {shown}")
     data = weights.data
     lines += [
-        f"  {'trained by:':17s}{weights.command} ({weights.epochs} epochs, {weights.trained['date']}, "
+        f"  {'trained by:':18s} {weights.command} ({weights.epochs} epochs, {weights.trained['date']}, "
         f"{weights.trained['machine']})",
-        f"  {'architecture:':17s}{json.dumps(weights.model_args)}",
-        f"  {'data:':17s}{data['name']} ({', '.join(f'{k} {v}' for k, v in data['sizes'].items())}), {data['source']}",
-        f"  {'data licence:':17s}{data['licence']}",
-        f"  {'classes:':17s}{', '.join(weights.classes) or '- (regression)'}",
-        f"  {'file:':17s}{weights.file} ({weights.bytes:,} bytes, sha256 {weights.sha256[:16]}...)",
-        f"  {'versions:':17s}{', '.join(f'{k} {v}' for k, v in weights.trained['versions'].items())}",
+        f"  {'architecture:':18s} {json.dumps(weights.model_args)}: {weights.contract}, {weights.parameters:,} parameters",
+        f"  {'data:':18s} {data['name']} ({', '.join(f'{k} {v}' for k, v in data['sizes'].items())}), {data['source']}",
+        f"  {'data licence:':18s} {data['licence']}",
+        f"  {'classes:':18s} {', '.join(weights.classes) or '- (regression)'}",
+        f"  {'file:':18s} {weights.file} ({weights.bytes:,} bytes, sha256 {weights.sha256[:16]}...)",
+        f"  {'versions:':18s} {', '.join(f'{k} {v}' for k, v in weights.trained['versions'].items())}",
     ]
     return lines
 
@@ -266,7 +267,8 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
             predictions = predict.predict_weights(*shipped, files, rows_file, top)
         else:
             if not os.path.isdir(path):
-                raise UsageError(f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights; give "
+                hint = did_you_mean(path.partition(":")[0], list_models()) if ":" in path else ""
+                raise UsageError(f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights{hint}; give "
                                  "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files")
             quiet_tensorflow()
             predictions = predict.predict_local(path, files, rows_file, top, signature)

@@ -25,7 +25,7 @@ import socket
 import sys
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -65,6 +65,8 @@ class DatasetSpec:
     class_names: tuple[str, ...] = ()
     #: The terms the data is used under, with its authors.
     licence: str = "generated in code by modelzoo: no third-party data (Apache-2.0, as modelzoo)"
+    #: Where the examples come from, independent of this machine's paths.
+    origin: str = "generated in code (modelzoo.datasets.toy)"
 
 
 def _toy(name: str) -> Callable[[], dict]:
@@ -89,6 +91,7 @@ DATASETS: dict[str, DatasetSpec] = {
             splits=("train[:90%]", "train[90%:]", "test"),
             class_names=tuple("0123456789"),
             licence="CC BY-SA 3.0; Yann LeCun, Corinna Cortes, Christopher J.C. Burges",
+            origin="tensorflow-datasets 'mnist' (the four original IDX files, checksums as tfds registers them)",
         ),
         DatasetSpec(
             name="pima_diabetes",
@@ -102,6 +105,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 "insulin", "bmi", "diabetes_pedigree", "age",
             ),
             class_names=("tested negative", "tested positive"),
+            origin="modelzoo's tensorflow-datasets builder 'pima_diabetes' (the original CSV, in the package)",
             licence=(
                 "no licence stated by the original distribution (UCI Machine Learning Repository; "
                 "National Institute of Diabetes and Digestive and Kidney Diseases, donated 1990)"
@@ -155,7 +159,8 @@ class DataSplits:
     """Batched (inputs, targets) pipelines for training, model selection and the final test.
 
     `train_dev` is train followed by dev, shuffled like train: the final fit after the dev split
-    has chosen everything (a recipe's `train.refit`).
+    has chosen everything (a recipe's `train.refit`). With augmentation, train and train_dev are
+    augmented for fitting; `for_evaluation` gives them as they are, for scoring.
     """
 
     train: tf.data.Dataset
@@ -163,6 +168,12 @@ class DataSplits:
     test: tf.data.Dataset
     train_dev: tf.data.Dataset
     info: DataInfo
+    #: Un-augmented train and train_dev, where augmentation is on.
+    unaugmented: dict[str, tf.data.Dataset] = field(default_factory=dict)
+
+    def for_evaluation(self, split: str) -> tf.data.Dataset:
+        """A split as `model.evaluate` should see it: the examples themselves, never augmented."""
+        return self.unaugmented.get(split, getattr(self, split))
 
 
 def list_datasets() -> list[str]:
@@ -234,21 +245,16 @@ def load(
         datasets = {split: dataset.take(max_examples) for split, dataset in datasets.items()}
     sizes = {split: _count(dataset) for split, dataset in datasets.items()}
     datasets["train_dev"] = datasets["train"].concatenate(datasets["dev"])
-    pipelines = {
-        split: _pipeline(
-            dataset,
-            spec,
-            training=split in ("train", "train_dev"),
-            batch_size=batch_size,
-            seed=seed,
-            size=sizes["train"] + sizes["dev"] if split == "train_dev" else sizes[split],
-            one_hot=one_hot,
-            augment=augment if split in ("train", "train_dev") else None,
-        )
-        for split, dataset in datasets.items()
-    }
+    def pipeline(split: str, training: bool, augmented: bool):
+        size = sizes["train"] + sizes["dev"] if split == "train_dev" else sizes[split]
+        return _pipeline(datasets[split], spec, training=training, batch_size=batch_size, seed=seed, size=size,
+                         one_hot=one_hot, augment=augment if augmented else None)
+
+    fitted = ("train", "train_dev")
+    pipelines = {split: pipeline(split, split in fitted, split in fitted) for split in datasets}
+    unaugmented = {split: pipeline(split, False, False) for split in fitted} if augment and augment.enabled else {}
     info = DataInfo(spec.name, spec.input, spec.target, spec.classes, sizes, source, spec.feature_names)
-    return DataSplits(**pipelines, info=info)
+    return DataSplits(**pipelines, info=info, unaugmented=unaugmented)
 
 
 def shard_by_example(splits: DataSplits) -> DataSplits:
@@ -262,7 +268,8 @@ def shard_by_example(splits: DataSplits) -> DataSplits:
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return DataSplits(**{split: getattr(splits, split).with_options(options)
-                         for split in ("train", "dev", "test", "train_dev")}, info=splits.info)
+                         for split in ("train", "dev", "test", "train_dev")}, info=splits.info,
+                      unaugmented={split: dataset.with_options(options) for split, dataset in splits.unaugmented.items()})
 
 
 def _count(dataset: tf.data.Dataset) -> int:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import inputs as model_inputs
 from modelzoo.errors import UsageError
-from modelzoo.registry import model_card
 from modelzoo.serving import DEFAULT_SIGNATURE, Signature
 
 if TYPE_CHECKING:
@@ -101,28 +100,33 @@ def predict_remote(url: str, model: str, files: list[str], rows_file: str | None
 
 
 def parse_weights_name(text: str) -> tuple[str, str] | None:
-    """(model, tag) for 'MODEL:TAG' (checked: an unknown model or tag is a UsageError), else None."""
+    """(model, tag) for 'MODEL:TAG' naming a zoo model (an unknown tag is a UsageError), else None."""
     from modelzoo import weights
+    from modelzoo.registry import list_models
 
     model, sep, tag = text.partition(":")
-    if not sep or "/" in model:
+    if not sep or model not in list_models():
         return None
-    weights.STORE.get(model_card(model).name, tag)
+    weights.STORE.get(model, tag)
     return model, tag
 
 
 def predict_weights(model_name: str, tag: str, files: list[str], rows_file: str | None,
                     top: int = 3) -> list[Prediction]:
-    """Predict with a zoo model and its shipped weights, in this process: no export, data or server."""
+    """Predict with a zoo model and its shipped weights, in this process: no export, data or server.
+
+    The files are read against the contract the manifest records before TensorFlow loads.
+    """
+    from modelzoo import weights
     from modelzoo.registry import create_model
 
-    model = create_model(model_name, weights=tag)
-    spec = model.inputs[0]
-    output_key = model.layers[-1].name
-    signature = Signature(
-        DEFAULT_SIGNATURE,
-        {spec.name: model_inputs.InputSpec(spec.name, str(spec.dtype), tuple(spec.shape[1:]))},
-        {output_key: model_inputs.InputSpec(output_key, "float32", tuple(model.outputs[0].shape[1:]))},
-    )
+    entry = weights.STORE.get(model_name, tag)
+
+    def spec(tensor: dict) -> model_inputs.InputSpec:
+        return model_inputs.InputSpec(tensor["name"], tensor["dtype"], tuple(tensor["shape"]))
+
+    signature = Signature(DEFAULT_SIGNATURE, {entry.input["name"]: spec(entry.input)},
+                          {entry.output["name"]: spec(entry.output)})
     batch, sources = prepare(signature, files, rows_file)
-    return interpret({output_key: model.predict(batch, verbose=0)}, sources, top)
+    model = create_model(model_name, weights=tag)
+    return interpret({entry.output["name"]: model.predict(batch, verbose=0)}, sources, top)

@@ -91,6 +91,11 @@ class Recipe:
     augment: Augmentation | None = None
 
     @property
+    def architecture(self) -> dict[str, Any]:
+        """The model's factory arguments without the weights it starts from."""
+        return {k: v for k, v in self.model_args.items() if k != "weights"}
+
+    @property
     def tag(self) -> str:
         """The tag of the weights this recipe trains: `export.weights_tag`, else the data set's name."""
         return self.weights_tag or self.data
@@ -310,7 +315,7 @@ RESULTS_FILE = "results.json"
 
 
 def measured_results() -> dict[str, dict[str, Any]]:
-    """The recorded full runs of the built-in recipes (written by benchmarks/run_recipes.py)."""
+    """The recorded full runs of the built-in recipes (written by benchmarks/publish_weights.py)."""
     path = resources.files("modelzoo.recipes").joinpath(RESULTS_FILE)
     if not path.is_file():
         return {}

@@ -193,7 +193,7 @@ def run(
         epochs_run = len(rows)
         evaluated = ("train", "dev", "test") if evaluate_test and not refit else ("train", "dev")
         with _worker_failures(placement, recipe):
-            scores = {split: model.evaluate(getattr(splits, split), verbose=0, return_dict=True) for split in evaluated}
+            scores = {split: model.evaluate(splits.for_evaluation(split), verbose=0, return_dict=True) for split in evaluated}
         if refit:
             selection = {"epochs": selected_epochs(rows, settings),
                          "epochs_run": epochs_run, "train": scores["train"], "dev": scores["dev"]}
@@ -209,7 +209,7 @@ def run(
         with _worker_failures(placement, recipe):
             scores = {"train": selection["train"], "dev": selection["dev"],
                       "test": model.evaluate(splits.test, verbose=0, return_dict=True)}
-            refit_scores = model.evaluate(splits.train_dev, verbose=0, return_dict=True)
+            refit_scores = model.evaluate(splits.for_evaluation("train_dev"), verbose=0, return_dict=True)
         epochs_run = selection["epochs_run"]
 
     metrics = {
@@ -238,7 +238,7 @@ def run(
         plot_curves(read_history(folder / REFIT_HISTORY_FILE), folder / "curves-refit.png", title=f"{title}, refit on train + dev")
 
     if placement.strategy != "default":  # save and export a one-device copy, free of distributed variables
-        trained, model = model, build_model(recipe)
+        trained, model = model, build_model(recipe, pretrained=False)
         model.set_weights(trained.get_weights())
     if placement.is_chief:
         save_weights(model, recipe, folder / WEIGHTS_FILE)
@@ -349,10 +349,10 @@ def _worker_failures(placement: Placement, recipe: Recipe):
         ) from None
 
 
-def build_model(recipe: Recipe):
-    """The recipe's model (starting from `model.weights` if the recipe names some), seeded by the
-    recipe unless its overrides set a seed."""
-    arguments = dict(recipe.model_args)
+def build_model(recipe: Recipe, *, pretrained: bool = True):
+    """The recipe's model (starting from `model.weights` if the recipe names some, unless
+    `pretrained` is False), seeded by the recipe unless its overrides set a seed."""
+    arguments = dict(recipe.model_args if pretrained else recipe.architecture)
     if "seed" in factory_parameters(recipe.model) and "seed" not in arguments:
         arguments["seed"] = recipe.train.seed
     return create_model(recipe.model, **arguments)
@@ -437,7 +437,7 @@ def save_weights(model, recipe: Recipe, path: Path) -> None:
     A compiled model's `save_weights` also writes its optimizer's state (Adam: twice the model's
     size); a fresh copy of the recipe's model, uncompiled, holds the weights without it.
     """
-    bare = build_model(recipe)
+    bare = build_model(recipe, pretrained=False)
     bare.set_weights(model.get_weights())
     temporary = path.with_name(f".{path.name[: -len('.weights.h5')]}.partial.weights.h5")
     bare.save_weights(str(temporary))

@@ -13,5 +13,6 @@ def test_results_page_is_current():
 
 def test_every_results_figure_names_its_command():
     text = RESULTS_MD.read_text()
-    for section in ("side_by_side.py", "cpu_peak.py", "cli_latency.py", "inference.py", "training_cost.py", "sweep_mnist.py"):
+    for section in ("side_by_side.py", "cpu_peak.py", "cli_latency.py", "inference.py", "training_cost.py", "sweep_mnist.py",
+                    "choose_augmentation.py", "weights_reproducibility.py"):
         assert f"python benchmarks/{section}" in text

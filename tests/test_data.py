@@ -138,3 +138,20 @@ def test_augmentation_changes_training_batches_only():
     assert changed.shape == unchanged.shape == (4, 28, 28, 1) and changed.dtype == np.uint8
     assert all(not np.array_equal(c, unchanged[0]) for c in changed)
     assert all(np.array_equal(u, unchanged[0]) for u in unchanged)
+
+
+def test_augmented_splits_are_scored_as_they_are(monkeypatch, tmp_path):
+    """Fitting sees augmented train batches; evaluation sees the examples themselves, in order."""
+    from modelzoo.augment import Augmentation
+
+    monkeypatch.setattr(data, "_is_complete", lambda builder: True)
+    with tfds.testing.mock_data(num_examples=40):
+        plain = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=16)
+        augmented = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=16,
+                              augment=Augmentation(rotation=30, stroke=1.0))
+    assert plain.for_evaluation("train") is plain.train
+    fitted = np.concatenate([x for x, _ in augmented.train.as_numpy_iterator()])
+    scored = np.concatenate([x for x, _ in augmented.for_evaluation("train").as_numpy_iterator()])
+    originals = np.concatenate([x for x, _ in plain.for_evaluation("train").as_numpy_iterator()])
+    assert {x.tobytes() for x in scored} == {x.tobytes() for x in originals}
+    assert not {x.tobytes() for x in fitted} & {x.tobytes() for x in originals}

@@ -72,7 +72,7 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     with h5py.File(run_dir / training.WEIGHTS_FILE) as weights_file:
         assert "optimizer" not in weights_file
     recorded = np.load(export / "assets.extra" / "verification.npz")
-    loaded = create_model(resolved.model, weights=str(run_dir / training.WEIGHTS_FILE), **resolved.model_args)
+    loaded = create_model(resolved.model, weights=str(run_dir / training.WEIGHTS_FILE), **resolved.architecture)
     (output_key,) = card["signature"]["outputs"]
     np.testing.assert_allclose(np.asarray(loaded(recorded["inputs"])), recorded[f"output:{output_key}"], atol=1e-6)
 

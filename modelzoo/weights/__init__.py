@@ -47,6 +47,11 @@ class Weights:
     sha256: str
     #: The factory arguments the weights were trained with (the recipe's model section).
     model_args: dict[str, Any]
+    #: What the model built with `model_args` has and takes: parameter count, and its input and
+    #: output as {"name", "dtype", "shape" (one example, no batch dimension)}.
+    parameters: int
+    input: dict[str, Any]
+    output: dict[str, Any]
     recipe: str
     command: str
     #: Data set name, split sizes, source and licence.
@@ -80,8 +85,18 @@ class Weights:
     @property
     def summary(self) -> str:
         """The headline as people read it: '99.41%' for accuracy, 'loss 0.0107' otherwise."""
+        if self.headline is None:
+            return "not measured"
         metric, value = self.headline
         return f"{value:.2%}" if metric == "accuracy" else f"{metric} {value:.4f}"
+
+    @property
+    def contract(self) -> str:
+        """'image uint8[28,28,1] -> probabilities float32[10]': what the trained model takes and gives."""
+        def spec(tensor: dict[str, Any]) -> str:
+            return f"{tensor['name']} {tensor['dtype']}[{','.join(str(d) for d in tensor['shape'])}]"
+
+        return f"{spec(self.input)} -> {spec(self.output)}"
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON data, as the manifest holds it."""
@@ -141,7 +156,10 @@ class Store:
         """The entry's recorded dev inputs (a NumPy batch)."""
         import numpy as np
 
-        return np.load(self.folder / entry.samples)
+        path = self.folder / entry.samples
+        if not path.is_file():
+            raise WeightsError(f"{entry.model}: weights {entry.tag!r}: the samples file {path} is missing; reinstall modelzoo or restore it")
+        return np.load(path)
 
     def write(self, entries: list[Weights]) -> Path:
         """Write the manifest for `entries` (sorted), replacing the previous one atomically."""
@@ -201,8 +219,8 @@ def resolve(model: str, weights: str, overrides: dict[str, Any], defaults: dict[
         if _canonical(value) != _canonical(trained):
             raise WeightsError(
                 f"{model}: weights {weights!r} were trained with {argument}={_canonical(trained)!r}; "
-                f"{argument}={_canonical(value)!r} changes the architecture: leave it out, or train from "
-                f"scratch with weights=None"
+                f"{argument}={_canonical(value)!r} changes the architecture: leave it out, or do not start "
+                f"from these weights"
             )
     return STORE.path(entry), {**entry.model_args, **overrides}
 
@@ -212,5 +230,10 @@ def load_into(model, path: Path, name: str) -> None:
     try:
         model.load_weights(str(path))
     except ValueError as error:
-        first = str(error).strip().splitlines()[0]
-        raise WeightsError(f"{name}: weights file {path} does not fit the model as built ({first})") from None
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        detail = next((line for line in lines if "shape" in line), lines[0] if lines else "")
+        detail = detail.split(" Target variable:")[0]
+        raise WeightsError(
+            f"{name}: weights file {path} does not fit the model as built ({detail}); build it with the "
+            f"arguments the file was saved with"
+        ) from None
