@@ -136,6 +136,9 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_dir))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700: a server running as another user could not read it
     try:
         write_saved_model(model, staging)
         extra = staging / "assets.extra"

@@ -1,6 +1,7 @@
 """Shipped weights: the manifest against the files and recipes, loading, and refusing what cannot load."""
 
 import hashlib
+import re
 import json
 
 import numpy as np
@@ -28,7 +29,9 @@ def store(tmp_path, monkeypatch):
     content = (tmp_path / file).read_bytes()
     entry = shipped.Weights(
         model="two_layer_perceptron", tag="toy", file=file, bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(), model_args=ARCHITECTURE, recipe="xor",
+        sha256=hashlib.sha256(content).hexdigest(), model_args=ARCHITECTURE, parameters=model.count_params(),
+        input={"name": "features", "dtype": "float32", "shape": [2]},
+        output={"name": "probability", "dtype": "float32", "shape": [1]}, recipe="xor",
         command="python -m modelzoo.recipes xor", data={"name": "xor", "sizes": {}, "source": "", "licence": ""},
         classes=("0", "1"), metrics={"test": {"accuracy": 0.75, "loss": 0.5}}, epochs=1,
         trained={"date": "2026-01-01", "machine": "test", "versions": {}},
@@ -151,7 +154,8 @@ def test_list_and_show_print_the_weights(store):
     (row,) = [line for line in result.output.splitlines() if line.startswith("two_layer_perceptron ")]
     assert row.endswith("toy (75.00%)")
     result = CliRunner().invoke(cli, ["show", "two_layer_perceptron"])
-    assert "weights 'toy':" in result.output and "test:            accuracy 75.00%" in result.output
+    assert "weights 'toy':" in result.output and re.search(r"test: +accuracy 75.00%", result.output)
+    assert "features float32[2] -> probability float32[1], 13 parameters" in result.output
 
 
 def test_predict_runs_shipped_weights_on_rows(store, tmp_path):
@@ -162,7 +166,7 @@ def test_predict_runs_shipped_weights_on_rows(store, tmp_path):
     answers = json.loads(result.output)
     expected = np.asarray(modelzoo.create_model("two_layer_perceptron", weights="toy")(np.array([[0, 1], [1, 1]], "float32")))
     np.testing.assert_allclose([a["outputs"]["probability"][0] for a in answers], expected[:, 0], rtol=1e-6)
-    for name, message in [("two_layer_perceptron:tyo", "did you mean 'toy'"), ("two_layer_perceptrn:toy", "unknown model")]:
+    for name, message in [("two_layer_perceptron:tyo", "did you mean 'toy'"), ("two_layer_perceptrn:toy", "did you mean 'two_layer_perceptron'")]:
         result = CliRunner().invoke(cli, ["predict", name, "--input", str(rows)])
         assert result.exit_code == 2 and message in result.output and result.output.count("\n") == 1, result.output
 
@@ -180,7 +184,7 @@ def test_shipped_entry_matches_its_file_recipe_and_data(entry):
         assert "optimizer" not in weights_file, "the model's weights only, not the optimizer's state"
     recipe = recipes.load(entry.recipe)
     assert (recipe.model, recipe.tag) == (entry.model, entry.tag)
-    assert entry.model_args == json.loads(json.dumps(recipe.model_args))
+    assert entry.model_args == json.loads(json.dumps(recipe.architecture))
     assert entry.recipe_settings == {k: v for k, v in recipe.to_dict().items() if k != "source"}
     spec = dataset_spec(recipe.data)
     assert entry.classes == spec.class_names and entry.data["licence"] == spec.licence
@@ -189,7 +193,11 @@ def test_shipped_entry_matches_its_file_recipe_and_data(entry):
     assert {"dev", "test"} <= set(entry.metrics) and entry.epochs >= 1
     assert {"date", "machine", "versions"} <= set(entry.trained)
     model = modelzoo.create_model(entry.model, weights=entry.tag)
-    assert model.count_params() > 0 and shipped.STORE.samples(entry).shape[0] > 0
+    assert model.count_params() == entry.parameters
+    assert (model.inputs[0].name, str(model.inputs[0].dtype), list(model.inputs[0].shape[1:])) == tuple(entry.input.values())
+    assert (model.layers[-1].name, str(model.outputs[0].dtype), list(model.outputs[0].shape[1:])) == tuple(entry.output.values())
+    samples = shipped.STORE.samples(entry)
+    assert samples.shape[1:] == tuple(entry.input["shape"]) and str(samples.dtype) == entry.input["dtype"]
 
 
 def test_every_builtin_recipe_ships_its_weights():
@@ -240,3 +248,20 @@ def test_shipped_small_cnn_exports_to_a_version_that_verify_passes(tmp_path):
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(cli, ["verify", str(tmp_path / "mnist_cnn")])
     assert result.exit_code == 0 and result.output.rstrip().endswith(f"{tmp_path / 'mnist_cnn' / '1'} is servable"), result.output
+
+
+def test_published_versions_have_the_modes_the_umask_gives(store, tmp_path):
+    """A TF Serving process running as another user must be able to read what was published."""
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(cli, ["export", "two_layer_perceptron", "--weights", "toy", "--export-dir", str(tmp_path / "out")])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    version = tmp_path / "out" / "toy_xor" / "1"
+    for path in [version, *version.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
