@@ -194,8 +194,8 @@ def test_shipped_entry_matches_its_file_recipe_and_data(entry):
     assert {"date", "machine", "versions"} <= set(entry.trained)
     model = modelzoo.create_model(entry.model, weights=entry.tag)
     assert model.count_params() == entry.parameters
-    assert (model.inputs[0].name, str(model.inputs[0].dtype), list(model.inputs[0].shape[1:])) == tuple(entry.input.values())
-    assert (model.layers[-1].name, str(model.outputs[0].dtype), list(model.outputs[0].shape[1:])) == tuple(entry.output.values())
+    assert entry.input == {"name": model.inputs[0].name, "dtype": str(model.inputs[0].dtype), "shape": list(model.inputs[0].shape[1:])}
+    assert entry.output == {"name": model.layers[-1].name, "dtype": str(model.outputs[0].dtype), "shape": list(model.outputs[0].shape[1:])}
     samples = shipped.STORE.samples(entry)
     assert samples.shape[1:] == tuple(entry.input["shape"]) and str(samples.dtype) == entry.input["dtype"]
 
