@@ -285,8 +285,8 @@ def _train_problems(train: TrainSettings):
         yield "loss", f"unknown loss {train.loss!r}{did_you_mean(str(train.loss), LOSSES)}; choose from {', '.join(LOSSES)}"
     if train.optimizer not in OPTIMIZERS:
         yield "optimizer", f"unknown optimizer {train.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
-    if not _is_number(train.learning_rate) or not train.learning_rate > 0:
-        yield "learning_rate", f"must be a number > 0, got {train.learning_rate!r}"
+    if not _is_number(train.learning_rate) or not 0 < train.learning_rate < float("inf"):
+        yield "learning_rate", f"must be a finite number > 0, got {train.learning_rate!r}"
     if train.schedule not in SCHEDULES:
         yield "schedule", f"must be one of {', '.join(SCHEDULES)}, got {train.schedule!r}"
     if not isinstance(train.metrics, tuple) or not all(m in METRICS for m in train.metrics):

@@ -3,7 +3,8 @@
 A run folder (`runs/<recipe>/<timestamp>/`) receives the resolved recipe, `history.csv`,
 TensorBoard logs, `curves.png` (loss and metrics against the epoch) and `metrics.json`. A backup
 is written after every epoch: the same command after a crash resumes from the last finished
-epoch, and `fresh=True` starts over. A run whose loss turns NaN stops and exports nothing.
+epoch, and `fresh=True` starts over. A run whose loss turns NaN or explodes (above
+`DIVERGENCE_FACTOR` x the untrained model's dev loss) stops and exports nothing.
 
 With `train.refit`, the first fit only chooses: early stopping on the dev loss picks the epoch
 count, and the scores of that model on train and dev are kept (`selection.json`). A fresh model
@@ -287,10 +288,15 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     backup, history_file, logs = _FIT_FILES[stage]
     if not (folder / backup).exists():  # starts at epoch 0: no rows of an earlier, unfinished attempt
         (folder / history_file).unlink(missing_ok=True)
+    # The untrained model's dev loss: a training loss far above it means the steps are too large.
+    # (Dev, not train: evaluating the shuffled training pipeline would use up one of its orders.)
+    baseline = model.evaluate(dev, verbose=0, return_dict=True)["loss"] if dev is not None else None
+    guard = divergence_guard(baseline)
     callbacks = [
         *callbacks,
         keras.callbacks.BackupAndRestore(str(folder / backup)),
         keras.callbacks.TerminateOnNaN(),
+        guard,
         keras.callbacks.CSVLogger(str(folder / history_file), append=True),
         keras.callbacks.TensorBoard(log_dir=str(folder / logs)),
     ]
@@ -313,13 +319,41 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     seconds = time.perf_counter() - start
     losses = history.history.get("loss", [])
     if losses and not all(math.isfinite(v) for v in losses) or model.stop_training and _nan_weights(model):
-        _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
-        raise TrainingError(
-            f"{recipe.name}: training diverged (the loss became NaN or infinite) after "
-            f"{len(losses)} epoch(s); nothing was exported. Lower train.learning_rate "
-            f"(now {recipe.train.learning_rate}) and run again"
-        )
-    return seconds
+        reason = "the loss became NaN or infinite"
+    elif guard.diverged is not None:
+        epoch, loss = guard.diverged
+        reason = (f"the training loss reached {loss:.4g} in epoch {epoch}, more than {DIVERGENCE_FACTOR:g}x "
+                  f"the untrained model's {guard.baseline:.4g}")
+    else:
+        return seconds
+    _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
+    raise TrainingError(
+        f"{recipe.name}: training diverged ({reason}) after {len(losses)} epoch(s); nothing was exported. "
+        f"Lower train.learning_rate (now {recipe.train.learning_rate}) and run again"
+    )
+
+
+#: A training loss this many times the untrained model's dev loss counts as divergence.
+DIVERGENCE_FACTOR = 10.0
+
+
+def divergence_guard(baseline: float | None):
+    """A Keras callback that stops training once an epoch's loss exceeds DIVERGENCE_FACTOR x `baseline`
+    (the untrained model's loss); `.diverged` is then (epoch, loss). With no baseline it never stops."""
+    import keras
+
+    class Guard(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.baseline, self.diverged = baseline, None
+
+        def on_epoch_end(self, epoch: int, logs=None) -> None:
+            loss = (logs or {}).get("loss")
+            if self.baseline is not None and loss is not None and loss > DIVERGENCE_FACTOR * self.baseline:
+                self.diverged = (epoch + 1, float(loss))
+                self.model.stop_training = True
+
+    return Guard()
 
 
 def selected_epochs(rows: list[dict[str, float]], settings) -> int:

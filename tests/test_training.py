@@ -107,6 +107,16 @@ def test_divergence_stops_with_a_clear_error_and_exports_nothing(tmp_path):
     assert not (tmp_path / "out" / "linear").exists() or versions(tmp_path / "out" / "linear") == []
 
 
+@pytest.mark.integration
+def test_a_finite_but_exploding_loss_is_divergence_too(tmp_path, mirror):
+    """The README's own example: at learning rate 1000 the loss stays finite but explodes; nothing is exported."""
+    exploding = recipes.load("mnist", {"train.learning_rate": 1000, "train.epochs": 3, "data.max_examples": 2048})
+    with pytest.raises(training.TrainingError, match=r"mnist: training diverged \(the training loss reached .* in epoch 1, "
+                       r"more than 10x the untrained model's .*\) after 1 epoch\(s\); nothing was exported"):
+        training.run(exploding, runs_root=tmp_path / "runs", export_dir=tmp_path / "out", mirror=mirror, echo=lambda *_: None)
+    assert not (tmp_path / "out" / "mnist").exists() or versions(tmp_path / "out" / "mnist") == []
+
+
 def _history_rows(path):
     if not path.exists():
         return 0
