@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelzoo import tfserving
+from modelzoo import storage, tfserving
 from modelzoo.errors import ModelzooError
 from modelzoo.inputs import InputSpec
 
@@ -276,8 +276,8 @@ def load_local(path: str | os.PathLike) -> Servable:
         folder = verify.version_dir(path)
     except ModelzooError:
         raise ServingError(f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404) from None
-    name = folder.parent.name if folder.name.isdigit() else folder.name
-    return Servable(name, int(folder.name) if folder.name.isdigit() else 0, folder)
+    version = storage.parse_version(folder.name)
+    return Servable(folder.parent.name if version is not None else folder.name, version or 0, folder)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,6 +310,7 @@ class ModelRepository:
         self._served: dict[str, Servable] = {}
         self._seen: dict[tuple[str, int], tuple] = {}
         self._failed: dict[tuple[str, int], tuple[tuple, str]] = {}
+        self._skipped: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -317,16 +318,26 @@ class ModelRepository:
     def refresh(self, settle: bool = True) -> None:
         """Look for new versions once; with `settle`, load only versions unchanged since the last look."""
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            candidates = sorted(
-                (int(v.name) for v in folder.iterdir() if v.is_dir() and v.name.isdigit() and (v / "saved_model.pb").is_file()),
-                reverse=True,
-            )
-            current = self._served.get(folder.name)
-            for version in candidates:
-                if current is not None and version <= current.version:
-                    break
-                if self._try_load(folder.name, version, folder / str(version), settle):
-                    break
+            try:
+                self._refresh_model(folder, settle)
+            except Exception as error:  # noqa: BLE001: one model's trouble never stops the others
+                log.warning("cannot scan %s: %s: %s", folder, type(error).__name__, error)
+
+    def _refresh_model(self, folder: Path, settle: bool) -> None:
+        skipped: list[str] = []
+        versions = storage.version_folders(folder, skipped)
+        for name in skipped:
+            if (folder.name, name) not in self._skipped:
+                self._skipped.add((folder.name, name))
+                log.info("%s: ignoring folder %r, not a version (TF Serving's versions are ASCII digits)", folder.name, name)
+        current = self._served.get(folder.name)
+        for version, path in sorted(versions.items(), reverse=True):
+            if current is not None and version <= current.version:
+                break
+            if not (path / "saved_model.pb").is_file():
+                continue
+            if self._try_load(folder.name, version, path, settle):
+                break
 
     def _try_load(self, name: str, version: int, path: Path, settle: bool) -> bool:
         key = (name, version)
@@ -364,8 +375,8 @@ class ModelRepository:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.refresh()
-            except OSError as error:
-                log.warning("cannot scan %s: %s", self.root, error)
+            except Exception as error:  # noqa: BLE001: the poller outlives any one bad poll
+                log.warning("cannot scan %s: %s: %s", self.root, type(error).__name__, error)
 
     def stop(self) -> None:
         self._stop.set()
