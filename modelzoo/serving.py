@@ -18,6 +18,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -311,6 +313,8 @@ class ModelRepository:
         self._seen: dict[tuple[str, int], tuple] = {}
         self._failed: dict[tuple[str, int], tuple[tuple, str]] = {}
         self._skipped: set[tuple[str, str]] = set()
+        self._leases: dict[Servable, int] = {}  # requests running on each version
+        self._retired: set[Servable] = set()  # replaced versions that requests still hold
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -359,11 +363,43 @@ class ModelRepository:
             return False
         with self._lock:
             old, self._served[name] = self._served.get(name), servable
+            close_old = old is not None and self._retire(old)
         self._failed.pop(key, None)
         log.info("serving %s version %d from %s", name, version, path)
-        if old is not None:
+        if close_old:
             old.close()
         return True
+
+    def _retire(self, servable: Servable) -> bool:
+        """Mark a version no longer served (lock held); True if no request holds it, so close it now.
+
+        Otherwise the last request to release it closes it: a version switch never fails a request
+        in flight, as TF Serving unloads a version only once no ServableHandle refers to it
+        (tensorflow_serving/core/servable_handle.h).
+        """
+        if self._leases.get(servable):
+            self._retired.add(servable)
+            return False
+        return True
+
+    @contextmanager
+    def lease(self, name: str, version: int | None = None) -> Iterator[Servable]:
+        """The served version of `name` (or `version`), kept open until the `with` block ends."""
+        with self._lock:
+            servable = self._find(name, version)
+            self._leases[servable] = self._leases.get(servable, 0) + 1
+        try:
+            yield servable
+        finally:
+            with self._lock:
+                count = self._leases.pop(servable) - 1
+                if count:
+                    self._leases[servable] = count
+                close = not count and servable in self._retired
+                if close:
+                    self._retired.discard(servable)
+            if close:
+                servable.close()
 
     def start(self) -> None:
         """Load what is there now, then poll for new versions in a background thread."""
@@ -383,9 +419,10 @@ class ModelRepository:
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            for servable in self._served.values():
-                servable.close()
+            idle = [servable for servable in self._served.values() if self._retire(servable)]
             self._served.clear()
+        for servable in idle:
+            servable.close()
 
     def models(self) -> dict[str, int]:
         """{name: served version}."""
@@ -393,8 +430,12 @@ class ModelRepository:
             return {name: s.version for name, s in sorted(self._served.items())}
 
     def get(self, name: str, version: int | None = None) -> Servable:
+        """The served version (for its metadata; run it inside `lease`, which keeps it open)."""
         with self._lock:
-            servable = self._served.get(name)
+            return self._find(name, version)
+
+    def _find(self, name: str, version: int | None) -> Servable:
+        servable = self._served.get(name)
         if servable is None:
             raise ServingError(f"Servable not found for request: Latest({name})" if version is None
                                else f"Servable not found for request: Specific({name}, {version})", 404)
@@ -444,12 +485,12 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
         return repository.get(name, version).metadata
 
     def predict(request: Request, name: str, version: int | None = None) -> dict:
-        servable = repository.get(name, version)
-        try:
-            body = json.loads(request.get_data(cache=False))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ServingError(f"JSON Parse error: {error}") from None
-        return servable.predict_json(body)
+        with repository.lease(name, version) as servable:
+            try:
+                body = json.loads(request.get_data(cache=False))
+            except (ValueError, UnicodeDecodeError) as error:
+                raise ServingError(f"JSON Parse error: {error}") from None
+            return servable.predict_json(body)
 
     handlers = {"status": status, "metadata": metadata, "predict": predict}
 

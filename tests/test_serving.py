@@ -175,6 +175,56 @@ def test_new_versions_are_served_and_half_written_ones_never(tmp_path):
         server.shutdown()
 
 
+def test_versions_published_under_load_fail_no_request(tmp_path, monkeypatch):
+    """Six clients hammer predict while five new versions are published: every request answers 200.
+
+    The old version's session was closed the moment the new one was swapped in, failing requests
+    still running on it ("Attempted to use a closed Session"); each request now holds its version
+    until it ends. A 20 ms pause before each run widens the window a slower model would have.
+    """
+    import os
+    import time
+
+    model, first = publish(tmp_path, "two_layer_perceptron", "xor", seed=0)
+    expected = model(np.array([[0, 1]], "float32")).numpy().tolist()
+    real_run = serving.Servable.run
+
+    def slow_run(self, *args, **kwargs):
+        time.sleep(0.02)
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(serving.Servable, "run", slow_run)
+    server = serving.Server(tmp_path, port=0, poll_seconds=0.1)
+    server.start_background()
+    stop, failures, answered = threading.Event(), [], [0]
+
+    def client():
+        with requests.Session() as session:
+            while not stop.is_set():
+                response = session.post(f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30)
+                if response.status_code != 200 or response.json()["predictions"] != expected:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                answered[0] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        for version in range(2, 7):
+            staging = tmp_path / "xor" / f".staging-{version}"
+            shutil.copytree(first, staging)
+            os.rename(staging, tmp_path / "xor" / str(version))  # published as export.publish does: complete, then renamed
+            assert wait_for_version(server.url, "xor", version)
+            time.sleep(0.3)  # requests run on the new version before the next switch
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        server.shutdown()
+    assert failures == [] and answered[0] > 100
+    assert server.repository._leases == {} and server.repository._retired == set()
+
+
 def test_client_round_trip_and_unreachable_server(server, zoo):
     _, models = zoo
     client = serving.Client(server.url, "cnn")

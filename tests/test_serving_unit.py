@@ -134,3 +134,25 @@ def test_verify_of_a_folder_without_a_saved_model_is_one_line(tmp_path, layout, 
     assert isinstance(result.exception, SystemExit)  # an error line and exit 1, not an uncaught exception
     with pytest.raises(verify.VerifyError):
         verify.version_dir(tmp_path / path)
+
+
+def test_a_replaced_version_stays_open_until_its_last_request_ends(tmp_path, fake_servable):
+    add_version(tmp_path, "m", 1)
+    repository = serving.ModelRepository(tmp_path)
+    repository.refresh(settle=False)
+    with repository.lease("m") as first, repository.lease("m", 1) as again:
+        assert first is again and first.version == 1
+        add_version(tmp_path, "m", 2)
+        repository.refresh(settle=False)
+        assert repository.models() == {"m": 2} and not first.closed  # two requests still run on version 1
+        with repository.lease("m") as second:
+            assert second.version == 2
+        with pytest.raises(serving.ServingError, match=r"Specific\(m, 1\)"):
+            with repository.lease("m", 1):
+                pass  # a retired version takes no new requests
+    assert first.closed and not second.closed  # closed by the last release
+    add_version(tmp_path, "m", 3)
+    repository.refresh(settle=False)
+    assert second.closed  # no request held it: closed at the switch
+    repository.stop()
+    assert repository._served == {} and repository._leases == {} and repository._retired == set()
