@@ -16,6 +16,7 @@ import base64
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +43,11 @@ DTYPES = {
     "DT_UINT16": "uint16", "DT_UINT32": "uint32", "DT_UINT64": "uint64", "DT_BOOL": "bool",
     "DT_STRING": "object",
 }
+
+
+#: TF status codes (tensorflow/core/protobuf/error_codes.proto) as TF Serving answers them over
+#: HTTP (ToHTTPStatusCode in tensorflow_serving/model_servers/http_server.cc); others are 500.
+_HTTP_STATUS = {1: 499, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400, 12: 501, 14: 503, 16: 401}
 
 
 class ServingError(ModelzooError):
@@ -122,29 +128,95 @@ def _decode_b64(value: Any) -> Any:
     return value
 
 
+#: Arrays and objects nested deeper than this are refused before parsing (never a RecursionError).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+#: The largest integer a float type holds exactly: TF Serving refuses a JSON integer above it for
+#: that type (IsLosslessDecimal in tensorflow_serving/util/json_tensor.cc).
+_EXACT_INTEGERS = {"float16": 2**11 - 1, "float32": 2**24 - 1, "float64": 2**53 - 1}
+
+
+def json_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (brackets inside strings not counted), without parsing it."""
+    import numpy as np
+
+    if b'"' in body:
+        body = _JSON_STRING.sub(b'""', body)
+    codes = np.frombuffer(body, np.uint8)
+    brackets = codes[(codes == 0x5B) | (codes == 0x7B) | (codes == 0x5D) | (codes == 0x7D)]
+    if not brackets.size:
+        return 0
+    return int(np.cumsum(np.where((brackets == 0x5B) | (brackets == 0x7B), 1, -1)).max())
+
+
+def parse_json(body: bytes) -> Any:
+    """A request body as JSON, or a 400: malformed, or nested deeper than MAX_JSON_DEPTH."""
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise ServingError(f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ServingError(f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as error:  # UnicodeDecodeError included
+        raise ServingError(f"JSON Parse error: {error}") from None
+
+
+def _json_text(value: Any) -> str:
+    text = json.dumps(value.decode("latin-1") if isinstance(value, bytes) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.ndarray:
-    """A JSON value as an array of the input's dtype and shape, or a 400 naming the contract."""
+    """A JSON value as an array of the input's dtype and shape, or a 400 naming the contract.
+
+    JSON types are checked as strictly as TF Serving does (tensorflow_serving/util/json_tensor.cc,
+    AddValueToTensor): integers only for integer inputs (no booleans, no 1.0), booleans only for
+    bool inputs, numbers for float inputs within the type's range and exact integers. NaN and
+    Infinity are refused: TF Serving parses them (rapidjson kParseNanAndInfFlag) and passes them to
+    the model, which answers NaN; no zoo model has a meaning for them, so the stand-in reports the
+    client's bug instead.
+    """
     import numpy as np
 
     value = _decode_b64(value)
     try:
-        array = np.asarray(value, dtype=object if spec.dtype == "object" else None)
+        array = np.array(value, dtype=object)
     except ValueError:
         raise ServingError(f"{where}: ragged values; every example must be {spec}") from None
+    flat = array.ravel()
+    types = set(map(type, flat))
+    if types & {list, dict, tuple}:
+        raise ServingError(f"{where}: ragged values; every example must be {spec}")
     expected = (None, *spec.shape) if batched else spec.shape
     if array.ndim != len(expected) or any(d is not None and d != n for d, n in zip(expected, array.shape)):
         shape = list(array.shape[1:] if batched else array.shape)
         raise ServingError(f"{where}: an example of shape {shape} where the model takes {spec}")
-    if spec.dtype == "object":
+    kind = "O" if spec.dtype == "object" else np.dtype(spec.dtype).kind
+    allowed = {"O": {str, bytes}, "b": {bool}, "i": {int}, "u": {int}, "f": {int, float}}.get(kind, {int, float})
+    if not types <= allowed:
+        bad = next(v for v in flat if type(v) not in allowed)
+        raise ServingError(f"{where}: JSON value {_json_text(bad)} is not of type {spec.dtype}; the model takes {spec}")
+    if kind == "O":
         return array
-    kind = np.dtype(spec.dtype).kind
-    if array.dtype.kind not in "biuf" or (kind in "iu" and array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0)):
-        raise ServingError(f"{where}: values of type {array.dtype} where the model takes {spec}")
     if kind in "iu":
         info = np.iinfo(spec.dtype)
-        if array.size and (array.min() < info.min or array.max() > info.max):
+        if min(flat) < info.min or max(flat) > info.max:
             raise ServingError(f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec}")
-    return array.astype(spec.dtype)
+    elif kind == "f":
+        exact = _EXACT_INTEGERS.get(spec.dtype, 2**53 - 1)
+        inexact = next((v for v in flat if type(v) is int and abs(v) > exact), None) if int in types else None
+        if inexact is not None:
+            raise ServingError(f"{where}: cannot convert JSON value {_json_text(inexact)} to {spec.dtype} without loss of precision")
+        numbers = flat.astype(np.float64)
+        if not np.isfinite(numbers).all():
+            bad = numbers[~np.isfinite(numbers)][0]
+            raise ServingError(f"{where}: {bad} is not a number the model can take ({spec}); send finite values")
+        if np.abs(numbers).max() > np.finfo(spec.dtype).max:
+            bad = numbers[np.abs(numbers) > np.finfo(spec.dtype).max][0]
+            raise ServingError(f"{where}: cannot convert JSON value {bad:g} to {spec.dtype} without loss of precision "
+                               f"(outside {spec.dtype}'s range)")
+        return numbers.astype(spec.dtype).reshape(array.shape)
+    return flat.astype(spec.dtype).reshape(array.shape)
 
 
 def parse_predict_request(body: Any, signature: Signature) -> tuple[dict[str, np.ndarray], bool]:
@@ -257,12 +329,16 @@ class Servable:
         fetches = {key: info.name for key, info in definition.outputs.items()}
         try:
             return self.session.run(fetches, feeds)
-        except tf.errors.InvalidArgumentError as error:
-            raise ServingError(error.message.splitlines()[0]) from None
+        except tf.errors.OpError as error:  # the status's HTTP code, as ToHTTPStatusCode in model_servers/http_server.cc
+            message = error.message.strip().splitlines()[0] if error.message.strip() else type(error).__name__
+            raise ServingError(message, _HTTP_STATUS.get(error.error_code, 500)) from None
 
     def predict_json(self, body: Any) -> dict:
         """Answer a REST predict request body as TF Serving would."""
-        signature = self.signature(body.get("signature_name") if isinstance(body, dict) else None)
+        name = body.get("signature_name") if isinstance(body, dict) else None
+        if isinstance(body, dict) and "signature_name" in body and not isinstance(name, str):  # FillSignature in tensorflow_serving/util/json_tensor.cc
+            raise ServingError(f"JSON Value: {_json_text(name)} not formatted correctly. 'signature_name' key must be a string value.")
+        signature = self.signature(name)
         inputs, row_format = parse_predict_request(body, signature)
         return format_predict_response(self.run(inputs, signature.name), row_format)
 
@@ -486,11 +562,7 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
 
     def predict(request: Request, name: str, version: int | None = None) -> dict:
         with repository.lease(name, version) as servable:
-            try:
-                body = json.loads(request.get_data(cache=False))
-            except (ValueError, UnicodeDecodeError) as error:
-                raise ServingError(f"JSON Parse error: {error}") from None
-            return servable.predict_json(body)
+            return servable.predict_json(parse_json(request.get_data(cache=False)))
 
     handlers = {"status": status, "metadata": metadata, "predict": predict}
 

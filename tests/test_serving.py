@@ -83,28 +83,62 @@ def test_predict_rows_and_columns_match_keras(server, zoo):
     assert post(server, "xor:predict", {"inputs": features.tolist()}).json() == columns
 
 
-@pytest.mark.parametrize("path, body, code, message", [
-    ("xor:predict", "{not json", 400, "JSON Parse error"),
-    ("xor:predict", [], 400, "must be a JSON object"),
-    ("xor:predict", {"instances": [[0, 1]], "inputs": [[0, 1]]}, 400, "exactly one of"),
-    ("xor:predict", {"instances": []}, 400, "non-empty list"),
-    ("xor:predict", {"instances": [[0, 1, 2]]}, 400, r"shape [3] where the model takes features float32[2]"),
-    ("xor:predict", {"instances": [[0, 1], [0]]}, 400, "ragged"),
-    ("xor:predict", {"instances": [["a", "b"]]}, 400, "values of type <U1"),
-    ("xor:predict", {"instances": [{"wrong": [0, 1]}]}, 400, "keys ['wrong'], the signature takes ['features']"),
-    ("xor:predict", {"inputs": {"wrong": [[0, 1]]}}, 400, "names ['wrong']"),
-    ("xor:predict", {"signature_name": "nope", "instances": [[0, 1]]}, 400, 'Serving signature name: "nope" not found'),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 300).tolist()]}, 400, "outside uint8's range"),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 0.5).tolist()]}, 400, "values of type float64"),
-    ("nope:predict", {"instances": [[0, 1]]}, 404, "Servable not found for request: Latest(nope)"),
-    ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)"),
-    ("xor:classify", {"instances": [[0, 1]]}, 404, "not found"),
-    ("cnn:predict", {"instances": np.zeros((100, 28, 28, 1), int).tolist()}, 413, "too large"),
+JSON_TENSOR = "tensorflow_serving/util/json_tensor.cc"
+REST_HANDLER = "tensorflow_serving/model_servers/http_rest_api_handler.cc"
+DEEP = '{"instances": ' + "[" * 5000 + "]" * 5000 + "}"
+ROW = np.full((28, 28, 1), 7).tolist()
+
+
+# Each row: request, the status TF Serving answers, a part of the message, and the TF Serving source
+# the behaviour follows. A str body is sent as it is; others as JSON (json.dumps writes NaN/Infinity).
+@pytest.mark.parametrize("path, body, code, message, source", [
+    ("xor:predict", "{not json", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson"),
+    ("xor:predict", "", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: the document is empty"),
+    ("xor:predict", b'{"instances": [[0, 1]], "x": "\xff"}', 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: UTF-8 input"),
+    ("xor:predict", DEEP, 400, "nested deeper than 64 levels",
+     f"{JSON_TENSOR} ParseJson (no depth limit: deep lists fail FillTensorProto 'list at unexpected level'); was a 500 RecursionError"),
+    ("xor:predict", '{"instances": [[' + "1" * 5000 + ", 1]]}", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: rapidjson refuses such a number"),
+    ("xor:predict", [], 400, "must be a JSON object", f"{JSON_TENSOR} ParseJson: 'Is not object'"),
+    ("xor:predict", {"instances": [[0, 1]], "inputs": [[0, 1]]}, 400, "exactly one of", f"{JSON_TENSOR} FillPredictRequestFromJson"),
+    ("xor:predict", {"instances": []}, 400, "non-empty list", f"{JSON_TENSOR} FillPredictRequestFromJson: 'No values'"),
+    ("xor:predict", {"instances": "ab"}, 400, "non-empty list", f"{JSON_TENSOR} FillPredictRequestFromJson: 'to be an list/array'"),
+    ("xor:predict", {"instances": [[0, 1, 2]]}, 400, r"shape [3] where the model takes features float32[2]", f"{JSON_TENSOR} AddInstanceItem"),
+    ("xor:predict", {"instances": [[0, 1], [0]]}, 400, "ragged", f"{JSON_TENSOR} AddInstanceItem: 'Expecting tensor size'"),
+    ("xor:predict", {"instances": [["a", "b"]]}, 400, 'JSON value "a" is not of type float32', f"{JSON_TENSOR} AddValueToTensor DT_FLOAT"),
+    ("xor:predict", {"instances": [[True, 1]]}, 400, "JSON value true is not of type float32", f"{JSON_TENSOR} AddValueToTensor DT_FLOAT: IsNumber"),
+    ("xor:predict", {"instances": [[None, 1]]}, 400, "JSON value null is not of type float32", f"{JSON_TENSOR} AddValueToTensor"),
+    ("xor:predict", {"instances": [[1e39, 1]]}, 400, "1e+39 to float32 without loss of precision", f"{JSON_TENSOR} IsLosslessDecimal<float>"),
+    ("xor:predict", {"instances": [[2**24, 1]]}, 400, "16777216 to float32 without loss of precision", f"{JSON_TENSOR} IsLosslessDecimal<float>: kMaxInt"),
+    ("xor:predict", {"instances": [[2**24 - 1, 3.4e38]]}, 200, "", f"{JSON_TENSOR} IsLosslessDecimal<float>: in range"),
+    # Deliberate deviation: TF Serving parses NaN and Infinity (kParseNanAndInfFlag) and IsLosslessDecimal
+    # passes non-finite values to the model, which answers NaN; the stand-in refuses them (serving._as_tensor).
+    ("xor:predict", {"instances": [[float("nan"), 1]]}, 400, "nan is not a number the model can take", f"{JSON_TENSOR} ParseJson (deviation)"),
+    ("xor:predict", {"instances": [[float("inf"), 1]]}, 400, "inf is not a number the model can take", f"{JSON_TENSOR} ParseJson (deviation)"),
+    ("xor:predict", '{"instances": [[-Infinity, 1]]}', 400, "-inf is not a number", f"{JSON_TENSOR} ParseJson (deviation)"),
+    ("xor:predict", {"instances": [{"wrong": [0, 1]}]}, 400, "keys ['wrong'], the signature takes ['features']", f"{JSON_TENSOR} AddInstanceItem"),
+    ("xor:predict", {"inputs": {"wrong": [[0, 1]]}}, 400, "names ['wrong']", f"{JSON_TENSOR} FillTensorMapFromInputsMap"),
+    ("xor:predict", {"signature_name": "nope", "instances": [[0, 1]]}, 400, 'Serving signature name: "nope" not found',
+     "tensorflow_serving/servables/tensorflow/predict_util.cc"),
+    ("xor:predict", {"signature_name": ["x"], "instances": [[0, 1]]}, 400, "'signature_name' key must be a string value",
+     f"{JSON_TENSOR} FillSignature; was a 500 TypeError"),
+    ("xor:predict", {"signature_name": None, "instances": [[0, 1]]}, 400, "'signature_name' key must be a string value", f"{JSON_TENSOR} FillSignature"),
+    ("xor:predict", {"signature_name": "", "instances": [[0, 1]]}, 200, "", f"{JSON_TENSOR} FillSignature: empty is the default"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 300).tolist()]}, 400, "outside uint8's range", "stricter than TF Serving (int_val is not range-checked)"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 0.5).tolist()]}, 400, "JSON value 0.5 is not of type uint8", f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 1.0).tolist()]}, 400, "JSON value 1.0 is not of type uint8", f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt"),
+    ("cnn:predict", {"instances": [ROW[:27] + [[[True]] * 28]]}, 400, "JSON value true is not of type uint8",
+     f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt; was accepted as 1"),
+    ("cnn:predict", {"instances": [ROW]}, 200, "", f"{JSON_TENSOR} AddValueToTensor DT_UINT8"),
+    ("nope:predict", {"instances": [[0, 1]]}, 404, "Servable not found for request: Latest(nope)", REST_HANDLER),
+    ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)", REST_HANDLER),
+    ("xor:classify", {"instances": [[0, 1]]}, 404, "not found", REST_HANDLER),
+    ("cnn:predict", {"instances": np.zeros((100, 28, 28, 1), int).tolist()}, 413, "too large", "the stand-in's --max-request-mb"),
 ])
-def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path, body, code, message):
-    response = post(server, path, body, raw=isinstance(body, str))
+def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path, body, code, message, source):
+    response = post(server, path, body, raw=isinstance(body, (str, bytes)))
     assert response.status_code == code, response.text
-    assert message in response.json()["error"]
+    if code != 200:
+        assert message in response.json()["error"]
     assert post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200
 
 
