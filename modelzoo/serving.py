@@ -536,9 +536,49 @@ class ModelRepository:
 # The HTTP surface (werkzeug).
 
 
+#: The request is cut off when its headers and body have not arrived within this many seconds
+#: (TF Serving's --rest_api_timeout_in_ms defaults to 30000).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+#: Worker threads answering requests (TF Serving's --rest_api_num_threads: 4 per CPU).
+DEFAULT_WORKERS = min(32, max(8, 4 * (os.cpu_count() or 2)))
+#: Connections accepted beyond the busy workers; more get 503 at once.
+DEFAULT_MAX_PENDING = 128
+_READ_DONE, _TIMED_OUT = "modelzoo.read_done", "modelzoo.timed_out"
+
+
+def read_body(environ: dict, limit: int) -> bytes:
+    """The request body, counted as it streams (chunked ones too): 413 past `limit`, 408 if cut off."""
+    from werkzeug.exceptions import ClientDisconnected
+    from werkzeug.wsgi import get_input_stream
+
+    def too_large(size: str) -> ServingError:
+        return ServingError(f"request too large: {size} bytes, the limit is {limit} (modelzoo serve --max-request-mb)", 413)
+
+    try:
+        length = int(environ["CONTENT_LENGTH"]) if environ.get("CONTENT_LENGTH") else None
+    except ValueError:
+        raise ServingError("Content-Length is not a number") from None
+    if length is not None and length > limit:
+        raise too_large(str(length))
+    stream = get_input_stream(environ, max_content_length=None)  # Content-Length's bytes, or the dechunked stream
+    parts, size = [], 0
+    try:
+        while chunk := stream.read(min(1 << 16, limit + 1 - size)):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise too_large("more than")
+    except (OSError, ClientDisconnected) as error:
+        if isinstance(error, TimeoutError) or environ.get(_TIMED_OUT, lambda: False)():
+            raise ServingError("request timeout: the body did not arrive in time", 408) from None
+        raise ServingError("the request body ended early or is not valid chunked encoding") from None
+    environ.get(_READ_DONE, lambda: None)()
+    return b"".join(parts)
+
+
 def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
     """A WSGI application answering TF Serving's REST routes from `repository`."""
-    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+    from werkzeug.exceptions import HTTPException
     from werkzeug.routing import BaseConverter, Map, Rule
     from werkzeug.wrappers import Request, Response
 
@@ -561,8 +601,9 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
         return repository.get(name, version).metadata
 
     def predict(request: Request, name: str, version: int | None = None) -> dict:
+        body = parse_json(read_body(request.environ, max_request_bytes))
         with repository.lease(name, version) as servable:
-            return servable.predict_json(parse_json(request.get_data(cache=False)))
+            return servable.predict_json(body)
 
     handlers = {"status": status, "metadata": metadata, "predict": predict}
 
@@ -571,16 +612,13 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
 
     @Request.application
     def application(request: Request) -> Response:
-        request.max_content_length = max_request_bytes
         try:
             endpoint, arguments = urls.bind_to_environ(request.environ).match()
+            if endpoint != "predict":
+                request.environ.get(_READ_DONE, lambda: None)()
             return reply(handlers[endpoint](request, **arguments))
         except ServingError as error:
             return reply({"error": str(error)}, error.status)
-        except RequestEntityTooLarge:
-            size = request.content_length
-            return reply({"error": f"request too large: {size if size is not None else 'more than'} bytes, the limit is "
-                                   f"{max_request_bytes} (modelzoo serve --max-request-mb)"}, 413)
         except HTTPException as error:
             return reply({"error": error.description or error.name}, error.code or 500)
         except Exception as error:  # noqa: BLE001: a bad request never takes the server down
@@ -590,17 +628,147 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
     return application
 
 
+class _Deadlines:
+    """One thread that cuts off connections whose request has not been read by its deadline.
+
+    A per-read socket timeout alone lets a client that sends a byte now and then hold a worker
+    for ever; this bounds the whole read of headers and body.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._due: dict[Any, float] = {}
+        self._expired: set = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="modelzoo-request-deadlines", daemon=True)
+        self._thread.start()
+
+    def arm(self, connection) -> None:
+        with self._lock:
+            self._due[connection] = time.monotonic() + self.seconds
+
+    def disarm(self, connection) -> None:
+        with self._lock:
+            self._due.pop(connection, None)
+
+    def forget(self, connection) -> None:
+        with self._lock:
+            self._due.pop(connection, None)
+            self._expired.discard(connection)
+
+    def expired(self, connection) -> bool:
+        with self._lock:
+            return connection in self._expired
+
+    def _run(self) -> None:
+        import socket
+
+        while not self._stop.wait(min(0.1, self.seconds / 4)):
+            now = time.monotonic()
+            with self._lock:
+                late = [connection for connection, due in self._due.items() if due <= now]
+                for connection in late:
+                    del self._due[connection]
+                    self._expired.add(connection)
+            for connection in late:
+                try:
+                    connection.shutdown(socket.SHUT_RD)  # a blocked read returns at once; a reply can still be written
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _make_http_server(host: str, port: int, app, workers: int, request_timeout: float, max_pending: int):
+    """A werkzeug server whose requests run on a fixed pool of `workers` threads, each read within `request_timeout`."""
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+
+    deadlines = _Deadlines(request_timeout)
+
+    class Handler(WSGIRequestHandler):
+        timeout = request_timeout + 5  # each socket operation; the deadline cuts a slow read off first
+
+        def setup(self) -> None:
+            super().setup()
+            deadlines.arm(self.connection)
+
+        def make_environ(self) -> dict:
+            environ = super().make_environ()
+            environ[_READ_DONE] = partial(deadlines.disarm, self.connection)
+            environ[_TIMED_OUT] = partial(deadlines.expired, self.connection)
+            return environ
+
+        def finish(self) -> None:
+            deadlines.forget(self.connection)
+            super().finish()
+
+    class PooledServer(BaseWSGIServer):
+        multithread = True
+
+        def __init__(self) -> None:
+            self.deadlines = deadlines
+            self.pool = ThreadPoolExecutor(workers, thread_name_prefix="modelzoo-http")
+            self.slots = threading.BoundedSemaphore(workers + max_pending)
+            super().__init__(host, port, app, handler=Handler)
+
+        def process_request(self, request, client_address) -> None:
+            if not self.slots.acquire(blocking=False):
+                self.refuse(request)
+                return
+            try:
+                self.pool.submit(self.work, request, client_address)
+            except RuntimeError:  # shutting down
+                self.slots.release()
+                self.shutdown_request(request)
+
+        def work(self, request, client_address) -> None:
+            try:
+                self.finish_request(request, client_address)
+            except Exception:  # noqa: BLE001: as socketserver does, log and drop the connection
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+                self.slots.release()
+
+        def refuse(self, request) -> None:
+            body = b'{"error": "server busy: too many connections waiting; try again"}\n'
+            try:
+                request.setblocking(False)
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            except OSError:
+                pass
+            self.shutdown_request(request)
+
+        def server_close(self) -> None:
+            super().server_close()
+            deadlines.stop()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    try:
+        return PooledServer()
+    except BaseException:
+        deadlines.stop()
+        raise
+
+
 class Server:
-    """`modelzoo serve`: the repository, polled, behind a threaded werkzeug HTTP server."""
+    """`modelzoo serve`: the repository, polled, behind a werkzeug HTTP server with a fixed pool of workers."""
 
     def __init__(self, export_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8501,
-                 poll_seconds: float = 1.0, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
-        from werkzeug.serving import make_server
-
+                 poll_seconds: float = 1.0, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, *,
+                 workers: int = DEFAULT_WORKERS, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+                 max_pending: int = DEFAULT_MAX_PENDING):
         self.repository = ModelRepository(export_dir, poll_seconds)
         self.repository.start()
         try:
-            self.http = make_server(host, port, create_app(self.repository, max_request_bytes), threaded=True)
+            app = create_app(self.repository, max_request_bytes)
+            self.http = _make_http_server(host, port, app, workers, request_timeout, max_pending)
         except OSError as error:
             self.repository.stop()
             raise ModelzooError(f"cannot listen on {host}:{port} ({error.strerror}); choose another --port") from None

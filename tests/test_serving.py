@@ -142,6 +142,63 @@ def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path,
     assert post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200
 
 
+def test_a_chunked_body_is_counted_as_it_streams(server):
+    """A chunked body has no Content-Length: it was cut at the limit and parsed (400); it is a 413."""
+    def too_large():
+        yield b'{"instances": ['
+        for _ in range(80):  # 5 MB, the limit is 200 kB
+            yield b"[0, 1], " * 8192
+        yield b"[0, 1]]}"
+
+    response = requests.post(f"{server.url}/v1/models/xor:predict", data=too_large(), timeout=60)
+    assert response.status_code == 413 and "request too large" in response.json()["error"]
+    small = requests.post(f"{server.url}/v1/models/xor:predict", data=iter([b'{"instances": ', b"[[0, 1]]}"]), timeout=30)
+    assert small.status_code == 200 and len(small.json()["predictions"]) == 1
+
+
+def test_stalled_uploads_hold_a_bounded_pool_and_time_out(zoo):
+    """300 clients that send half a request and stall: a fixed pool serves them, each cut off after the timeout."""
+    import socket
+    import time
+
+    root, _ = zoo
+    before = threading.active_count()
+    server = serving.Server(root, port=0, poll_seconds=0.2, workers=4, request_timeout=1.0, max_pending=16)
+    server.start_background()
+    stalled = []
+    try:
+        for index in range(300):  # half stall in the body, half in the headers
+            connection = socket.create_connection(("127.0.0.1", server.http.server_port), timeout=10)
+            connection.sendall(b"POST /v1/models/xor:predict HTTP/1.1\r\nHost: x\r\nContent-Len"
+                               + (b"gth: 1000\r\n\r\n{\"inst" if index % 2 else b""))
+            stalled.append(connection)
+        time.sleep(0.3)
+        assert threading.active_count() - before <= 4 + 3  # workers, the poller, the deadline thread, serve_forever
+        start, answer = time.monotonic(), None
+        while time.monotonic() - start < 20:
+            answer = requests.post(f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30)
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 503, answer.text  # busy: refused at once, not left waiting
+            time.sleep(0.2)
+        assert answer.status_code == 200 and time.monotonic() - start < 10
+        replies = []
+        for connection in stalled:
+            try:
+                replies.append(connection.recv(64))
+            except OSError:
+                replies.append(b"")
+        assert sum(r.startswith(b"HTTP/1.1 503") for r in replies) >= 250
+        assert sum(r.startswith(b"HTTP/1.1 408") for r in replies) >= 1
+        assert [r for r in replies[1::2] if not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 408"))] == []
+        # cut off in the headers: http.server answers the truncated request 400, or just closes
+        assert [r for r in replies[::2] if r and not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 400"))] == []
+    finally:
+        for connection in stalled:
+            connection.close()
+        server.shutdown()
+
+
 def test_status_and_metadata_errors(server):
     assert requests.get(f"{server.url}/v1/models/nope", timeout=10).status_code == 404
     assert requests.get(f"{server.url}/v1/models/xor/versions/3", timeout=10).json()["error"] == "Could not find version 3 of model xor"
