@@ -329,9 +329,10 @@ class Servable:
         fetches = {key: info.name for key, info in definition.outputs.items()}
         try:
             return self.session.run(fetches, feeds)
+        except tf.errors.InvalidArgumentError as error:
+            raise ServingError(error.message.splitlines()[0]) from None
         except tf.errors.OpError as error:  # the status's HTTP code, as ToHTTPStatusCode in model_servers/http_server.cc
-            message = error.message.strip().splitlines()[0] if error.message.strip() else type(error).__name__
-            raise ServingError(message, _HTTP_STATUS.get(error.error_code, 500)) from None
+            raise ServingError(error.message.strip() or type(error).__name__, _HTTP_STATUS.get(error.error_code, 500)) from None
 
     def predict_json(self, body: Any) -> dict:
         """Answer a REST predict request body as TF Serving would."""
