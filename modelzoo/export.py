@@ -43,10 +43,9 @@ def is_model_folder_name(name: object) -> bool:
 
 def versions(model_dir: str | os.PathLike) -> list[int]:
     """The integer versions present under a model folder, ascending."""
-    folder = Path(model_dir)
-    if not folder.is_dir():
-        return []
-    return sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
+    from modelzoo.storage import version_folders
+
+    return list(version_folders(model_dir))
 
 
 def signature_keys(model: keras.Sequential) -> tuple[str, str]:

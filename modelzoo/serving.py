@@ -16,13 +16,16 @@ import base64
 import json
 import logging
 import os
+import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelzoo import tfserving
+from modelzoo import storage, tfserving
 from modelzoo.errors import ModelzooError
 from modelzoo.inputs import InputSpec
 
@@ -40,6 +43,11 @@ DTYPES = {
     "DT_UINT16": "uint16", "DT_UINT32": "uint32", "DT_UINT64": "uint64", "DT_BOOL": "bool",
     "DT_STRING": "object",
 }
+
+
+#: TF status codes (tensorflow/core/protobuf/error_codes.proto) as TF Serving answers them over
+#: HTTP (ToHTTPStatusCode in tensorflow_serving/model_servers/http_server.cc); others are 500.
+_HTTP_STATUS = {1: 499, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400, 12: 501, 14: 503, 16: 401}
 
 
 class ServingError(ModelzooError):
@@ -120,29 +128,95 @@ def _decode_b64(value: Any) -> Any:
     return value
 
 
+#: Arrays and objects nested deeper than this are refused before parsing (never a RecursionError).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+#: The largest integer a float type holds exactly: TF Serving refuses a JSON integer above it for
+#: that type (IsLosslessDecimal in tensorflow_serving/util/json_tensor.cc).
+_EXACT_INTEGERS = {"float16": 2**11 - 1, "float32": 2**24 - 1, "float64": 2**53 - 1}
+
+
+def json_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in a JSON text (brackets inside strings not counted), without parsing it."""
+    import numpy as np
+
+    if b'"' in body:
+        body = _JSON_STRING.sub(b'""', body)
+    codes = np.frombuffer(body, np.uint8)
+    brackets = codes[(codes == 0x5B) | (codes == 0x7B) | (codes == 0x5D) | (codes == 0x7D)]
+    if not brackets.size:
+        return 0
+    return int(np.cumsum(np.where((brackets == 0x5B) | (brackets == 0x7B), 1, -1)).max())
+
+
+def parse_json(body: bytes) -> Any:
+    """A request body as JSON, or a 400: malformed, or nested deeper than MAX_JSON_DEPTH."""
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise ServingError(f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ServingError(f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as error:  # UnicodeDecodeError included
+        raise ServingError(f"JSON Parse error: {error}") from None
+
+
+def _json_text(value: Any) -> str:
+    text = json.dumps(value.decode("latin-1") if isinstance(value, bytes) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.ndarray:
-    """A JSON value as an array of the input's dtype and shape, or a 400 naming the contract."""
+    """A JSON value as an array of the input's dtype and shape, or a 400 naming the contract.
+
+    JSON types are checked as strictly as TF Serving does (tensorflow_serving/util/json_tensor.cc,
+    AddValueToTensor): integers only for integer inputs (no booleans, no 1.0), booleans only for
+    bool inputs, numbers for float inputs within the type's range and exact integers. NaN and
+    Infinity are refused: TF Serving parses them (rapidjson kParseNanAndInfFlag) and passes them to
+    the model, which answers NaN; no zoo model has a meaning for them, so the stand-in reports the
+    client's bug instead.
+    """
     import numpy as np
 
     value = _decode_b64(value)
     try:
-        array = np.asarray(value, dtype=object if spec.dtype == "object" else None)
+        array = np.array(value, dtype=object)
     except ValueError:
         raise ServingError(f"{where}: ragged values; every example must be {spec}") from None
+    flat = array.ravel()
+    types = set(map(type, flat))
+    if types & {list, dict, tuple}:
+        raise ServingError(f"{where}: ragged values; every example must be {spec}")
     expected = (None, *spec.shape) if batched else spec.shape
     if array.ndim != len(expected) or any(d is not None and d != n for d, n in zip(expected, array.shape)):
         shape = list(array.shape[1:] if batched else array.shape)
         raise ServingError(f"{where}: an example of shape {shape} where the model takes {spec}")
-    if spec.dtype == "object":
+    kind = "O" if spec.dtype == "object" else np.dtype(spec.dtype).kind
+    allowed = {"O": {str, bytes}, "b": {bool}, "i": {int}, "u": {int}, "f": {int, float}}.get(kind, {int, float})
+    if not types <= allowed:
+        bad = next(v for v in flat if type(v) not in allowed)
+        raise ServingError(f"{where}: JSON value {_json_text(bad)} is not of type {spec.dtype}; the model takes {spec}")
+    if kind == "O":
         return array
-    kind = np.dtype(spec.dtype).kind
-    if array.dtype.kind not in "biuf" or (kind in "iu" and array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0)):
-        raise ServingError(f"{where}: values of type {array.dtype} where the model takes {spec}")
     if kind in "iu":
         info = np.iinfo(spec.dtype)
-        if array.size and (array.min() < info.min or array.max() > info.max):
+        if min(flat) < info.min or max(flat) > info.max:
             raise ServingError(f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec}")
-    return array.astype(spec.dtype)
+    elif kind == "f":
+        exact = _EXACT_INTEGERS.get(spec.dtype, 2**53 - 1)
+        inexact = next((v for v in flat if type(v) is int and abs(v) > exact), None) if int in types else None
+        if inexact is not None:
+            raise ServingError(f"{where}: cannot convert JSON value {_json_text(inexact)} to {spec.dtype} without loss of precision")
+        numbers = flat.astype(np.float64)
+        if not np.isfinite(numbers).all():
+            bad = numbers[~np.isfinite(numbers)][0]
+            raise ServingError(f"{where}: {bad} is not a number the model can take ({spec}); send finite values")
+        if np.abs(numbers).max() > np.finfo(spec.dtype).max:
+            bad = numbers[np.abs(numbers) > np.finfo(spec.dtype).max][0]
+            raise ServingError(f"{where}: cannot convert JSON value {bad:g} to {spec.dtype} without loss of precision "
+                               f"(outside {spec.dtype}'s range)")
+        return numbers.astype(spec.dtype).reshape(array.shape)
+    return flat.astype(spec.dtype).reshape(array.shape)
 
 
 def parse_predict_request(body: Any, signature: Signature) -> tuple[dict[str, np.ndarray], bool]:
@@ -257,10 +331,15 @@ class Servable:
             return self.session.run(fetches, feeds)
         except tf.errors.InvalidArgumentError as error:
             raise ServingError(error.message.splitlines()[0]) from None
+        except tf.errors.OpError as error:  # the status's HTTP code, as ToHTTPStatusCode in model_servers/http_server.cc
+            raise ServingError(error.message.strip() or type(error).__name__, _HTTP_STATUS.get(error.error_code, 500)) from None
 
     def predict_json(self, body: Any) -> dict:
         """Answer a REST predict request body as TF Serving would."""
-        signature = self.signature(body.get("signature_name") if isinstance(body, dict) else None)
+        name = body.get("signature_name") if isinstance(body, dict) else None
+        if isinstance(body, dict) and "signature_name" in body and not isinstance(name, str):  # FillSignature in tensorflow_serving/util/json_tensor.cc
+            raise ServingError(f"JSON Value: {_json_text(name)} not formatted correctly. 'signature_name' key must be a string value.")
+        signature = self.signature(name)
         inputs, row_format = parse_predict_request(body, signature)
         return format_predict_response(self.run(inputs, signature.name), row_format)
 
@@ -276,8 +355,8 @@ def load_local(path: str | os.PathLike) -> Servable:
         folder = verify.version_dir(path)
     except ModelzooError:
         raise ServingError(f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404) from None
-    name = folder.parent.name if folder.name.isdigit() else folder.name
-    return Servable(name, int(folder.name) if folder.name.isdigit() else 0, folder)
+    version = storage.parse_version(folder.name)
+    return Servable(folder.parent.name if version is not None else folder.name, version or 0, folder)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,6 +389,9 @@ class ModelRepository:
         self._served: dict[str, Servable] = {}
         self._seen: dict[tuple[str, int], tuple] = {}
         self._failed: dict[tuple[str, int], tuple[tuple, str]] = {}
+        self._skipped: set[tuple[str, str]] = set()
+        self._leases: dict[Servable, int] = {}  # requests running on each version
+        self._retired: set[Servable] = set()  # replaced versions that requests still hold
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -317,16 +399,26 @@ class ModelRepository:
     def refresh(self, settle: bool = True) -> None:
         """Look for new versions once; with `settle`, load only versions unchanged since the last look."""
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            candidates = sorted(
-                (int(v.name) for v in folder.iterdir() if v.is_dir() and v.name.isdigit() and (v / "saved_model.pb").is_file()),
-                reverse=True,
-            )
-            current = self._served.get(folder.name)
-            for version in candidates:
-                if current is not None and version <= current.version:
-                    break
-                if self._try_load(folder.name, version, folder / str(version), settle):
-                    break
+            try:
+                self._refresh_model(folder, settle)
+            except Exception as error:  # noqa: BLE001: one model's trouble never stops the others
+                log.warning("cannot scan %s: %s: %s", folder, type(error).__name__, error)
+
+    def _refresh_model(self, folder: Path, settle: bool) -> None:
+        skipped: list[str] = []
+        versions = storage.version_folders(folder, skipped)
+        for name in skipped:
+            if (folder.name, name) not in self._skipped:
+                self._skipped.add((folder.name, name))
+                log.info("%s: ignoring folder %r, not a version (TF Serving's versions are ASCII digits)", folder.name, name)
+        current = self._served.get(folder.name)
+        for version, path in sorted(versions.items(), reverse=True):
+            if current is not None and version <= current.version:
+                break
+            if not (path / "saved_model.pb").is_file():
+                continue
+            if self._try_load(folder.name, version, path, settle):
+                break
 
     def _try_load(self, name: str, version: int, path: Path, settle: bool) -> bool:
         key = (name, version)
@@ -348,11 +440,43 @@ class ModelRepository:
             return False
         with self._lock:
             old, self._served[name] = self._served.get(name), servable
+            close_old = old is not None and self._retire(old)
         self._failed.pop(key, None)
         log.info("serving %s version %d from %s", name, version, path)
-        if old is not None:
+        if close_old:
             old.close()
         return True
+
+    def _retire(self, servable: Servable) -> bool:
+        """Mark a version no longer served (lock held); True if no request holds it, so close it now.
+
+        Otherwise the last request to release it closes it: a version switch never fails a request
+        in flight, as TF Serving unloads a version only once no ServableHandle refers to it
+        (tensorflow_serving/core/servable_handle.h).
+        """
+        if self._leases.get(servable):
+            self._retired.add(servable)
+            return False
+        return True
+
+    @contextmanager
+    def lease(self, name: str, version: int | None = None) -> Iterator[Servable]:
+        """The served version of `name` (or `version`), kept open until the `with` block ends."""
+        with self._lock:
+            servable = self._find(name, version)
+            self._leases[servable] = self._leases.get(servable, 0) + 1
+        try:
+            yield servable
+        finally:
+            with self._lock:
+                count = self._leases.pop(servable) - 1
+                if count:
+                    self._leases[servable] = count
+                close = not count and servable in self._retired
+                if close:
+                    self._retired.discard(servable)
+            if close:
+                servable.close()
 
     def start(self) -> None:
         """Load what is there now, then poll for new versions in a background thread."""
@@ -364,17 +488,18 @@ class ModelRepository:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.refresh()
-            except OSError as error:
-                log.warning("cannot scan %s: %s", self.root, error)
+            except Exception as error:  # noqa: BLE001: the poller outlives any one bad poll
+                log.warning("cannot scan %s: %s: %s", self.root, type(error).__name__, error)
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            for servable in self._served.values():
-                servable.close()
+            idle = [servable for servable in self._served.values() if self._retire(servable)]
             self._served.clear()
+        for servable in idle:
+            servable.close()
 
     def models(self) -> dict[str, int]:
         """{name: served version}."""
@@ -382,8 +507,12 @@ class ModelRepository:
             return {name: s.version for name, s in sorted(self._served.items())}
 
     def get(self, name: str, version: int | None = None) -> Servable:
+        """The served version (for its metadata; run it inside `lease`, which keeps it open)."""
         with self._lock:
-            servable = self._served.get(name)
+            return self._find(name, version)
+
+    def _find(self, name: str, version: int | None) -> Servable:
+        servable = self._served.get(name)
         if servable is None:
             raise ServingError(f"Servable not found for request: Latest({name})" if version is None
                                else f"Servable not found for request: Specific({name}, {version})", 404)
@@ -408,9 +537,49 @@ class ModelRepository:
 # The HTTP surface (werkzeug).
 
 
+#: The request is cut off when its headers and body have not arrived within this many seconds
+#: (TF Serving's --rest_api_timeout_in_ms defaults to 30000).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+#: Worker threads answering requests (TF Serving's --rest_api_num_threads: 4 per CPU).
+DEFAULT_WORKERS = min(32, max(8, 4 * (os.cpu_count() or 2)))
+#: Connections accepted beyond the busy workers; more get 503 at once.
+DEFAULT_MAX_PENDING = 128
+_READ_DONE, _TIMED_OUT = "modelzoo.read_done", "modelzoo.timed_out"
+
+
+def read_body(environ: dict, limit: int) -> bytes:
+    """The request body, counted as it streams (chunked ones too): 413 past `limit`, 408 if cut off."""
+    from werkzeug.exceptions import ClientDisconnected
+    from werkzeug.wsgi import get_input_stream
+
+    def too_large(size: str) -> ServingError:
+        return ServingError(f"request too large: {size} bytes, the limit is {limit} (modelzoo serve --max-request-mb)", 413)
+
+    try:
+        length = int(environ["CONTENT_LENGTH"]) if environ.get("CONTENT_LENGTH") else None
+    except ValueError:
+        raise ServingError("Content-Length is not a number") from None
+    if length is not None and length > limit:
+        raise too_large(str(length))
+    stream = get_input_stream(environ, max_content_length=None)  # Content-Length's bytes, or the dechunked stream
+    parts, size = [], 0
+    try:
+        while chunk := stream.read(min(1 << 16, limit + 1 - size)):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise too_large("more than")
+    except (OSError, ClientDisconnected) as error:
+        if isinstance(error, TimeoutError) or environ.get(_TIMED_OUT, lambda: False)():
+            raise ServingError("request timeout: the body did not arrive in time", 408) from None
+        raise ServingError("the request body ended early or is not valid chunked encoding") from None
+    environ.get(_READ_DONE, lambda: None)()
+    return b"".join(parts)
+
+
 def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
     """A WSGI application answering TF Serving's REST routes from `repository`."""
-    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+    from werkzeug.exceptions import HTTPException
     from werkzeug.routing import BaseConverter, Map, Rule
     from werkzeug.wrappers import Request, Response
 
@@ -433,12 +602,9 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
         return repository.get(name, version).metadata
 
     def predict(request: Request, name: str, version: int | None = None) -> dict:
-        servable = repository.get(name, version)
-        try:
-            body = json.loads(request.get_data(cache=False))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ServingError(f"JSON Parse error: {error}") from None
-        return servable.predict_json(body)
+        body = parse_json(read_body(request.environ, max_request_bytes))
+        with repository.lease(name, version) as servable:
+            return servable.predict_json(body)
 
     handlers = {"status": status, "metadata": metadata, "predict": predict}
 
@@ -447,16 +613,13 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
 
     @Request.application
     def application(request: Request) -> Response:
-        request.max_content_length = max_request_bytes
         try:
             endpoint, arguments = urls.bind_to_environ(request.environ).match()
+            if endpoint != "predict":
+                request.environ.get(_READ_DONE, lambda: None)()
             return reply(handlers[endpoint](request, **arguments))
         except ServingError as error:
             return reply({"error": str(error)}, error.status)
-        except RequestEntityTooLarge:
-            size = request.content_length
-            return reply({"error": f"request too large: {size if size is not None else 'more than'} bytes, the limit is "
-                                   f"{max_request_bytes} (modelzoo serve --max-request-mb)"}, 413)
         except HTTPException as error:
             return reply({"error": error.description or error.name}, error.code or 500)
         except Exception as error:  # noqa: BLE001: a bad request never takes the server down
@@ -466,17 +629,147 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
     return application
 
 
+class _Deadlines:
+    """One thread that cuts off connections whose request has not been read by its deadline.
+
+    A per-read socket timeout alone lets a client that sends a byte now and then hold a worker
+    for ever; this bounds the whole read of headers and body.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._due: dict[Any, float] = {}
+        self._expired: set = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="modelzoo-request-deadlines", daemon=True)
+        self._thread.start()
+
+    def arm(self, connection) -> None:
+        with self._lock:
+            self._due[connection] = time.monotonic() + self.seconds
+
+    def disarm(self, connection) -> None:
+        with self._lock:
+            self._due.pop(connection, None)
+
+    def forget(self, connection) -> None:
+        with self._lock:
+            self._due.pop(connection, None)
+            self._expired.discard(connection)
+
+    def expired(self, connection) -> bool:
+        with self._lock:
+            return connection in self._expired
+
+    def _run(self) -> None:
+        import socket
+
+        while not self._stop.wait(min(0.1, self.seconds / 4)):
+            now = time.monotonic()
+            with self._lock:
+                late = [connection for connection, due in self._due.items() if due <= now]
+                for connection in late:
+                    del self._due[connection]
+                    self._expired.add(connection)
+            for connection in late:
+                try:
+                    connection.shutdown(socket.SHUT_RD)  # a blocked read returns at once; a reply can still be written
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _make_http_server(host: str, port: int, app, workers: int, request_timeout: float, max_pending: int):
+    """A werkzeug server whose requests run on a fixed pool of `workers` threads, each read within `request_timeout`."""
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
+
+    from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
+
+    deadlines = _Deadlines(request_timeout)
+
+    class Handler(WSGIRequestHandler):
+        timeout = request_timeout + 5  # each socket operation; the deadline cuts a slow read off first
+
+        def setup(self) -> None:
+            super().setup()
+            deadlines.arm(self.connection)
+
+        def make_environ(self) -> dict:
+            environ = super().make_environ()
+            environ[_READ_DONE] = partial(deadlines.disarm, self.connection)
+            environ[_TIMED_OUT] = partial(deadlines.expired, self.connection)
+            return environ
+
+        def finish(self) -> None:
+            deadlines.forget(self.connection)
+            super().finish()
+
+    class PooledServer(BaseWSGIServer):
+        multithread = True
+
+        def __init__(self) -> None:
+            self.deadlines = deadlines
+            self.pool = ThreadPoolExecutor(workers, thread_name_prefix="modelzoo-http")
+            self.slots = threading.BoundedSemaphore(workers + max_pending)
+            super().__init__(host, port, app, handler=Handler)
+
+        def process_request(self, request, client_address) -> None:
+            if not self.slots.acquire(blocking=False):
+                self.refuse(request)
+                return
+            try:
+                self.pool.submit(self.work, request, client_address)
+            except RuntimeError:  # shutting down
+                self.slots.release()
+                self.shutdown_request(request)
+
+        def work(self, request, client_address) -> None:
+            try:
+                self.finish_request(request, client_address)
+            except Exception:  # noqa: BLE001: as socketserver does, log and drop the connection
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+                self.slots.release()
+
+        def refuse(self, request) -> None:
+            body = b'{"error": "server busy: too many connections waiting; try again"}\n'
+            try:
+                request.setblocking(False)
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            except OSError:
+                pass
+            self.shutdown_request(request)
+
+        def server_close(self) -> None:
+            super().server_close()
+            deadlines.stop()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    try:
+        return PooledServer()
+    except BaseException:
+        deadlines.stop()
+        raise
+
+
 class Server:
-    """`modelzoo serve`: the repository, polled, behind a threaded werkzeug HTTP server."""
+    """`modelzoo serve`: the repository, polled, behind a werkzeug HTTP server with a fixed pool of workers."""
 
     def __init__(self, export_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8501,
-                 poll_seconds: float = 1.0, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
-        from werkzeug.serving import make_server
-
+                 poll_seconds: float = 1.0, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, *,
+                 workers: int = DEFAULT_WORKERS, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+                 max_pending: int = DEFAULT_MAX_PENDING):
         self.repository = ModelRepository(export_dir, poll_seconds)
         self.repository.start()
         try:
-            self.http = make_server(host, port, create_app(self.repository, max_request_bytes), threaded=True)
+            app = create_app(self.repository, max_request_bytes)
+            self.http = _make_http_server(host, port, app, workers, request_timeout, max_pending)
         except OSError as error:
             self.repository.stop()
             raise ModelzooError(f"cannot listen on {host}:{port} ({error.strerror}); choose another --port") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from modelzoo import storage
 from modelzoo.errors import ModelzooError
 
 WARMUP_FILE = "tf_serving_warmup_requests"
@@ -58,7 +59,7 @@ def servable_models(export_dir: str | os.PathLike) -> dict[str, Path]:
     return {
         folder.name: folder
         for folder in sorted(root.iterdir())
-        if folder.is_dir() and any(v.name.isdigit() and (v / "saved_model.pb").is_file() for v in folder.iterdir())
+        if folder.is_dir() and any((v / "saved_model.pb").is_file() for v in storage.version_folders(folder).values())
     }
 
 

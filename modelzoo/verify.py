@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelzoo import storage
 from modelzoo.errors import ModelzooError
 
 SAMPLES_FILE = "verification.npz"
@@ -45,10 +46,13 @@ def version_dir(path: str | Path) -> Path:
     folder = Path(path)
     if (folder / "saved_model.pb").is_file():
         return folder
-    versions = sorted((int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), reverse=True) if folder.is_dir() else []
+    versions = storage.version_folders(folder)
     if not versions:
         raise VerifyError(f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME or saved_models/NAME/VERSION")
-    return folder / str(versions[0])
+    newest = versions[max(versions)]
+    if not (newest / "saved_model.pb").is_file():
+        raise VerifyError(f"{newest} holds no saved_model.pb: not a SavedModel (still being written, or not an export)")
+    return newest
 
 
 def write_samples(export: Path, inputs, outputs: dict) -> None:
@@ -62,21 +66,26 @@ def write_samples(export: Path, inputs, outputs: dict) -> None:
 
 def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check]:
     """Run every check on a SavedModel folder (or the newest version under a model folder)."""
+    export = version_dir(path)  # before TensorFlow loads: a wrong path is one line at once
     import numpy as np
+    from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import saved_model_pb2
     from tensorflow.python.framework import meta_graph
     from tensorflow.python.tools.saved_model_cli import _OP_DENYLIST
 
-    export = version_dir(path)
     checks: list[Check] = []
 
     def check(name: str, ok: bool, detail: str) -> None:
         checks.append(Check(name, bool(ok), detail))
 
     if require_version_name:
-        check("version folder", export.name.isdigit(), f"{export.name!r} {'is' if export.name.isdigit() else 'is not'} an integer version")
+        is_version = storage.parse_version(export.name) is not None
+        check("version folder", is_version, f"{export.name!r} {'is' if is_version else 'is not'} an integer version")
     model = saved_model_pb2.SavedModel()
-    model.ParseFromString((export / "saved_model.pb").read_bytes())
+    try:
+        model.ParseFromString((export / "saved_model.pb").read_bytes())
+    except (OSError, DecodeError) as error:
+        raise VerifyError(f"{export / 'saved_model.pb'} is not a readable SavedModel ({type(error).__name__}: {error})") from None
     tag_sets = [sorted(m.meta_info_def.tags) for m in model.meta_graphs]
     check("tag set", tag_sets == [["serve"]], f"tag sets {tag_sets}, expected exactly [['serve']]")
     graph = next((m for m in model.meta_graphs if list(m.meta_info_def.tags) == ["serve"]), None)

@@ -83,29 +83,120 @@ def test_predict_rows_and_columns_match_keras(server, zoo):
     assert post(server, "xor:predict", {"inputs": features.tolist()}).json() == columns
 
 
-@pytest.mark.parametrize("path, body, code, message", [
-    ("xor:predict", "{not json", 400, "JSON Parse error"),
-    ("xor:predict", [], 400, "must be a JSON object"),
-    ("xor:predict", {"instances": [[0, 1]], "inputs": [[0, 1]]}, 400, "exactly one of"),
-    ("xor:predict", {"instances": []}, 400, "non-empty list"),
-    ("xor:predict", {"instances": [[0, 1, 2]]}, 400, r"shape [3] where the model takes features float32[2]"),
-    ("xor:predict", {"instances": [[0, 1], [0]]}, 400, "ragged"),
-    ("xor:predict", {"instances": [["a", "b"]]}, 400, "values of type <U1"),
-    ("xor:predict", {"instances": [{"wrong": [0, 1]}]}, 400, "keys ['wrong'], the signature takes ['features']"),
-    ("xor:predict", {"inputs": {"wrong": [[0, 1]]}}, 400, "names ['wrong']"),
-    ("xor:predict", {"signature_name": "nope", "instances": [[0, 1]]}, 400, 'Serving signature name: "nope" not found'),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 300).tolist()]}, 400, "outside uint8's range"),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 0.5).tolist()]}, 400, "values of type float64"),
-    ("nope:predict", {"instances": [[0, 1]]}, 404, "Servable not found for request: Latest(nope)"),
-    ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)"),
-    ("xor:classify", {"instances": [[0, 1]]}, 404, "not found"),
-    ("cnn:predict", {"instances": np.zeros((100, 28, 28, 1), int).tolist()}, 413, "too large"),
+JSON_TENSOR = "tensorflow_serving/util/json_tensor.cc"
+REST_HANDLER = "tensorflow_serving/model_servers/http_rest_api_handler.cc"
+DEEP = '{"instances": ' + "[" * 5000 + "]" * 5000 + "}"
+ROW = np.full((28, 28, 1), 7).tolist()
+
+
+# Each row: request, the status TF Serving answers, a part of the message, and the TF Serving source
+# the behaviour follows. A str body is sent as it is; others as JSON (json.dumps writes NaN/Infinity).
+@pytest.mark.parametrize("path, body, code, message, source", [
+    ("xor:predict", "{not json", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson"),
+    ("xor:predict", "", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: the document is empty"),
+    ("xor:predict", b'{"instances": [[0, 1]], "x": "\xff"}', 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: UTF-8 input"),
+    ("xor:predict", DEEP, 400, "nested deeper than 64 levels",
+     f"{JSON_TENSOR} ParseJson (no depth limit: deep lists fail FillTensorProto 'list at unexpected level'); was a 500 RecursionError"),
+    ("xor:predict", '{"instances": [[' + "1" * 5000 + ", 1]]}", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: rapidjson refuses such a number"),
+    ("xor:predict", [], 400, "must be a JSON object", f"{JSON_TENSOR} ParseJson: 'Is not object'"),
+    ("xor:predict", {"instances": [[0, 1]], "inputs": [[0, 1]]}, 400, "exactly one of", f"{JSON_TENSOR} FillPredictRequestFromJson"),
+    ("xor:predict", {"instances": []}, 400, "non-empty list", f"{JSON_TENSOR} FillPredictRequestFromJson: 'No values'"),
+    ("xor:predict", {"instances": "ab"}, 400, "non-empty list", f"{JSON_TENSOR} FillPredictRequestFromJson: 'to be an list/array'"),
+    ("xor:predict", {"instances": [[0, 1, 2]]}, 400, r"shape [3] where the model takes features float32[2]", f"{JSON_TENSOR} AddInstanceItem"),
+    ("xor:predict", {"instances": [[0, 1], [0]]}, 400, "ragged", f"{JSON_TENSOR} AddInstanceItem: 'Expecting tensor size'"),
+    ("xor:predict", {"instances": [["a", "b"]]}, 400, 'JSON value "a" is not of type float32', f"{JSON_TENSOR} AddValueToTensor DT_FLOAT"),
+    ("xor:predict", {"instances": [[True, 1]]}, 400, "JSON value true is not of type float32", f"{JSON_TENSOR} AddValueToTensor DT_FLOAT: IsNumber"),
+    ("xor:predict", {"instances": [[None, 1]]}, 400, "JSON value null is not of type float32", f"{JSON_TENSOR} AddValueToTensor"),
+    ("xor:predict", {"instances": [[1e39, 1]]}, 400, "1e+39 to float32 without loss of precision", f"{JSON_TENSOR} IsLosslessDecimal<float>"),
+    ("xor:predict", {"instances": [[2**24, 1]]}, 400, "16777216 to float32 without loss of precision", f"{JSON_TENSOR} IsLosslessDecimal<float>: kMaxInt"),
+    ("xor:predict", {"instances": [[2**24 - 1, 3.4e38]]}, 200, "", f"{JSON_TENSOR} IsLosslessDecimal<float>: in range"),
+    # Deliberate deviation: TF Serving parses NaN and Infinity (kParseNanAndInfFlag) and IsLosslessDecimal
+    # passes non-finite values to the model, which answers NaN; the stand-in refuses them (serving._as_tensor).
+    ("xor:predict", {"instances": [[float("nan"), 1]]}, 400, "nan is not a number the model can take", f"{JSON_TENSOR} ParseJson (deviation)"),
+    ("xor:predict", {"instances": [[float("inf"), 1]]}, 400, "inf is not a number the model can take", f"{JSON_TENSOR} ParseJson (deviation)"),
+    ("xor:predict", '{"instances": [[-Infinity, 1]]}', 400, "-inf is not a number", f"{JSON_TENSOR} ParseJson (deviation)"),
+    ("xor:predict", {"instances": [{"wrong": [0, 1]}]}, 400, "keys ['wrong'], the signature takes ['features']", f"{JSON_TENSOR} AddInstanceItem"),
+    ("xor:predict", {"inputs": {"wrong": [[0, 1]]}}, 400, "names ['wrong']", f"{JSON_TENSOR} FillTensorMapFromInputsMap"),
+    ("xor:predict", {"signature_name": "nope", "instances": [[0, 1]]}, 400, 'Serving signature name: "nope" not found',
+     "tensorflow_serving/servables/tensorflow/predict_util.cc"),
+    ("xor:predict", {"signature_name": ["x"], "instances": [[0, 1]]}, 400, "'signature_name' key must be a string value",
+     f"{JSON_TENSOR} FillSignature; was a 500 TypeError"),
+    ("xor:predict", {"signature_name": None, "instances": [[0, 1]]}, 400, "'signature_name' key must be a string value", f"{JSON_TENSOR} FillSignature"),
+    ("xor:predict", {"signature_name": "", "instances": [[0, 1]]}, 200, "", f"{JSON_TENSOR} FillSignature: empty is the default"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 300).tolist()]}, 400, "outside uint8's range", "stricter than TF Serving (int_val is not range-checked)"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 0.5).tolist()]}, 400, "JSON value 0.5 is not of type uint8", f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt"),
+    ("cnn:predict", {"instances": [np.full((28, 28, 1), 1.0).tolist()]}, 400, "JSON value 1.0 is not of type uint8", f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt"),
+    ("cnn:predict", {"instances": [ROW[:27] + [[[True]] * 28]]}, 400, "JSON value true is not of type uint8",
+     f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt; was accepted as 1"),
+    ("cnn:predict", {"instances": [ROW]}, 200, "", f"{JSON_TENSOR} AddValueToTensor DT_UINT8"),
+    ("nope:predict", {"instances": [[0, 1]]}, 404, "Servable not found for request: Latest(nope)", REST_HANDLER),
+    ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)", REST_HANDLER),
+    ("xor:classify", {"instances": [[0, 1]]}, 404, "not found", REST_HANDLER),
+    ("cnn:predict", {"instances": np.zeros((100, 28, 28, 1), int).tolist()}, 413, "too large", "the stand-in's --max-request-mb"),
 ])
-def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path, body, code, message):
-    response = post(server, path, body, raw=isinstance(body, str))
+def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path, body, code, message, source):
+    response = post(server, path, body, raw=isinstance(body, (str, bytes)))
     assert response.status_code == code, response.text
-    assert message in response.json()["error"]
+    if code != 200:
+        assert message in response.json()["error"]
     assert post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200
+
+
+def test_a_chunked_body_is_counted_as_it_streams(server):
+    """A chunked body has no Content-Length: it was cut at the limit and parsed (400); it is a 413."""
+    def too_large():
+        yield b'{"instances": ['
+        for _ in range(80):  # 5 MB, the limit is 200 kB
+            yield b"[0, 1], " * 8192
+        yield b"[0, 1]]}"
+
+    response = requests.post(f"{server.url}/v1/models/xor:predict", data=too_large(), timeout=60)
+    assert response.status_code == 413 and "request too large" in response.json()["error"]
+    small = requests.post(f"{server.url}/v1/models/xor:predict", data=iter([b'{"instances": ', b"[[0, 1]]}"]), timeout=30)
+    assert small.status_code == 200 and len(small.json()["predictions"]) == 1
+
+
+def test_stalled_uploads_hold_a_bounded_pool_and_time_out(zoo):
+    """300 clients that send half a request and stall: a fixed pool serves them, each cut off after the timeout."""
+    import socket
+    import time
+
+    root, _ = zoo
+    before = threading.active_count()
+    server = serving.Server(root, port=0, poll_seconds=0.2, workers=4, request_timeout=1.0, max_pending=16)
+    server.start_background()
+    stalled = []
+    try:
+        for index in range(300):  # half stall in the body, half in the headers
+            connection = socket.create_connection(("127.0.0.1", server.http.server_port), timeout=10)
+            connection.sendall(b"POST /v1/models/xor:predict HTTP/1.1\r\nHost: x\r\nContent-Len"
+                               + (b"gth: 1000\r\n\r\n{\"inst" if index % 2 else b""))
+            stalled.append(connection)
+        time.sleep(0.3)
+        assert threading.active_count() - before <= 4 + 3  # workers, the poller, the deadline thread, serve_forever
+        start, answer = time.monotonic(), None
+        while time.monotonic() - start < 20:
+            answer = requests.post(f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30)
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 503, answer.text  # busy: refused at once, not left waiting
+            time.sleep(0.2)
+        assert answer.status_code == 200 and time.monotonic() - start < 10
+        replies = []
+        for connection in stalled:
+            try:
+                replies.append(connection.recv(64))
+            except OSError:
+                replies.append(b"")
+        assert sum(r.startswith(b"HTTP/1.1 503") for r in replies) >= 250
+        assert sum(r.startswith(b"HTTP/1.1 408") for r in replies) >= 1
+        assert [r for r in replies[1::2] if not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 408"))] == []
+        # cut off in the headers: http.server answers the truncated request 400, or just closes
+        assert [r for r in replies[::2] if r and not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 400"))] == []
+    finally:
+        for connection in stalled:
+            connection.close()
+        server.shutdown()
 
 
 def test_status_and_metadata_errors(server):
@@ -173,6 +264,56 @@ def test_new_versions_are_served_and_half_written_ones_never(tmp_path):
         np.testing.assert_allclose(answer, model(np.array([[1, 0]], "float32")).numpy(), atol=1e-6)
     finally:
         server.shutdown()
+
+
+def test_versions_published_under_load_fail_no_request(tmp_path, monkeypatch):
+    """Six clients hammer predict while five new versions are published: every request answers 200.
+
+    The old version's session was closed the moment the new one was swapped in, failing requests
+    still running on it ("Attempted to use a closed Session"); each request now holds its version
+    until it ends. A 20 ms pause before each run widens the window a slower model would have.
+    """
+    import os
+    import time
+
+    model, first = publish(tmp_path, "two_layer_perceptron", "xor", seed=0)
+    expected = model(np.array([[0, 1]], "float32")).numpy().tolist()
+    real_run = serving.Servable.run
+
+    def slow_run(self, *args, **kwargs):
+        time.sleep(0.02)
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(serving.Servable, "run", slow_run)
+    server = serving.Server(tmp_path, port=0, poll_seconds=0.1)
+    server.start_background()
+    stop, failures, answered = threading.Event(), [], [0]
+
+    def client():
+        with requests.Session() as session:
+            while not stop.is_set():
+                response = session.post(f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30)
+                if response.status_code != 200 or response.json()["predictions"] != expected:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+                answered[0] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        for version in range(2, 7):
+            staging = tmp_path / "xor" / f".staging-{version}"
+            shutil.copytree(first, staging)
+            os.rename(staging, tmp_path / "xor" / str(version))  # published as export.publish does: complete, then renamed
+            assert wait_for_version(server.url, "xor", version)
+            time.sleep(0.3)  # requests run on the new version before the next switch
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        server.shutdown()
+    assert failures == [] and answered[0] > 100
+    assert server.repository._leases == {} and server.repository._retired == set()
 
 
 def test_client_round_trip_and_unreachable_server(server, zoo):
