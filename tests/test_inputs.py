@@ -1,6 +1,7 @@
 """Files to model inputs: MNIST's image rules and CSV/JSON rows, with one-line errors naming the contract."""
 
 import json
+import re
 import struct
 import zlib
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from conftest import run_python
 from modelzoo.inputs import MAX_IMAGE_PIXELS, InputError, InputSpec, load_image, load_images, load_rows
 
 MNIST = InputSpec("image", "uint8", (28, 28, 1))
@@ -254,3 +256,43 @@ def test_values_in_range_are_kept_exactly(tmp_path):
     (tmp_path / "wide.csv").write_text("1e39,nan\n")
     with pytest.raises(InputError, match="column 2 is 'nan', not a finite number"):  # a float64 input takes 1e39, not NaN
         load_rows(tmp_path / "wide.csv", InputSpec("x", "float64", (2,)))
+
+
+# Through the command: `modelzoo predict` prints the one line and exits 2, with no traceback.
+
+CLI_CASES = [
+    *[("small_cnn:mnist", name, make, message) for name, make, message in BAD_IMAGES],
+    *[("deep_relu_mlp:pima_diabetes", name, content, message) for name, content, message in BAD_ROWS
+      if name in ("nan.csv", "inf.csv", "big.csv", "gap.csv", "word.csv", "nan.json", "huge.json", "binary.csv")],
+]
+
+
+@pytest.mark.parametrize("model, name, make, message", CLI_CASES, ids=[f"{row[0]}-{row[1]}" for row in CLI_CASES])
+def test_predict_gives_one_line_and_exit_code_2(tmp_path, model, name, make, message):
+    from click.testing import CliRunner
+
+    from modelzoo.cli import cli
+
+    path = tmp_path / name
+    if callable(make):
+        make(path)
+        args = ["predict", model, str(path)]
+    else:
+        path.write_bytes(make) if isinstance(make, bytes) else path.write_text(make)
+        args = ["predict", model, "--input", str(path)]
+    result = CliRunner().invoke(cli, args, prog_name="modelzoo")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("modelzoo: error: ") and re.search(message, result.stderr)
+
+
+def test_a_decompression_bomb_is_refused_in_a_fresh_process_at_once_without_tensorflow(tmp_path):
+    zeros_png(tmp_path / "bomb.png", 13000, 13000)
+    code = (f"import resource, sys\nsys.argv = ['modelzoo', 'predict', 'small_cnn:mnist', {str(tmp_path / 'bomb.png')!r}]\n"
+            "from modelzoo.cli import main\ntry:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+            "print(code, 'tensorflow' in sys.modules, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    result = run_python(code, timeout=60)
+    exit_code, tensorflow, peak_mb = result.stdout.split()
+    assert (exit_code, tensorflow) == ("2", "False") and int(peak_mb) < 200, result.stdout + result.stderr
+    assert result.stderr == (f"modelzoo: error: {tmp_path / 'bomb.png'}: 13000x13000 pixels (169 megapixels), over the "
+                             "70-megapixel limit for an input image; downscale it (e.g. to 1000 pixels on its longer side) and try again\n")
