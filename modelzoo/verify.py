@@ -12,10 +12,11 @@ the warmup requests through the session, as TF Serving does on load.
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,17 +109,14 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
         check("session load and run", False, f"no recorded samples ({samples}); export with modelzoo to record them")
         return checks
     recorded = np.load(samples)
-    with tempfile.TemporaryDirectory() as folder:
-        outputs_file = Path(folder) / "outputs.npz"
-        result = subprocess.run(
-            [sys.executable, "-m", "modelzoo.verify", str(export), str(samples), str(outputs_file)],
-            capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            reason = _last_error_line(result.stderr)
-            check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
-            return checks
-        served = dict(np.load(outputs_file))
+    # The child sends its outputs back through its stdout: no temporary file to leave behind if
+    # either process is killed.
+    result = subprocess.run([sys.executable, "-m", "modelzoo.verify", str(export), str(samples)], capture_output=True)
+    if result.returncode != 0:
+        reason = _last_error_line(result.stderr.decode(errors="replace"))
+        check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
+        return checks
+    served = dict(np.load(io.BytesIO(result.stdout)))
     check("session load and run", True, f"loaded by tag 'serve' in a fresh process; ran {len(recorded['inputs'])} sample inputs")
     replayed = int(served.pop("warmup:replayed"))
     check("warmup replay", replayed > 0, f"replayed {replayed} warmup requests through the session" if replayed
@@ -148,13 +146,17 @@ def _last_error_line(stderr: str) -> str:
     return (errors or lines or ["no output"])[-1][:500]
 
 
-def _session_run(export: str, samples: str, outputs_file: str) -> None:
+def _session_run(export: str, samples: str) -> None:
     """In a fresh process: load `export` as TF Serving does and run serving_default on the samples.
 
     `serving.Servable` loads by tag 'serve' into a v1 session and replays the warmup requests; a
-    failing load or request fails this process.
+    failing load or request fails this process. The outputs go to stdout as an .npz; anything
+    else written to stdout (by Python or C++) is sent to stderr.
     """
     import numpy as np
+
+    results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
     from modelzoo import serving
 
@@ -165,8 +167,11 @@ def _session_run(export: str, samples: str, outputs_file: str) -> None:
         outputs = servable.run({input_key: inputs})
     finally:
         servable.close()
-    np.savez(outputs_file, **outputs, **{"warmup:replayed": servable.warmup_replayed})
+    buffer = io.BytesIO()
+    np.savez(buffer, **outputs, **{"warmup:replayed": servable.warmup_replayed})
+    results.write(buffer.getvalue())
+    results.close()
 
 
 if __name__ == "__main__":
-    _session_run(*sys.argv[1:4])
+    _session_run(*sys.argv[1:3])

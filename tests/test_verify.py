@@ -110,3 +110,50 @@ def test_models_config_parses_as_model_server_config(tmp_path):
     assert [c.base_path for c in config.model_config_list.config] == ["/models/linear", "/models/xor"]
     result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models" / "empty")])
     assert result.exit_code == 1 and "holds no exported model" in result.output
+
+
+def _children(pid):
+    """The PIDs whose parent is `pid` (from /proc)."""
+    import pathlib
+
+    found = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_verify_killed_while_its_child_runs_leaves_no_temporary_files(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path / "out", "linear", {"name": "linear"}, samples_for(model))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    parent = subprocess.Popen([sys.executable, "-m", "modelzoo.cli", "verify", str(version)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    children = []
+    while not children and time.monotonic() < deadline and parent.poll() is None:
+        children = _children(parent.pid)
+        time.sleep(0.02)
+    assert children, "the verify child never started"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    child = int(children[0])
+    while time.monotonic() < deadline:  # the orphaned child runs on to its end
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    assert list(temp.iterdir()) == []
