@@ -134,7 +134,8 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
 
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_dir))
+    remove_stale_staging(model_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=model_dir))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700: a server running as another user could not read it
@@ -151,6 +152,31 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale_staging(model_dir: Path) -> list[Path]:
+    """Remove the staging folders under `model_dir` whose exporting process has died; the removed.
+
+    A staging folder is named `.staging-<pid>-<random>` by the process writing it; one whose
+    process is gone was left by a kill and will never be published.
+    """
+    removed = []
+    for path in model_dir.glob(f"{STAGING_PREFIX}*"):
+        found = re.fullmatch(rf"{re.escape(STAGING_PREFIX)}(\d+)-.*", path.name)
+        if found and not _process_alive(int(found.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:

@@ -157,3 +157,19 @@ def test_a_verify_killed_while_its_child_runs_leaves_no_temporary_files(tmp_path
             break
         time.sleep(0.05)
     assert list(temp.iterdir()) == []
+
+
+def test_publish_removes_the_staging_folders_of_dead_exporters_only(tmp_path):
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    model_dir = tmp_path / "linear"
+    stale, live = model_dir / f".staging-{dead.pid}-abc", model_dir / f".staging-{os.getpid()}-xyz"
+    for folder in (stale, live):
+        (folder / "variables").mkdir(parents=True)
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path, "linear", {"name": "linear"}, samples_for(model))
+    assert sorted(p.name for p in model_dir.iterdir()) == sorted(["1", live.name])
+    assert version.name == "1"
