@@ -2,8 +2,9 @@
 
 A run folder (`runs/<recipe>/<timestamp>/`) receives the resolved recipe, `history.csv`,
 TensorBoard logs, `curves.png` (loss and metrics against the epoch) and `metrics.json`. A backup
-is written after every epoch: the same command after a crash resumes from the last finished
-epoch, and `fresh=True` starts over. A run whose loss turns NaN or explodes (above
+(`modelzoo.checkpoint`) is written after every epoch and kept until the run has exported and
+written metrics.json: the same command after a crash resumes from the last finished epoch, or
+straight at evaluation and export when training had ended, and `fresh=True` starts over. A run whose loss turns NaN or explodes (above
 `DIVERGENCE_FACTOR` x the untrained model's dev loss) stops and exports nothing.
 
 With `train.refit`, the first fit only chooses: early stopping on the dev loss picks the epoch
@@ -30,6 +31,8 @@ from typing import Any, Sequence
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
+from modelzoo import checkpoint
+from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.recipe import Recipe
@@ -111,7 +114,8 @@ def choose_run_dir(recipe: Recipe, runs_root: str | os.PathLike = "runs", run_di
 
 def _interrupted(folder: Path) -> bool:
     """A run that saved progress (an epoch's backup, or a finished first fit before a refit) but did not finish."""
-    return ((folder / BACKUP_DIR).exists() or (folder / SELECTION_FILE).exists()) and not (folder / METRICS_FILE).exists()
+    saved = Backup(folder / BACKUP_DIR).state() is not None or (folder / SELECTION_FILE).exists()
+    return saved and not (folder / METRICS_FILE).exists()
 
 
 def _same_recipe(folder: Path, recipe: Recipe) -> bool:
@@ -251,7 +255,13 @@ def run(
         export_path = export_module.publish(model, export_dir, recipe.export_name, card, samples)
         metrics["export"] = str(export_path)
     _write_json(folder / METRICS_FILE, metrics)
+    _remove_backups(folder)  # only now: a run killed before this point resumes at evaluation and export
     return RunResult(folder, metrics, export_path)
+
+
+def _remove_backups(folder: Path) -> None:
+    for name in (BACKUP_DIR, REFIT_BACKUP_DIR):
+        shutil.rmtree(folder / name, ignore_errors=True)
 
 
 #: Where each fit of a run keeps its backup, its history and its TensorBoard logs.
@@ -280,25 +290,32 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
          callbacks: Sequence) -> float:
     """One `model.fit` with a backup every epoch (`stage` "fit" or "refit" names its files); its seconds.
 
-    Early stopping watches the dev loss when there is a dev split; a NaN loss ends the run with a
-    TrainingError and a "diverged" metrics.json.
+    A backup from an earlier, killed attempt is restored first, and the fit goes on from its epoch;
+    a backup of a fit that had ended skips the fit. Early stopping watches the dev loss when there
+    is a dev split; a NaN or exploding loss ends the run with a TrainingError and a "diverged"
+    metrics.json.
     """
     import keras
 
-    backup, history_file, logs = _FIT_FILES[stage]
-    if not (folder / backup).exists():  # starts at epoch 0: no rows of an earlier, unfinished attempt
-        (folder / history_file).unlink(missing_ok=True)
+    backup_dir, history_file, logs = _FIT_FILES[stage]
+    backup = Backup(folder / backup_dir)
     # The untrained model's dev loss: a training loss far above it means the steps are too large.
     # (Dev, not train: evaluating the shuffled training pipeline would use up one of its orders.)
     baseline = model.evaluate(dev, verbose=0, return_dict=True)["loss"] if dev is not None else None
+    with model.distribute_strategy.scope():  # optimizer variables made on restore must be distributed too
+        restored = backup.restore(model)
+    initial_epoch = restored.epoch if restored else 0
+    _keep_history_rows(folder / history_file, initial_epoch)  # rows of epochs the backup does not hold
+    if restored is not None and restored.complete:
+        return 0.0
     guard = divergence_guard(baseline)
     callbacks = [
         *callbacks,
-        keras.callbacks.BackupAndRestore(str(folder / backup)),
         keras.callbacks.TerminateOnNaN(),
         guard,
         keras.callbacks.CSVLogger(str(folder / history_file), append=True),
         keras.callbacks.TensorBoard(log_dir=str(folder / logs)),
+        backup.callback(),  # last: an epoch's row is in history.csv before its backup claims it
     ]
     if dev is not None and recipe.train.early_stopping_patience:
         callbacks.append(
@@ -312,6 +329,7 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
             train,
             validation_data=dev,
             epochs=epochs,
+            initial_epoch=initial_epoch,
             callbacks=callbacks,
             shuffle=False,  # the training pipeline already reshuffles every epoch
             verbose=1 if sys.stdout.isatty() else 2,
@@ -325,8 +343,10 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
         reason = (f"the training loss reached {loss:.4g} in epoch {epoch}, more than {DIVERGENCE_FACTOR:g}x "
                   f"the untrained model's {guard.baseline:.4g}")
     else:
+        backup.save(model, initial_epoch + len(losses), complete=True)  # the weights after early stopping's restore
         return seconds
     _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
+    _remove_backups(folder)
     raise TrainingError(
         f"{recipe.name}: training diverged ({reason}) after {len(losses)} epoch(s); nothing was exported. "
         f"Lower train.learning_rate (now {recipe.train.learning_rate}) and run again"
@@ -335,6 +355,26 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
 
 #: A training loss this many times the untrained model's dev loss counts as divergence.
 DIVERGENCE_FACTOR = 10.0
+
+
+def _keep_history_rows(path: Path, epochs: int) -> None:
+    """Cut a history CSV to its header and the rows of the first `epochs` epochs (none: remove it).
+
+    A fit killed after an epoch's row was logged but before its backup was saved has logged a row
+    the resumed fit will log again; a row cut short by the kill is dropped too.
+    """
+    if not path.exists():
+        return
+    if epochs == 0:
+        path.unlink()
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    width = header.count(",")
+    kept = [row for row in rows if row.endswith("\n") and row.count(",") == width
+            and row.split(",", 1)[0].isdigit() and int(row.split(",", 1)[0]) < epochs]
+    if kept != rows:
+        checkpoint.write_atomically(path, "".join([header, *kept]).encode())
 
 
 def divergence_guard(baseline: float | None):

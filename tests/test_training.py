@@ -155,6 +155,63 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
     assert abs(metrics["test"]["accuracy"] - whole["test"]["accuracy"]) <= 0.003
 
 
+class _Killed(BaseException):
+    """Stands in for SIGKILL in-process: nothing after it runs (no except, no cleanup of ours)."""
+
+
+@pytest.mark.parametrize("killed_save", [1, 2])
+def test_a_kill_while_a_backup_is_written_leaves_the_previous_backup_usable(tmp_path, monkeypatch, killed_save):
+    """The n-th backup is cut off half-written; the rerun resumes from the one before (or from scratch)."""
+    resolved = recipes.load("diabetes", {"train.epochs": 4, "train.refit": False, "train.early_stopping_patience": 0})
+    run_dir = tmp_path / "run"
+    original, calls = keras.Model.save_weights, []
+
+    def save_then_die(model, path, *args, **kwargs):
+        original(model, path, *args, **kwargs)
+        calls.append(path)
+        if len(calls) == killed_save:
+            with open(path, "r+b") as f:
+                f.truncate(os.path.getsize(path) // 2)
+            raise _Killed()
+
+    monkeypatch.setattr(keras.Model, "save_weights", save_then_die)
+    with pytest.raises(_Killed):
+        training.run(resolved, run_dir=run_dir, export_dir=None, echo=lambda *_: None)
+    monkeypatch.setattr(keras.Model, "save_weights", original)
+
+    lines = []
+    metrics = training.run(resolved, run_dir=run_dir, export_dir=None, echo=lines.append).metrics
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == 4
+    assert lines[0].startswith("resuming" if killed_save == 2 else "training")
+    with (run_dir / "history.csv").open() as f:
+        assert [int(row["epoch"]) for row in csv.DictReader(f)] == [0, 1, 2, 3]
+    assert not (run_dir / "backup").exists()
+
+
+def test_a_kill_during_export_resumes_at_the_export_without_training_again(tmp_path, monkeypatch):
+    resolved = recipes.load("diabetes", {"train.epochs": 3, "train.refit": True, "train.early_stopping_patience": 0})
+    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=tmp_path / "whole-out", echo=lambda *_: None)
+
+    def die(*args, **kwargs):
+        raise _Killed()
+
+    run_dir, out = tmp_path / "run", tmp_path / "out"
+    with monkeypatch.context() as patched:
+        patched.setattr(training.export_module, "publish", die)
+        with pytest.raises(_Killed):
+            training.run(resolved, run_dir=run_dir, export_dir=out, echo=lambda *_: None)
+    histories = {name: (run_dir / name).read_text() for name in ("history.csv", "history-refit.csv")}
+
+    lines = []
+    result = training.run(resolved, run_dir=run_dir, export_dir=out, echo=lines.append)
+    assert lines[0].startswith("resuming diabetes")
+    assert result.metrics["train_seconds_this_process"] == 0  # neither fit ran again
+    assert {name: (run_dir / name).read_text() for name in histories} == histories
+    assert result.metrics["test"] == whole.metrics["test"]
+    assert result.export_path == out / "diabetes" / "1"
+    assert not (run_dir / "backup").exists() and not (run_dir / "backup-refit").exists()
+
+
 class _StopInRefit(Exception):
     pass
 
