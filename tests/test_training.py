@@ -54,8 +54,10 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     assert set(metrics) >= {"train", "dev", "test", "seed", "versions", "sizes"}
     assert metrics["test"]["loss"] == pytest.approx(result.metrics["test"]["loss"])
 
-    export = tmp_path / "saved_models" / resolved.export_name / "1"
-    assert result.export_path == export
+    # a smoke run (one epoch, 64 examples) is verified and kept, but as a candidate: not published
+    export = result.export_path
+    assert export.parent == tmp_path / "saved_models" / resolved.export_name / "candidates"
+    assert versions(export.parent.parent) == [] and metrics["publish"]["decision"] == "candidate"
     assert (export / "saved_model.pb").is_file() and (export / "variables").is_dir()
     card = json.loads((export / "assets.extra" / "model_card.json").read_text())
     assert card["recipe"]["name"] == name and card["metrics"]["test"] == metrics["test"]
@@ -66,7 +68,7 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     assert not any(key.startswith(("keras_tensor", "output_")) for key in [*inputs, *signature.structured_outputs])
     (input_spec,) = inputs.values()
     assert input_spec.shape[0] is None  # any batch size
-    assert [p.name for p in export.parent.iterdir()] == ["1"]  # no staging folder left behind
+    assert [p.name for p in export.parent.parent.iterdir()] == ["candidates"]  # no staging folder left behind
 
     # model.weights.h5: the exported model's weights alone, no optimizer state
     with h5py.File(run_dir / training.WEIGHTS_FILE) as weights_file:
@@ -78,12 +80,14 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
 
 
 def test_exports_take_the_next_version_and_never_overwrite(tmp_path):
-    for expected in (1, 2, 3):
-        result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    for expected in (1, 2, 3):  # short runs miss the gate: published anyway
+        result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
+                              echo=lambda *_: None, publish_anyway=True)
         assert result.export_path.name == str(expected)
     assert versions(tmp_path / "out" / "linear") == [1, 2, 3]
     (tmp_path / "out" / "linear" / "7").mkdir()
-    result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
+                          echo=lambda *_: None, publish_anyway=True)
     assert result.export_path.name == "8"
 
 
