@@ -23,6 +23,8 @@ served version's, bit for bit (a sweep or run repeated with the same seed), publ
 there is nothing new to serve ("unchanged").
 
 Checked and resolved before TensorFlow is imported (`settings_from`), like the rest of a recipe.
+The served version is read once, before the export is staged: two runs publishing into one
+model folder at the same moment are each compared with the version served when they looked.
 """
 
 from __future__ import annotations
