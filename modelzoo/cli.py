@@ -190,6 +190,20 @@ def export_command(name: str, tag: str, export_dir: str, export_name: str | None
     click.echo(f"{name}:{tag} exported and verified: {path}")
 
 
+@cli.command("publish")
+@click.argument("candidate", type=click.Path(exists=True, file_okay=False))
+def publish_command(candidate: str) -> None:
+    """Publish a CANDIDATE export (EXPORT_DIR/NAME/candidates/STAMP) that the publishing gate kept back.
+
+    It becomes NAME's next version, which servers then load; its card records that it was published by hand.
+    """
+    quiet_tensorflow()
+    from modelzoo import export
+
+    path = export.promote(candidate)
+    click.echo(f"published {candidate} as version {path.name}: {path}")
+
+
 @cli.command("verify")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 def verify_command(path: str) -> None:

@@ -122,8 +122,12 @@ def publish_shipped(model_name: str, tag: str, export_dir: str | os.PathLike, na
     return publish(model, export_dir, card["name"], card, shipped.STORE.samples(entry))
 
 
-def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any], samples) -> Path:
+def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any], samples,
+            *, candidate: bool = False) -> Path:
     """Export to `<export_dir>/<name>/<next version>/` atomically; return the version folder.
+
+    With `candidate`, the verified export goes to `<export_dir>/<name>/candidates/<stamp>/`
+    instead: kept, but under no integer name, so no server loads it (`modelzoo.gate`).
 
     `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`, and
     `samples` (a batch of real inputs) with the Keras outputs for them and as TF Serving warmup
@@ -148,6 +152,8 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
         verify.write_samples(staging, samples, {output_key: model(samples, training=False).numpy()})
         tfserving.write_warmup_requests(staging, name, input_key, samples)
         verify.require_servable(staging, require_version_name=False)
+        if candidate:
+            return _rename_to_candidate(staging, model_dir)
         return _rename_to_next_version(staging, model_dir)
     finally:
         if staging.exists():
@@ -197,3 +203,52 @@ def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
             raise ExportError(f"could not move the export into {target}: {error}") from None
         return target
     raise ExportError(f"could not claim a new version under {model_dir}")
+
+
+CANDIDATES_DIR = "candidates"
+
+
+def _rename_to_candidate(staging: Path, model_dir: Path) -> Path:
+    """Move a complete export to `candidates/<YYYYmmdd-HHMMSS>-<pid>[-n]` under the model folder.
+
+    `candidates` is not an integer name: TF Serving and `modelzoo serve` never take it for a version.
+    """
+    folder = model_dir / CANDIDATES_DIR
+    folder.mkdir(exist_ok=True)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    for n in range(1, 100):
+        target = folder / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            os.rename(staging, target)
+        except OSError as error:
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise ExportError(f"could not move the export into {target}: {error}") from None
+        return target
+    raise ExportError(f"could not claim a candidate folder under {folder}")
+
+
+def promote(candidate: str | os.PathLike) -> Path:
+    """Publish a kept candidate (`<name>/candidates/<stamp>`) as the next version of its model; return it.
+
+    It was verified when it was staged; it is checked again (files may have changed since), its
+    card records the promotion, and it is renamed into place like any export.
+    """
+    from modelzoo import verify
+
+    path = Path(candidate)
+    if path.parent.name != CANDIDATES_DIR or not (path / "saved_model.pb").is_file():
+        raise ExportError(f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)")
+    verify.require_servable(path, require_version_name=False)
+    card_file = path / "assets.extra" / CARD_FILE
+    try:
+        card = json.loads(card_file.read_text())
+    except (OSError, ValueError):
+        card = None
+    if isinstance(card, dict) and isinstance(card.get("publish"), dict):
+        card["publish"].update(decision="published", forced=True,
+                               reason=f"promoted by hand from candidate {path.name}; gate said: {card['publish'].get('reason', '')}")
+        temporary = card_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(temporary, card_file)
+    return _rename_to_next_version(path, path.parent.parent)

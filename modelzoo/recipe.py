@@ -14,6 +14,8 @@
     rotation = 10      # (modelzoo.augment.Augmentation), drawn afresh every epoch
     [export]           # the folder name under the export dir, and the tag of the weights it
     name = "mnist"     # ships as (default: the data set's name)
+    [publish]          # the gate before a new version is served (modelzoo.gate): the test
+    minimum = 0.98     # metric's target and how much worse than the served version is allowed
 
 Parsing and every check run before TensorFlow is imported: a mistake is one line naming the
 file, the line and the field.
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from modelzoo import data as data_module
+from modelzoo import gate
 from modelzoo.augment import Augmentation
 from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
@@ -89,6 +92,10 @@ class Recipe:
     weights_tag: str | None = None
     #: Random changes to the training images (the [augment] section), or None.
     augment: Augmentation | None = None
+    #: What a run's test score must be for its export to be published (the [publish] section). Not
+    #: part of `to_dict()`: it changes no training, so a run resumes and a sweep keeps its folder
+    #: when only the gate changes; the card records it with the decision.
+    publish: gate.PublishSettings = field(default_factory=lambda: gate.PublishSettings("loss"))
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -164,6 +171,7 @@ SECTIONS = {
     "train": tuple(f.name for f in dataclasses.fields(TrainSettings)),
     "augment": tuple(f.name for f in dataclasses.fields(Augmentation)),
     "export": ("name", "weights_tag"),
+    "publish": gate.FIELDS,
 }
 
 
@@ -253,6 +261,13 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     if weights_tag is not None and (not isinstance(weights_tag, str) or not re.fullmatch(r"[A-Za-z0-9_]+", weights_tag)):
         raise fail("export", "weights_tag", f"must be a tag of letters, digits and '_', got {weights_tag!r}")
 
+    publish_section = document.get("publish", {})
+    if "name" in publish_section:
+        raise fail("publish", "name", f"unknown field; [publish] takes {', '.join(gate.FIELDS)}")
+    publish, problems = gate.settings_from(publish_section, train.metrics if isinstance(train.metrics, tuple) else ())
+    for key, problem in problems:
+        raise fail("publish", key, problem)
+
     description = document.get("description", "")
     if not isinstance(description, str):
         raise fail(None, "description", "must be a string")
@@ -268,6 +283,7 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
         source=str(path),
         weights_tag=weights_tag,
         augment=augment,
+        publish=publish,
     )
 
 

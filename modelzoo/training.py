@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
-from modelzoo import checkpoint
+from modelzoo import checkpoint, gate
 from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
@@ -140,6 +140,7 @@ def run(
     callbacks: Sequence = (),
     placement: Placement | None = None,
     evaluate_test: bool = True,
+    publish_anyway: bool = False,
 ) -> RunResult:
     """Train, evaluate and (unless `export_dir` is None) export the model of a recipe.
 
@@ -147,6 +148,8 @@ def run(
     `placement` says where to train (`modelzoo.distribute`; default one device): under
     multi-worker only the chief exports, and the other workers keep their run files apart.
     `evaluate_test=False` leaves the test split untouched (hyperparameter trials) and exports nothing.
+    The export passes the recipe's publishing gate (`modelzoo.gate`) or is kept as a candidate no
+    server loads, unless `publish_anyway`; metrics.json's "publish" says which and why.
     """
     placement = placement or Placement()
     if not placement.is_chief:
@@ -252,8 +255,11 @@ def run(
     if export_dir is not None:
         card = export_card(recipe, model, metrics, splits.info)
         samples, _ = data_module.take_arrays(splits.dev, VERIFY_SAMPLES)
-        export_path = export_module.publish(model, export_dir, recipe.export_name, card, samples)
-        metrics["export"] = str(export_path)
+        export_path, metrics["publish"] = gate.export(model, export_dir, recipe.export_name, card, samples,
+                                                      recipe.publish, max_examples=recipe.max_examples,
+                                                      publish_anyway=publish_anyway)
+        if export_path is not None:
+            metrics["export"] = str(export_path)
     _write_json(folder / METRICS_FILE, metrics)
     _remove_backups(folder)  # only now: a run killed before this point resumes at evaluation and export
     return RunResult(folder, metrics, export_path)

@@ -84,6 +84,9 @@ def output_options(model: str, resumed: str):
     def decorate(command):
         command = click.option("--fresh", is_flag=True, help=f"Start over instead of resuming {resumed}.")(command)
         command = click.option("--no-export", is_flag=True, help=f"Train and test {model} without exporting it.")(command)
+        command = click.option("--publish-anyway", is_flag=True,
+                               help=f"Publish {model} as the next version even if it misses the recipe's [publish] "
+                               "target or scores worse than the served version (default: keep it as a candidate).")(command)
         return click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
                             help=f"Where {model}'s versioned SavedModel goes.")(command)
     return decorate
@@ -119,7 +122,17 @@ def _echo_result(result) -> None:
     if "weights" in result.metrics:
         click.echo(f"{name}: learned weights {json.dumps(result.metrics['weights'])}")
     click.echo(f"run folder: {result.run_dir}")
-    click.echo(f"SavedModel: {result.export_path}" if result.export_path else "SavedModel: not exported")
+    publish = result.metrics.get("publish")
+    if publish:
+        from modelzoo import gate
+
+        click.echo(gate.summary(publish, result.export_path))
+    if result.export_path is None:
+        click.echo("SavedModel: not exported")
+    elif publish and publish["decision"] == "candidate":
+        click.echo(f"SavedModel: {result.export_path} (a candidate: not published)")
+    else:
+        click.echo(f"SavedModel: {result.export_path}")
 
 
 @main.command("run")
@@ -129,8 +142,8 @@ def _echo_result(result) -> None:
 @output_options(model="the model", resumed="an interrupted run")
 @placement_options
 @data_options
-def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_replicas, data_mirror, data_dir,
-                **params) -> None:
+def run_command(recipe, run_dir, export_dir, no_export, publish_anyway, fresh, strategy, cpu_replicas, data_mirror,
+                data_dir, **params) -> None:
     """Train RECIPE (a built-in name or a .toml file), evaluate it on the test split, export it."""
     resolved = recipes.load(recipe, _overrides(params))
     placement = distribute.Placement.parse(strategy, cpu_replicas)
@@ -147,6 +160,7 @@ def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_rep
         data_dir=data_dir,
         echo=click.echo,
         placement=placement,
+        publish_anyway=publish_anyway,
     )
     _echo_result(result)
 
@@ -164,8 +178,8 @@ def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_rep
 @output_options(model="the winner", resumed="the search")
 @placement_options
 @data_options
-def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export, fresh, strategy, cpu_replicas,
-                  data_mirror, data_dir, **params) -> None:
+def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export, publish_anyway, fresh, strategy,
+                  cpu_replicas, data_mirror, data_dir, **params) -> None:
     """Try values of recipe fields on the dev split, keep the best, test and export it.
 
     \b
@@ -200,7 +214,7 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
     click.echo(f"winner: trial {winner.trial_id}, {sweep.describe_values(winner.values)}; training it again to test and export")
     result = training.run(space.recipe_for(winner.values), run_dir=folder / "winner",
                           export_dir=None if no_export else export_dir, mirror=data_mirror, data_dir=data_dir,
-                          echo=click.echo, placement=placement)
+                          echo=click.echo, placement=placement, publish_anyway=publish_anyway)
     _echo_result(result)
 
 
@@ -220,7 +234,8 @@ def list_command() -> None:
 @click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE", help="Override a field first.")
 def show_command(recipe: str, sets: tuple[str, ...]) -> None:
     """Print RECIPE resolved (after --set overrides), as JSON."""
-    click.echo(json.dumps(recipes.load(recipe, _parse_sets(sets)).to_dict(), indent=2))
+    resolved = recipes.load(recipe, _parse_sets(sets))
+    click.echo(json.dumps({**resolved.to_dict(), "publish": resolved.publish.to_dict()}, indent=2))
 
 
 if __name__ == "__main__":

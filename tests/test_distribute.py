@@ -76,7 +76,7 @@ def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path, mirror):
     common = ["mnist", "--epochs", "2", "--max-examples", "4000", "--data-mirror", str(mirror)]
     results = {}
     for label, extra in [("default", []), ("mirrored", ["--strategy", "mirrored", "--cpu-replicas", "2"])]:
-        command, options = recipes_cli(*common, *extra, "--run-dir", str(tmp_path / label),
+        command, options = recipes_cli(*common, *extra, "--run-dir", str(tmp_path / label), "--publish-anyway",
                                        "--export-dir", str(tmp_path / f"saved_{label}"))
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, **options)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -101,7 +101,7 @@ def start_workers(spec, tmp_path, epochs):
     for index in range(len(spec["worker"])):
         command, options = recipes_cli(
             "logistic", "--strategy", "multi-worker", "--epochs", str(epochs), "--batch-size", "16",
-            "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "saved_models"),
+            "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "saved_models"), "--publish-anyway",
             # one thread pool each: two workers share this machine's cores
             env={**ENV, "TF_CONFIG": tf_config(spec, "worker", index), "TF_NUM_INTRAOP_THREADS": "1",
                  "TF_NUM_INTEROP_THREADS": "1"},

@@ -382,7 +382,8 @@ def test_readme_rest_examples_match_a_fresh_export_and_work(tmp_path):
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     recorded = recipe.measured_results()["diabetes"]["serving"]
     resolved = recipe.load("diabetes", {"train.epochs": 1})
-    result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None)
+    result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None,
+                          publish_anyway=True)  # one epoch misses the recipe's target: served here all the same
     fresh = serving_example(result.export_path.parent)
     assert (fresh["inputs"], fresh["outputs"]) == (recorded["inputs"], recorded["outputs"])
 

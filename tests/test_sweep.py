@@ -76,8 +76,17 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
     assert (tmp_path / "sweep" / "sweep.png").stat().st_size > 0
     winner = json.loads((tmp_path / "sweep" / "winner" / "metrics.json").read_text())
     assert winner["dev"]["accuracy"] == pytest.approx(report["winner"]["score"], abs=1e-6), "retrained to the same model"
-    assert "test" in winner and versions(tmp_path / "saved_models" / "mnist") == [1]
+    # exactly one export, through the gate: one epoch on 2000 examples is kept as a candidate, not published
+    assert "test" in winner and versions(tmp_path / "saved_models" / "mnist") == []
+    assert [winner["export"]] == [str(p) for p in (tmp_path / "saved_models" / "mnist" / "candidates").iterdir()]
+    assert winner["publish"]["decision"] == "candidate" and "not published: " in resumed.stdout
     assert "<- best" in resumed.stdout and "SavedModel: " in resumed.stdout
 
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 2 and "has finished" in again.stderr
+
+    # run again from scratch: the same winner, the same weights, so no second export
+    fresh = subprocess.run([*command, "--fresh"], capture_output=True, text=True, env=env, timeout=600)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "the same weights are already candidate" in fresh.stdout
+    assert len(list((tmp_path / "saved_models" / "mnist").glob("*/*"))) == 1

@@ -54,8 +54,10 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     assert set(metrics) >= {"train", "dev", "test", "seed", "versions", "sizes"}
     assert metrics["test"]["loss"] == pytest.approx(result.metrics["test"]["loss"])
 
-    export = tmp_path / "saved_models" / resolved.export_name / "1"
-    assert result.export_path == export
+    # a smoke run (one epoch, 64 examples) is verified and kept, but as a candidate: not published
+    export = result.export_path
+    assert export.parent == tmp_path / "saved_models" / resolved.export_name / "candidates"
+    assert versions(export.parent.parent) == [] and metrics["publish"]["decision"] == "candidate"
     assert (export / "saved_model.pb").is_file() and (export / "variables").is_dir()
     card = json.loads((export / "assets.extra" / "model_card.json").read_text())
     assert card["recipe"]["name"] == name and card["metrics"]["test"] == metrics["test"]
@@ -66,7 +68,7 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     assert not any(key.startswith(("keras_tensor", "output_")) for key in [*inputs, *signature.structured_outputs])
     (input_spec,) = inputs.values()
     assert input_spec.shape[0] is None  # any batch size
-    assert [p.name for p in export.parent.iterdir()] == ["1"]  # no staging folder left behind
+    assert [p.name for p in export.parent.parent.iterdir()] == ["candidates"]  # no staging folder left behind
 
     # model.weights.h5: the exported model's weights alone, no optimizer state
     with h5py.File(run_dir / training.WEIGHTS_FILE) as weights_file:
@@ -78,12 +80,14 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
 
 
 def test_exports_take_the_next_version_and_never_overwrite(tmp_path):
-    for expected in (1, 2, 3):
-        result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    for expected in (1, 2, 3):  # short runs miss the gate: published anyway
+        result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
+                              echo=lambda *_: None, publish_anyway=True)
         assert result.export_path.name == str(expected)
     assert versions(tmp_path / "out" / "linear") == [1, 2, 3]
     (tmp_path / "out" / "linear" / "7").mkdir()
-    result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
+                          echo=lambda *_: None, publish_anyway=True)
     assert result.export_path.name == "8"
 
 
@@ -190,7 +194,8 @@ def test_a_kill_while_a_backup_is_written_leaves_the_previous_backup_usable(tmp_
 
 def test_a_kill_during_export_resumes_at_the_export_without_training_again(tmp_path, monkeypatch):
     resolved = recipes.load("diabetes", {"train.epochs": 3, "train.refit": True, "train.early_stopping_patience": 0})
-    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=tmp_path / "whole-out", echo=lambda *_: None)
+    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=tmp_path / "whole-out", echo=lambda *_: None,
+                         publish_anyway=True)
 
     def die(*args, **kwargs):
         raise _Killed()
@@ -199,11 +204,11 @@ def test_a_kill_during_export_resumes_at_the_export_without_training_again(tmp_p
     with monkeypatch.context() as patched:
         patched.setattr(training.export_module, "publish", die)
         with pytest.raises(_Killed):
-            training.run(resolved, run_dir=run_dir, export_dir=out, echo=lambda *_: None)
+            training.run(resolved, run_dir=run_dir, export_dir=out, echo=lambda *_: None, publish_anyway=True)
     histories = {name: (run_dir / name).read_text() for name in ("history.csv", "history-refit.csv")}
 
     lines = []
-    result = training.run(resolved, run_dir=run_dir, export_dir=out, echo=lines.append)
+    result = training.run(resolved, run_dir=run_dir, export_dir=out, echo=lines.append, publish_anyway=True)
     assert lines[0].startswith("resuming diabetes")
     assert result.metrics["train_seconds_this_process"] == 0  # neither fit ran again
     assert {name: (run_dir / name).read_text() for name in histories} == histories
