@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
-from modelzoo import checkpoint, gate
+from modelzoo import checkpoint, gate, run_folder
 from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
@@ -76,40 +76,6 @@ def versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             found[package] = "not installed"
     return found
-
-
-def choose_run_dir(recipe: Recipe, runs_root: str | os.PathLike = "runs", run_dir: str | os.PathLike | None = None,
-                   fresh: bool = False) -> tuple[Path, bool]:
-    """The folder for this run and whether it resumes an interrupted one.
-
-    Without `run_dir`, the newest unfinished run of the same resolved recipe under
-    `runs_root/<recipe>/` is resumed (unless `fresh`), else a new timestamped folder is made.
-    An explicit `run_dir` that holds a finished run is refused rather than overwritten.
-    """
-    if run_dir is not None:
-        folder = Path(run_dir)
-        if (folder / METRICS_FILE).exists():
-            raise UsageError(f"--run-dir {folder} holds a finished run; choose another folder")
-        same = _same_recipe(folder, recipe)
-        resumable = same and _interrupted(folder)
-        if folder.exists() and any(folder.iterdir()) and not same and not fresh:
-            raise UsageError(f"--run-dir {folder} holds files of another run; choose another folder or add --fresh")
-        if (fresh or not resumable) and folder.exists():  # also a run of this recipe stopped before its first backup
-            for name in (BACKUP_DIR, HISTORY_FILE, "logs", SELECTION_FILE, REFIT_BACKUP_DIR, REFIT_HISTORY_FILE):
-                path = folder / name
-                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-        return folder, resumable and not fresh
-    root = Path(runs_root) / recipe.name
-    if not fresh and root.is_dir():
-        for folder in sorted(root.iterdir(), reverse=True):
-            if _interrupted(folder) and _same_recipe(folder, recipe):
-                return folder, True
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder, n = root / stamp, 1
-    while folder.exists():
-        n += 1
-        folder = root / f"{stamp}-{n}"
-    return folder, False
 
 
 def _interrupted(folder: Path) -> bool:
@@ -157,8 +123,23 @@ def run(
         run_dir = None if run_dir is None else Path(run_dir).with_name(f"{Path(run_dir).name}.{placement.worker_name}")
     if not placement.is_chief or not evaluate_test:
         export_dir = None
-    folder, resuming = choose_run_dir(recipe, runs_root, run_dir, fresh)
     mirror = data_module.resolve_mirror(mirror)  # a bad mirror fails before TensorFlow loads
+    with run_folder.claimed(recipe.name, runs_root, run_dir, fresh, resumable=_interrupted,
+                            same_recipe=lambda folder: _same_recipe(folder, recipe),
+                            finished=lambda folder: (folder / METRICS_FILE).exists(),
+                            run_files=_RUN_FILES) as (folder, resuming):
+        return _run_in(folder, resuming, recipe, export_dir=export_dir, mirror=mirror, data_dir=data_dir, echo=echo,
+                       callbacks=callbacks, placement=placement, evaluate_test=evaluate_test,
+                       publish_anyway=publish_anyway)
+
+
+#: What a run that starts over in its folder removes first.
+_RUN_FILES = (BACKUP_DIR, HISTORY_FILE, "logs", SELECTION_FILE, REFIT_BACKUP_DIR, REFIT_HISTORY_FILE)
+
+
+def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror, data_dir, echo, callbacks,
+            placement: Placement, evaluate_test: bool, publish_anyway: bool) -> RunResult:
+    """The body of `run`, in a claimed run folder."""
 
     import keras
     import tensorflow as tf
