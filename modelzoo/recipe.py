@@ -35,6 +35,7 @@ from modelzoo import data as data_module
 from modelzoo.augment import Augmentation
 from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
+from modelzoo.losses import loss_problem
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
 
 LOSSES = (
@@ -258,6 +259,10 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     train = TrainSettings(**train_section)
     for key, problem in _train_problems(train):
         raise fail("train", key, problem)
+    mismatch = loss_problem(train.loss, model, model_args, data_section["name"])
+    if mismatch:
+        section, _, key = mismatch[0].partition(".")
+        raise fail(section, key, mismatch[1])
 
     augment = None
     if "augment" in document:
