@@ -178,7 +178,7 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
     placement = distribute.Placement.parse(strategy, cpu_replicas)
     if placement.strategy == "multi-worker":
         raise UsageError("sweep runs its trials one after another in one process; use --strategy default or mirrored")
-    if not no_export:  # the winner is exported after every trial: find a bad folder first
+    if not no_export:  # the winner is exported after all the trials: find a bad folder first
         from modelzoo.export import check_export_dir
 
         check_export_dir(export_dir, space.base.export_name)
