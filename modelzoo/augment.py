@@ -18,6 +18,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from modelzoo.checks import is_finite_number
 from modelzoo.errors import UsageError
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class Augmentation:
         """Raise UsageError naming the first field that is not a number in its allowed range."""
         for name, (limit, inclusive) in _LIMITS.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not is_finite_number(value):
                 raise UsageError(f"augmentation {name} must be a number, got {value!r}")
             if value < 0 or value > limit or (value == limit and not inclusive):
                 bound = f"<= {limit:g}" if inclusive else f"< {limit:g}"

@@ -5,10 +5,16 @@ Each check returns the value in canonical form or raises `UsageError` naming the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from modelzoo.errors import UsageError
+
+#: The largest width, size or count: TensorFlow shapes and counters are int32 in places.
+MAX_INT = 2**31 - 1
+#: Seeds are what numpy and `keras.utils.set_random_seed` take: 0 <= seed < 2**32.
+SEED_LIMIT = 2**32
 
 ACTIVATIONS = ("sigmoid", "softmax", "relu", "tanh", "elu", "gelu", "selu", "swish", "linear")
 
@@ -17,10 +23,22 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def is_finite_number(value: Any) -> bool:
+    """An int or float (not a bool) that is finite as a float: not nan, inf or an int beyond float's range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def positive_int(argument: str, value: Any) -> int:
     """A positive integer (a width, a size, a count)."""
     if not _is_int(value) or value < 1:
         raise UsageError(f"{argument} must be a positive integer, got {value!r}")
+    if value > MAX_INT:
+        raise UsageError(f"{argument} must be at most {MAX_INT}, got {value!r}")
     return value
 
 
@@ -35,20 +53,22 @@ def positive_ints(argument: str, value: Any, *, allow_empty: bool = False) -> tu
         raise UsageError(f"{argument} must list at least one positive integer, got {value!r}")
     if not all(_is_int(v) and v >= 1 for v in values):
         raise UsageError(f"{argument} must be a list of positive integers, got {value!r}")
+    if max(values, default=0) > MAX_INT:
+        raise UsageError(f"{argument} must each be at most {MAX_INT}, got {value!r}")
     return values
 
 
 def non_negative_float(argument: str, value: Any) -> float:
-    """A number >= 0 (an L2 penalty strength)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise UsageError(f"{argument} must be a number >= 0, got {value!r}")
+    """A finite number >= 0 (an L2 penalty strength)."""
+    if not is_finite_number(value) or value < 0:
+        raise UsageError(f"{argument} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
 def positive_float(argument: str, value: Any) -> float:
-    """A number > 0 (a scale factor)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise UsageError(f"{argument} must be a number > 0, got {value!r}")
+    """A finite number > 0 (a scale factor)."""
+    if not is_finite_number(value) or value <= 0:
+        raise UsageError(f"{argument} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
@@ -79,6 +99,8 @@ def seed(argument: str, value: Any) -> int | None:
     """A non-negative integer seed, or None for Keras' global seed (`keras.utils.set_random_seed`)."""
     if value is not None and (not _is_int(value) or value < 0):
         raise UsageError(f"{argument} must be a non-negative integer or None, got {value!r}")
+    if value is not None and value >= SEED_LIMIT:
+        raise UsageError(f"{argument} must be at most 4294967295 (2**32 - 1), got {value!r}")
     return value
 
 

@@ -184,7 +184,8 @@ def export_command(name: str, tag: str, export_dir: str, export_name: str | None
     if export_name is not None and not export.is_model_folder_name(export_name):
         raise UsageError(f"--name {export_name!r}: {export.MODEL_FOLDER_RULE}")
     model_card(name)  # wrong names and tags fail before TensorFlow loads
-    weights.STORE.get(name, tag)
+    entry = weights.STORE.get(name, tag)
+    export.check_export_dir(export_dir, export_name or entry.recipe_settings.get("export", {}).get("name", name))
     quiet_tensorflow()
     path = export.publish_shipped(name, tag, export_dir, export_name)
     click.echo(f"{name}:{tag} exported and verified: {path}")

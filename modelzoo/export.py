@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelzoo.errors import ModelzooError
+from modelzoo.errors import ModelzooError, UsageError
 
 if TYPE_CHECKING:
     import keras
@@ -39,6 +39,26 @@ def is_model_folder_name(name: object) -> bool:
     TF Serving would not take for a version (all digits) and that stays inside the export dir."""
     return (isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
             and not name.isdigit() and name not in (".", ".."))
+
+
+def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
+    """Raise UsageError unless `<export_dir>/<name>` is a folder this process can write in, or can be made.
+
+    Run before any training or data loading, so a run that could not be published is refused at
+    once instead of after it trained; nothing is created.
+    """
+    target = Path(export_dir) / name
+    folder = next(f for f in (target, *target.parents) if os.path.lexists(f) or f == Path(f.anchor or "."))
+    problem = None
+    if not folder.exists():
+        problem = f"{folder} is a broken link"
+    elif not folder.is_dir():
+        problem = f"{folder} is a file, not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        problem = (f"{folder} is not writable" if folder == target
+                   else f"cannot create {target.relative_to(folder)} in {folder}: it is not writable")
+    if problem:
+        raise UsageError(f"export dir {export_dir}: {problem}; choose another --export-dir")
 
 
 def versions(model_dir: str | os.PathLike) -> list[int]:

@@ -32,11 +32,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from modelzoo import checks
 from modelzoo import data as data_module
 from modelzoo import gate
 from modelzoo.augment import Augmentation
 from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
+from modelzoo.losses import loss_problem
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
 
 LOSSES = (
@@ -51,6 +53,10 @@ ONE_HOT_LOSSES = ("categorical_crossentropy", "categorical_hinge")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine")
 METRICS = ("accuracy", "mean_absolute_error", "mean_squared_error", "auc")
+#: The largest count (epochs, batch size, patience, examples): TensorFlow keeps these in int32.
+MAX_COUNT = checks.MAX_INT
+#: Seeds are what `keras.utils.set_random_seed` (numpy) takes: 0 <= seed < 2**32.
+SEED_LIMIT = checks.SEED_LIMIT
 
 
 class RecipeError(UsageError):
@@ -136,7 +142,9 @@ def find(name_or_path: str) -> Path:
     """The file of a built-in recipe name, or a user's .toml path."""
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path).expanduser()
-        if not path.is_file():
+        if path.is_dir():
+            raise RecipeError(f"recipe file {path} is a folder; give the path of a .toml file")
+        if not path.exists():
             raise RecipeError(f"recipe file {path} does not exist")
         return path
     if name_or_path not in builtin_names():
@@ -150,7 +158,7 @@ def find(name_or_path: str) -> Path:
 def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
     """Read, override ("section.field": value) and check a recipe; no TensorFlow involved."""
     path = find(name_or_path)
-    text = path.read_text()
+    text = read_text(path)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -163,6 +171,20 @@ def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
             raise RecipeError(f"--set {dotted}: unknown section {section!r}; sections: {', '.join(SECTIONS)}")
         document.setdefault(section, {})[key] = value
     return _resolve(document, path, text, name=path.stem, overridden=set(overrides or {}))
+
+
+def read_text(path: Path) -> str:
+    """A recipe file's text, or a RecipeError saying why it cannot be read (unreadable, not UTF-8)."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise RecipeError(f"recipe file {path} cannot be read: {error.strerror or error}") from None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content[:error.start].count(b"\n") + 1
+        raise RecipeError(f"{path}:{line}: not UTF-8 text (byte {content[error.start]:#04x} at offset {error.start}); "
+                          "save the recipe as UTF-8") from None
 
 
 SECTIONS = {
@@ -208,6 +230,10 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
         if "name" not in document.get(section, {}):
             raise fail(section, "name", f"missing: [{section}] needs a name")
 
+    for section in ("model", "data", "export"):
+        if not isinstance(document[section]["name"], str):
+            raise fail(section, "name", f"must be a string, got {document[section]['name']!r}")
+
     model_args = dict(document["model"])
     model = model_args.pop("name")
     if model not in list_models():
@@ -230,6 +256,8 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     max_examples = data_section.get("max_examples")
     if max_examples is not None and (not _is_int(max_examples) or max_examples < 1):
         raise fail("data", "max_examples", f"must be a positive integer, got {max_examples!r}")
+    if max_examples is not None and max_examples > MAX_COUNT:
+        raise fail("data", "max_examples", f"must be at most {MAX_COUNT}, got {max_examples!r}")
 
     train_section = dict(document.get("train", {}))
     if "loss" not in train_section:
@@ -239,6 +267,10 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     train = TrainSettings(**train_section)
     for key, problem in _train_problems(train):
         raise fail("train", key, problem)
+    mismatch = loss_problem(train.loss, model, model_args, data_section["name"])
+    if mismatch:
+        section, _, key = mismatch[0].partition(".")
+        raise fail(section, key, mismatch[1])
 
     augment = None
     if "augment" in document:
@@ -291,30 +323,25 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _train_problems(train: TrainSettings):
     """(field, problem) for every value of [train] that cannot work."""
     if train.loss not in LOSSES:
         yield "loss", f"unknown loss {train.loss!r}{did_you_mean(str(train.loss), LOSSES)}; choose from {', '.join(LOSSES)}"
     if train.optimizer not in OPTIMIZERS:
         yield "optimizer", f"unknown optimizer {train.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
-    if not _is_number(train.learning_rate) or not 0 < train.learning_rate < float("inf"):
+    if not checks.is_finite_number(train.learning_rate) or train.learning_rate <= 0:
         yield "learning_rate", f"must be a finite number > 0, got {train.learning_rate!r}"
     if train.schedule not in SCHEDULES:
         yield "schedule", f"must be one of {', '.join(SCHEDULES)}, got {train.schedule!r}"
     if not isinstance(train.metrics, tuple) or not all(m in METRICS for m in train.metrics):
         yield "metrics", f"must be a list drawn from {', '.join(METRICS)}, got {train.metrics!r}"
-    for key in ("batch_size", "epochs"):
+    for key, low, high in (("batch_size", 1, MAX_COUNT), ("epochs", 1, MAX_COUNT),
+                           ("early_stopping_patience", 0, MAX_COUNT), ("seed", 0, SEED_LIMIT - 1)):
         value = getattr(train, key)
-        if not _is_int(value) or value < 1:
-            yield key, f"must be a positive integer, got {value!r}"
-    for key in ("early_stopping_patience", "seed"):
-        value = getattr(train, key)
-        if not _is_int(value) or value < 0:
-            yield key, f"must be an integer >= 0, got {value!r}"
+        if not _is_int(value) or value < low:
+            yield key, f"must be {'a positive integer' if low else 'an integer >= 0'}, got {value!r}"
+        elif value > high:
+            yield key, f"must be at most {high}{' (2**32 - 1)' if key == 'seed' else ''}, got {value!r}"
     if not isinstance(train.refit, bool):
         yield "refit", f"must be true or false, got {train.refit!r}"
 

@@ -123,6 +123,8 @@ def run(
         run_dir = None if run_dir is None else Path(run_dir).with_name(f"{Path(run_dir).name}.{placement.worker_name}")
     if not placement.is_chief or not evaluate_test:
         export_dir = None
+    if export_dir is not None:  # a run that could not be published is refused before it trains
+        export_module.check_export_dir(export_dir, recipe.export_name)
     mirror = data_module.resolve_mirror(mirror)  # a bad mirror fails before TensorFlow loads
     with run_folder.claimed(recipe.name, runs_root, run_dir, fresh, resumable=_interrupted,
                             same_recipe=lambda folder: _same_recipe(folder, recipe),

@@ -192,6 +192,10 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
     placement = distribute.Placement.parse(strategy, cpu_replicas)
     if placement.strategy == "multi-worker":
         raise UsageError("sweep runs its trials one after another in one process; use --strategy default or mirrored")
+    if not no_export:  # the winner is exported after all the trials: find a bad folder first
+        from modelzoo.export import check_export_dir
+
+        check_export_dir(export_dir, space.base.export_name)
     folder = Path(sweep_dir) if sweep_dir else sweep.sweep_dir(space)
     finished_winner = folder / "winner" / "metrics.json"
     if finished_winner.exists() and not fresh:
