@@ -80,7 +80,7 @@ def settings_from(section: dict[str, Any], metrics: tuple[str, ...]) -> tuple[Pu
     allowed = ("loss", *metrics)
     metric = section.get("metric", "accuracy" if "accuracy" in metrics else "loss")
     if metric not in allowed:
-        problems.append(("metric", f"must be a metric the run measures ({', '.join(allowed)}), got {metric!r}"))
+        problems.append(("metric", f"must be a metric the run measures (train.metrics gives {', '.join(allowed)}), got {metric!r}"))
     for key in ("minimum", "maximum", "tolerance"):
         value = section.get(key)
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)):
