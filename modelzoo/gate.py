@@ -206,6 +206,8 @@ def export(model, export_dir, name: str, card: dict[str, Any], samples, settings
     from modelzoo import export as export_module
 
     model_dir = Path(export_dir) / name
+    if model_dir.is_dir():  # also when nothing is published: what killed exports left is cleared here
+        export_module.remove_stale_staging(model_dir)
     card = {**card, "publish": {"weights_sha256": weights_fingerprint(model)}}
     record = decide(settings, card, max_examples=max_examples, served_now=served(model_dir), publish_anyway=publish_anyway)
     record["weights_sha256"] = card["publish"]["weights_sha256"]

@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from modelzoo import recipe as recipes
-from modelzoo import training
+from modelzoo import run_folder, training
 from modelzoo.export import versions
 from modelzoo.registry import create_model
 
@@ -287,3 +287,61 @@ def test_xor_needs_the_hidden_layer(tmp_path):
     assert two_layers.metrics["test"]["accuracy"] == 1.0
     # A line classifies at most 3 of the 4 corners correctly.
     assert one.metrics["test"]["accuracy"] <= 0.75
+
+
+def test_twenty_kill_9s_at_random_instants_then_the_run_completes_as_if_uninterrupted(tmp_path):
+    """SIGKILL during start-up, fit, backup writes, evaluation and export, again and again: every
+    rerun picks up where the last complete state was, and the end result is the uninterrupted one's."""
+    import random
+
+    def command(name):
+        return [sys.executable, "-m", "modelzoo.recipes", "linear", "--run-dir", str(tmp_path / name),
+                "--export-dir", str(tmp_path / f"{name}-out")]
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+    def start_and_wait_for_the_lock(name):
+        """Start a run; wait until it holds its folder (start-up done), to kill it in the work that follows."""
+        process = subprocess.Popen(command(name), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 120
+        while run_folder.holder(tmp_path / name) != process.pid and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return process
+
+    whole = start_and_wait_for_the_lock("whole")
+    start = time.monotonic()
+    assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
+    work = time.monotonic() - start  # from holding the folder to the end: data, fit, evaluation, export
+    expected = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+
+    rng, kills, episode = random.Random(15), 0, 0
+    while kills < 20:  # episodes: kill at random instants until a run gets to the end, then check it
+        episode += 1
+        name = f"killed-{episode}"
+        while True:
+            process = start_and_wait_for_the_lock(name)
+            try:
+                process.wait(timeout=rng.uniform(0, 0.7 * work))  # most land: a rerun still starts up and exports
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                kills += 1
+                if not (tmp_path / name / "metrics.json").exists():
+                    continue
+                ended_by_kill = True  # in its last instants: metrics.json written, the run is finished
+            else:
+                assert process.returncode == 0, f"episode {episode}, after {kills} kills: {process.stderr.read()[-2000:]}"
+                ended_by_kill = False
+            break
+
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        assert metrics["status"] == "completed" and metrics["epochs_run"] == expected["epochs_run"]
+        for path, value in expected["weights"].items():
+            np.testing.assert_allclose(metrics["weights"][path], value, atol=0.02)
+        assert metrics["test"]["loss"] == pytest.approx(expected["test"]["loss"], abs=0.002)
+        with (tmp_path / name / "history.csv").open() as f:
+            assert [int(row["epoch"]) for row in csv.DictReader(f)] == list(range(expected["epochs_run"]))
+        out = tmp_path / f"{name}-out" / "linear"
+        assert versions(out) == [1] and not list(out.glob(".staging-*"))
+        assert ended_by_kill or not (tmp_path / name / "backup").exists()
+    print(f"{kills} kills in {episode} episodes")
