@@ -15,6 +15,7 @@ import sys
 import click
 
 from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.quiet import quiet_tensorflow, verbose_option
 from modelzoo.registry import ModelCard, TensorSpec, create_model, did_you_mean, list_models, model_card
 
 
@@ -36,11 +37,6 @@ def echo_table(rows: list[tuple[str, ...]], right_align_last: bool = False) -> N
         cells = [cell.ljust(width) for cell, width in zip(row, widths)]
         cells[-1] = row[-1].rjust(widths[-1]) if right_align_last else row[-1]
         click.echo("  ".join(cells))
-
-
-def quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ start-up chatter out of command output (a user's setting wins)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,6 +113,7 @@ def _card_lines(card: ModelCard) -> list[str]:
 
 
 @cli.command("show")
+@verbose_option
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON, without the summary.")
 def show_command(name: str, as_json: bool) -> None:
@@ -145,6 +142,7 @@ def data_mirror_option(command):
 
 
 @cli.command("data")
+@verbose_option
 @click.argument("names", nargs=-1)
 @data_mirror_option
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
@@ -167,6 +165,7 @@ def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str 
 
 
 @cli.command("export")
+@verbose_option
 @click.argument("name")
 @click.option("--weights", "tag", required=True, metavar="TAG", help="The shipped weights to export (see `modelzoo show NAME`).")
 @click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
@@ -191,6 +190,7 @@ def export_command(name: str, tag: str, export_dir: str, export_name: str | None
 
 
 @cli.command("verify")
+@verbose_option
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 def verify_command(path: str) -> None:
     """Check that TF Serving would serve the SavedModel at PATH (NAME or NAME/VERSION folder).
@@ -211,6 +211,7 @@ def verify_command(path: str) -> None:
 
 
 @cli.command("serving-config")
+@verbose_option
 @click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
 @click.option("--keep-versions", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many of the newest versions of each model TF Serving keeps loaded.")
@@ -225,6 +226,7 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 
 
 @cli.command("predict")
+@verbose_option
 @click.argument("args", nargs=-1, metavar="[SAVED_MODEL|MODEL:TAG] [FILES]...")
 @click.option("--url", metavar="URL", help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.")
 @click.option("--model", metavar="NAME", help="The model name on the server (with --url).")
@@ -280,6 +282,7 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
 
 
 @cli.command("serve")
+@verbose_option
 @click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
 @click.option("--port", type=click.IntRange(0, 65535), default=8501, show_default=True, help="REST port (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; 0.0.0.0 exposes it to the network.")

@@ -19,7 +19,8 @@ import click
 from modelzoo import distribute
 from modelzoo import recipe as recipes
 from modelzoo.errors import UsageError
-from modelzoo.cli import Group, data_mirror_option, echo_table, quiet_tensorflow
+from modelzoo.cli import Group, data_mirror_option, echo_table
+from modelzoo.quiet import quiet_tensorflow, verbose_option
 
 
 class RecipeGroup(Group):
@@ -123,6 +124,7 @@ def _echo_result(result) -> None:
 
 
 @main.command("run")
+@verbose_option
 @click.argument("recipe")
 @override_options
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run folder (default: runs/NAME/TIMESTAMP).")
@@ -152,6 +154,7 @@ def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_rep
 
 
 @main.command("sweep")
+@verbose_option
 @click.argument("recipe")
 @click.option("--grid", "grids", multiple=True, metavar="FIELD=V1,V2,...",
               help="Values to try for a recipe field, e.g. --grid hidden_units=32,64,128 (repeatable; "

@@ -1,0 +1,104 @@
+"""Keep TensorFlow's own logging out of command output, unless the user asks for it.
+
+TensorFlow 2.21 writes its import-time C++ notices ("oneDNN custom operations are on",
+"Could not find cuda drivers", absl's "All log messages before absl::InitializeLog() ..."
+banner) before it reads TF_CPP_MIN_LOG_LEVEL, so no environment setting silences them (measured:
+TF_CPP_MIN_LOG_LEVEL=3, ABSL_MIN_LOG_LEVEL, GLOG_minloglevel, GRPC_VERBOSITY all leave them).
+`quiet_tensorflow` therefore imports TensorFlow with file descriptor 2 pointing at a temporary
+file and replays every line of it that is not a C++ log line below the chosen level. After the
+import TF_CPP_MIN_LOG_LEVEL does work, and the default, 3, keeps all but fatal C++ messages out
+(e.g. "failed call to cuInit" on a machine without GPUs); TensorFlow's errors still reach the user
+as Python exceptions. tfds's and TensorFlow's Python loggers are raised to ERROR and Keras,
+TensorFlow and tfds Python warnings are ignored.
+
+`--verbose` (every command that loads TensorFlow has it) keeps everything. A TF_CPP_MIN_LOG_LEVEL
+the user set is kept and applied to the import-time lines too; 0 keeps them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+
+import click
+
+DEFAULT_LEVEL = 3
+SEVERITIES = "IWEF"  # TF_CPP_MIN_LOG_LEVEL 0 shows I(nfo) and up, 1 W(arning), 2 E(rror), 3 F(atal)
+# An absl / TensorFlow C++ log line: "I0000 00:00:1795537281.220521    2117 port.cc:153] oneDNN ..."
+CPP_LOG_LINE = re.compile(rb"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\]\s]+:\d+\] ")
+ABSL_BANNER = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+PYTHON_NOISE = ("absl", "tensorflow", "tensorflow_datasets", "keras", "h5py")
+
+_verbose = False
+
+
+def set_verbose(_ctx: click.Context | None = None, _param: click.Parameter | None = None, value: bool = True) -> bool:
+    """Keep TensorFlow's logging (the `--verbose` option's callback)."""
+    global _verbose
+    _verbose = _verbose or bool(value)
+    return value
+
+
+def verbose_option(command):
+    """`--verbose`: show TensorFlow's own log lines and warnings too."""
+    return click.option("--verbose", is_flag=True, expose_value=False, callback=set_verbose,
+                        help="Also show TensorFlow's own log lines and warnings.")(command)
+
+
+def min_level() -> int:
+    """The C++ log level in force: the user's TF_CPP_MIN_LOG_LEVEL, else `DEFAULT_LEVEL`."""
+    try:
+        return max(0, min(3, int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", DEFAULT_LEVEL))))
+    except ValueError:
+        return DEFAULT_LEVEL
+
+
+def is_noise(line: bytes, level: int) -> bool:
+    """Whether `line` is a C++ log line below `level`, or absl's banner (when any level is set)."""
+    if level > 0 and line.rstrip(b"\r\n") == ABSL_BANNER:
+        return True
+    match = CPP_LOG_LINE.match(line)
+    return bool(match) and SEVERITIES.index(match.group(1).decode()) < level
+
+
+@contextlib.contextmanager
+def filtered_stderr(level: int) -> Iterator[None]:
+    """Within this block, C++ log lines below `level` written to fd 2 are dropped; the rest is replayed."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = b"".join(line for line in captured if not is_noise(line, level))
+            if kept:
+                os.write(2, kept)
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow without its start-up chatter and quiet its logging (unless --verbose).
+
+    Call it before anything imports TensorFlow; the user's TF_CPP_MIN_LOG_LEVEL wins.
+    """
+    if _verbose:
+        return
+    level = min_level()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(level))
+    for name in ("absl", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in PYTHON_NOISE:
+        warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
+    if "tensorflow" not in sys.modules:
+        with filtered_stderr(level):
+            import tensorflow  # noqa: F401
