@@ -180,13 +180,16 @@ def render_rest_examples() -> str:
                  f"curl -s {url}              # version status",
                  f"curl -s {url}/metadata     # the serving_default signature"]
         dims = spec[spec.index("[") + 1 : -1].split(",")
-        if len(dims) == 3:  # an image: build the JSON from a 28x28 white-on-black digit image
+        if len(dims) == 3:  # an image: the body from `modelzoo predict --print-request`, the model's own preparation
             lines += [
-                "python -c 'import json, sys, numpy as np; from PIL import Image; "
-                f"print(json.dumps({{\"instances\": [np.asarray(Image.open(sys.argv[1]).convert(\"L\"))[..., None].tolist()]}}))' "
-                "digit.png > digit.json",
-                f"curl -s -X POST {url}:predict -d @digit.json",
+                f"modelzoo predict saved_models/{model} --print-request digit.png | curl -s -X POST {url}:predict -d @-",
                 "```",
+                "",
+                f"`--print-request` prints the body and predicts nothing: `{{\"signature_name\": \"serving_default\", "
+                f"\"instances\": [...]}}`, one {spec.split(' ', 1)[1]} per file, made from photos, scans or drawings of "
+                "any size exactly as `modelzoo predict` makes its input (a raw photo resized to 28x28 is dark ink on "
+                "light paper, which an MNIST model misreads). It reads the signature from the export, from shipped "
+                "weights (`small_cnn:mnist`) or from a server (`--url URL --model NAME`).",
             ]
         else:
             prediction = {k: [round(x, 4) for x in v] for k, v in example["example_prediction"].items()}

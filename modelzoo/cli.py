@@ -236,8 +236,11 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Classes to show per example.")
 @click.option("--signature", default="serving_default", show_default=True, help="The signature to run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+@click.option("--print-request", is_flag=True,
+              help="Print the REST predict body for the files, made as the model reads them, instead of predicting "
+              "(e.g. | curl -d @- http://localhost:8501/v1/models/mnist:predict).")
 def predict_command(args: tuple[str, ...], url: str | None, model: str | None, model_version: int | None,
-                    rows_file: str | None, top: int, signature: str, as_json: bool) -> None:
+                    rows_file: str | None, top: int, signature: str, as_json: bool, print_request: bool) -> None:
     """Classify image files (or --input rows) with shipped weights, a local export or a model server.
 
     \b
@@ -248,6 +251,11 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
     Images of any size and mode become the model's input by MNIST's rules: grayscale, white
     digit on black (dark-on-light images are inverted), the ink fitted into 20x20 and centred by
     mass in 28x28. An image already 28x28 is used as it is.
+
+    \b
+    The same input as a TF Serving REST request body, for curl or any HTTP client:
+    modelzoo predict saved_models/mnist --print-request digit.png |
+        curl -s -d @- http://localhost:8501/v1/models/mnist:predict
     """
     from modelzoo import predict
 
@@ -255,6 +263,12 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
     if url:
         if not model:
             raise UsageError("--url needs --model NAME, the model's name on the server")
+        if print_request:
+            from modelzoo import serving
+
+            remote = serving.Client(url, model, model_version).signature(signature)
+            click.echo(json.dumps(predict.request_body(remote, files, rows_file)))
+            return
         predictions = predict.predict_remote(url, model, files, rows_file, top, model_version, signature)
     else:
         if model or model_version:
@@ -264,6 +278,9 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
                              "and files, or --url and --model")
         path, files = files[0], files[1:]
         shipped = predict.parse_weights_name(path) if not os.path.isdir(path) else None  # checked before TensorFlow loads
+        if shipped and print_request:  # the manifest has the signature: no TensorFlow
+            click.echo(json.dumps(predict.request_body(predict.weights_signature(*shipped), files, rows_file)))
+            return
         if shipped:
             quiet_tensorflow()
             predictions = predict.predict_weights(*shipped, files, rows_file, top)
@@ -273,6 +290,10 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
                 raise UsageError(f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights{hint}; give "
                                  "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files")
             quiet_tensorflow()
+            if print_request:
+                local = predict.read_signature(path, signature)
+                click.echo(json.dumps(predict.request_body(local, files, rows_file)))
+                return
             predictions = predict.predict_local(path, files, rows_file, top, signature)
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
