@@ -140,6 +140,8 @@ def run_command(recipe, run_dir, export_dir, no_export, fresh, strategy, cpu_rep
     quiet_tensorflow()
     from modelzoo import training
 
+    if note := placement.note():
+        click.echo(note)
     result = training.run(
         resolved,
         run_dir=run_dir,
@@ -189,6 +191,8 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
     quiet_tensorflow()
     from modelzoo import training
 
+    if note := placement.note():
+        click.echo(note)
     metric, direction = space.objective
     click.echo(f"sweep {space.base.name}: {space.trials} trial(s) of {space.grid_size} combination(s), "
                f"chosen by dev {metric} ({direction}); folder {folder}")
