@@ -17,6 +17,7 @@ import click
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.quiet import quiet_tensorflow, verbose_option
 from modelzoo.registry import ModelCard, TensorSpec, create_model, did_you_mean, list_models, model_card
+from modelzoo.words import plural
 
 
 class Group(click.Group):
@@ -84,7 +85,7 @@ def _weights_lines(weights) -> list[str]:
         lines.append(f"  {split + ':':18s} {shown}")
     data = weights.data
     lines += [
-        f"  {'trained by:':18s} {weights.command} ({weights.epochs} epochs, {weights.trained['date']}, "
+        f"  {'trained by:':18s} {weights.command} ({plural(weights.epochs, 'epoch')}, {weights.trained['date']}, "
         f"{weights.trained['machine']})",
         f"  {'architecture:':18s} {json.dumps(weights.model_args)}: {weights.contract}, {weights.parameters:,} parameters",
         f"  {'data:':18s} {data['name']} ({', '.join(f'{k} {v}' for k, v in data['sizes'].items())}), {data['source']}",

@@ -19,6 +19,7 @@ import click
 from modelzoo import distribute
 from modelzoo import recipe as recipes
 from modelzoo.errors import UsageError
+from modelzoo.words import plural
 from modelzoo.cli import Group, data_mirror_option, echo_table
 from modelzoo.quiet import quiet_tensorflow, verbose_option
 
@@ -112,7 +113,7 @@ def _echo_result(result) -> None:
     test = result.metrics["test"]
     name = result.metrics["recipe"]
     shown = ", ".join(f"{k} {recipes.format_metric(k, v)}" for k, v in test.items())
-    epochs = f"{result.metrics['epochs_run']} epochs"
+    epochs = plural(result.metrics["epochs_run"], "epoch")
     if "refit" in result.metrics:
         epochs += f", then {result.metrics['refit']['epochs']} on train + dev"
     click.echo(f"{name}: test {shown} ({epochs}, "
@@ -194,7 +195,7 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
     if note := placement.note():
         click.echo(note)
     metric, direction = space.objective
-    click.echo(f"sweep {space.base.name}: {space.trials} trial(s) of {space.grid_size} combination(s), "
+    click.echo(f"sweep {space.base.name}: {plural(space.trials, 'trial')} of {plural(space.grid_size, 'combination')}, "
                f"chosen by dev {metric} ({direction}); folder {folder}")
     trials = sweep.search(space, folder, mirror=data_mirror, data_dir=data_dir, fresh=fresh, echo=click.echo,
                           placement=placement)
