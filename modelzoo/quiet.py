@@ -4,8 +4,9 @@ TensorFlow 2.21 writes its import-time C++ notices ("oneDNN custom operations ar
 "Could not find cuda drivers", absl's "All log messages before absl::InitializeLog() ..."
 banner) before it reads TF_CPP_MIN_LOG_LEVEL, so no environment setting silences them (measured:
 TF_CPP_MIN_LOG_LEVEL=3, ABSL_MIN_LOG_LEVEL, GLOG_minloglevel, GRPC_VERBOSITY all leave them).
-`quiet_tensorflow` therefore imports TensorFlow with file descriptor 2 pointing at a temporary
-file and replays every line of it that is not a C++ log line below the chosen level. After the
+`quiet_tensorflow` therefore has TensorFlow, whenever it is first imported, import with file
+descriptor 2 pointing at a temporary file, and replays every line of it that is not a C++ log
+line below the chosen level. After the
 import TF_CPP_MIN_LOG_LEVEL does work, and the default, 3, keeps all but fatal C++ messages out
 (e.g. "failed call to cuInit" on a machine without GPUs); TensorFlow's errors still reach the user
 as Python exceptions. tfds's and TensorFlow's Python loggers are raised to ERROR and Keras,
@@ -18,6 +19,7 @@ the user set is kept and applied to the import-time lines too; 0 keeps them all.
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import logging
 import os
 import re
@@ -86,10 +88,43 @@ def filtered_stderr(level: int) -> Iterator[None]:
                 os.write(2, kept)
 
 
-def quiet_tensorflow() -> None:
-    """Import TensorFlow without its start-up chatter and quiet its logging (unless --verbose).
+class _QuietLoader(importlib.abc.Loader):
+    """Runs the real loader of the `tensorflow` package with fd 2 filtered, then steps aside."""
 
-    Call it before anything imports TensorFlow; the user's TF_CPP_MIN_LOG_LEVEL wins.
+    def __init__(self, loader: importlib.abc.Loader, level: int) -> None:
+        self.loader, self.level = loader, level
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__loader__ = module.__spec__.loader = self.loader
+        with filtered_stderr(self.level):
+            self.loader.exec_module(module)
+
+
+class _QuietImport(importlib.abc.MetaPathFinder):
+    """Finds `tensorflow` once, for `_QuietLoader` to import; TensorFlow still loads only when first used."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = next((found for finder in sys.meta_path if hasattr(finder, "find_spec")
+                     for found in [finder.find_spec(name, path, target)] if found is not None), None)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader, self.level)
+        return spec
+
+
+def quiet_tensorflow() -> None:
+    """Quiet TensorFlow's logging (unless --verbose): its import, whenever it comes, is filtered.
+
+    Call it before anything imports TensorFlow; it imports nothing itself. The user's
+    TF_CPP_MIN_LOG_LEVEL wins.
     """
     if _verbose:
         return
@@ -99,6 +134,5 @@ def quiet_tensorflow() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     for module in PYTHON_NOISE:
         warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
-    if "tensorflow" not in sys.modules:
-        with filtered_stderr(level):
-            import tensorflow  # noqa: F401
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietImport(level))
