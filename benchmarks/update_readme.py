@@ -138,6 +138,24 @@ def render_cli_latency() -> str:
     return "\n".join(lines)
 
 
+def render_tests() -> str:
+    """How many tests each marker selects and how long the unit tests take, from unit_test_time.json."""
+    path = RESULTS / "unit_test_time.json"
+    if not path.exists():
+        return "Not measured yet: run `python benchmarks/unit_test_time.py`."
+    data = json.loads(path.read_text())
+    return "\n".join([
+        "```bash",
+        f'python -m pytest -m "{data["unit_marker"]}"   # the {data["unit_tests"]} unit tests: {data["unit_seconds"]:.0f} s',
+        "```",
+        "",
+        f"Of the {data['all_tests']} tests, {data['slow_tests']} more are marked `slow` (each trains or exports a model, "
+        f"seconds to minutes) and {data['integration_tests']} `integration` (real data from the mirror); `python -m pytest` "
+        f"runs them all, which takes minutes. Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): "
+        "the wall time of one run in a fresh process, without a mirror.",
+    ])
+
+
 def render_performance() -> str:
     """The headline of benchmarks/RESULTS.md: the side-by-side time ratio against keras-io's convnet."""
     path = RESULTS / "side_by_side.json"
@@ -239,6 +257,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "cli-latency": render_cli_latency,
     "rest-examples": render_rest_examples,
     "performance": render_performance,
+    "tests": render_tests,
 }
 
 
