@@ -41,9 +41,9 @@ _verbose = False
 
 
 def set_verbose(_ctx: click.Context | None = None, _param: click.Parameter | None = None, value: bool = True) -> bool:
-    """Keep TensorFlow's logging (the `--verbose` option's callback)."""
+    """Keep TensorFlow's logging, or not (the `--verbose` option's callback, called by every invocation)."""
     global _verbose
-    _verbose = _verbose or bool(value)
+    _verbose = bool(value)
     return value
 
 

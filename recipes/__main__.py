@@ -19,9 +19,9 @@ import click
 from modelzoo import distribute
 from modelzoo import recipe as recipes
 from modelzoo.errors import UsageError
-from modelzoo.words import plural
 from modelzoo.cli import Group, data_mirror_option, echo_table
 from modelzoo.quiet import quiet_tensorflow, verbose_option
+from modelzoo.words import plural
 
 
 class RecipeGroup(Group):
