@@ -37,6 +37,7 @@ from benchmarks.machine import describe  # noqa: E402
 from modelzoo import export as export_module  # noqa: E402
 from modelzoo import recipe as recipes  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
+from modelzoo.words import plural  # noqa: E402
 
 
 def recipe_target(name: str, extra=None):
@@ -151,7 +152,7 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
     }
-    print(f"  {summary}; {metrics['epochs_run']} epochs, {seconds:.1f} s training; target met: {met}", flush=True)
+    print(f"  {summary}; {plural(metrics['epochs_run'], 'epoch')}, {seconds:.1f} s training; target met: {met}", flush=True)
     return record, run_dir
 
 

@@ -15,7 +15,9 @@ import sys
 import click
 
 from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.quiet import quiet_tensorflow, verbose_option
 from modelzoo.registry import ModelCard, TensorSpec, create_model, did_you_mean, list_models, model_card
+from modelzoo.words import plural
 
 
 class Group(click.Group):
@@ -36,11 +38,6 @@ def echo_table(rows: list[tuple[str, ...]], right_align_last: bool = False) -> N
         cells = [cell.ljust(width) for cell, width in zip(row, widths)]
         cells[-1] = row[-1].rjust(widths[-1]) if right_align_last else row[-1]
         click.echo("  ".join(cells))
-
-
-def quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ start-up chatter out of command output (a user's setting wins)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,7 +85,7 @@ def _weights_lines(weights) -> list[str]:
         lines.append(f"  {split + ':':18s} {shown}")
     data = weights.data
     lines += [
-        f"  {'trained by:':18s} {weights.command} ({weights.epochs} epochs, {weights.trained['date']}, "
+        f"  {'trained by:':18s} {weights.command} ({plural(weights.epochs, 'epoch')}, {weights.trained['date']}, "
         f"{weights.trained['machine']})",
         f"  {'architecture:':18s} {json.dumps(weights.model_args)}: {weights.contract}, {weights.parameters:,} parameters",
         f"  {'data:':18s} {data['name']} ({', '.join(f'{k} {v}' for k, v in data['sizes'].items())}), {data['source']}",
@@ -117,6 +114,7 @@ def _card_lines(card: ModelCard) -> list[str]:
 
 
 @cli.command("show")
+@verbose_option
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the card as JSON, without the summary.")
 def show_command(name: str, as_json: bool) -> None:
@@ -145,6 +143,7 @@ def data_mirror_option(command):
 
 
 @cli.command("data")
+@verbose_option
 @click.argument("names", nargs=-1)
 @data_mirror_option
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
@@ -167,6 +166,7 @@ def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str 
 
 
 @cli.command("export")
+@verbose_option
 @click.argument("name")
 @click.option("--weights", "tag", required=True, metavar="TAG", help="The shipped weights to export (see `modelzoo show NAME`).")
 @click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
@@ -206,6 +206,7 @@ def publish_command(candidate: str) -> None:
 
 
 @cli.command("verify")
+@verbose_option
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 def verify_command(path: str) -> None:
     """Check that TF Serving would serve the SavedModel at PATH (NAME or NAME/VERSION folder).
@@ -226,6 +227,7 @@ def verify_command(path: str) -> None:
 
 
 @cli.command("serving-config")
+@verbose_option
 @click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
 @click.option("--keep-versions", type=click.IntRange(min=1), default=1, show_default=True,
               help="How many of the newest versions of each model TF Serving keeps loaded.")
@@ -240,6 +242,7 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 
 
 @cli.command("predict")
+@verbose_option
 @click.argument("args", nargs=-1, metavar="[SAVED_MODEL|MODEL:TAG] [FILES]...")
 @click.option("--url", metavar="URL", help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.")
 @click.option("--model", metavar="NAME", help="The model name on the server (with --url).")
@@ -249,8 +252,11 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Classes to show per example.")
 @click.option("--signature", default="serving_default", show_default=True, help="The signature to run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
+@click.option("--print-request", is_flag=True,
+              help="Print the REST predict body for the files, made as the model reads them, instead of predicting "
+              "(e.g. | curl -d @- http://localhost:8501/v1/models/mnist:predict).")
 def predict_command(args: tuple[str, ...], url: str | None, model: str | None, model_version: int | None,
-                    rows_file: str | None, top: int, signature: str, as_json: bool) -> None:
+                    rows_file: str | None, top: int, signature: str, as_json: bool, print_request: bool) -> None:
     """Classify image files (or --input rows) with shipped weights, a local export or a model server.
 
     \b
@@ -261,6 +267,11 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
     Images of any size and mode become the model's input by MNIST's rules: grayscale, white
     digit on black (dark-on-light images are inverted), the ink fitted into 20x20 and centred by
     mass in 28x28. An image already 28x28 is used as it is.
+
+    \b
+    The same input as a TF Serving REST request body, for curl or any HTTP client:
+    modelzoo predict saved_models/mnist --print-request digit.png |
+        curl -s -d @- http://localhost:8501/v1/models/mnist:predict
     """
     from modelzoo import predict
 
@@ -268,6 +279,12 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
     if url:
         if not model:
             raise UsageError("--url needs --model NAME, the model's name on the server")
+        if print_request:
+            from modelzoo import serving
+
+            remote = serving.Client(url, model, model_version).signature(signature)
+            click.echo(json.dumps(predict.request_body(remote, files, rows_file)))
+            return
         predictions = predict.predict_remote(url, model, files, rows_file, top, model_version, signature)
     else:
         if model or model_version:
@@ -277,6 +294,9 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
                              "and files, or --url and --model")
         path, files = files[0], files[1:]
         shipped = predict.parse_weights_name(path) if not os.path.isdir(path) else None  # checked before TensorFlow loads
+        if shipped and print_request:  # the manifest has the signature: no TensorFlow
+            click.echo(json.dumps(predict.request_body(predict.weights_signature(*shipped), files, rows_file)))
+            return
         if shipped:
             quiet_tensorflow()
             predictions = predict.predict_weights(*shipped, files, rows_file, top)
@@ -286,6 +306,10 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
                 raise UsageError(f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights{hint}; give "
                                  "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files")
             quiet_tensorflow()
+            if print_request:
+                local = predict.read_signature(path, signature)
+                click.echo(json.dumps(predict.request_body(local, files, rows_file)))
+                return
             predictions = predict.predict_local(path, files, rows_file, top, signature)
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in predictions], indent=2))
@@ -295,6 +319,7 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
 
 
 @cli.command("serve")
+@verbose_option
 @click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
 @click.option("--port", type=click.IntRange(0, 65535), default=8501, show_default=True, help="REST port (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; 0.0.0.0 exposes it to the network.")

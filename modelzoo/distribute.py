@@ -82,6 +82,18 @@ class Placement:
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=COLLECTIVE_TIMEOUT_S)
         return _keras_multi_worker_strategy()(communication_options=options)
 
+    def note(self) -> str | None:
+        """One line when the choice silently amounts to less than it says: `mirrored` with no GPU and no --cpu-replicas."""
+        if self.strategy != "mirrored" or self.cpu_replicas:
+            return None
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return None
+        cores = os.cpu_count() or 1
+        return (f"--strategy mirrored: no GPU found, so this runs 1 replica on the CPU, as --strategy default would; "
+                f"--cpu-replicas N splits the CPU ({cores} core{'s' if cores != 1 else ''}) into N replicas")
+
     def describe(self, strategy) -> str:
         """e.g. 'mirrored (2 replicas)' or 'multi-worker (2 workers, 2 replicas in sync)'."""
         replicas = strategy.num_replicas_in_sync

@@ -88,6 +88,48 @@ def predict_local(path: str, files: list[str], rows_file: str | None, top: int =
     return interpret(outputs, sources, top)
 
 
+def read_signature(path: str, signature_name: str = DEFAULT_SIGNATURE) -> Signature:
+    """A local export's signature, read from its saved_model.pb: no session is made and nothing runs."""
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from modelzoo import serving, verify
+    from modelzoo.errors import ModelzooError
+
+    try:
+        folder = verify.version_dir(path)
+        graphs = saved_model_pb2.SavedModel.FromString((folder / "saved_model.pb").read_bytes()).meta_graphs
+    except (ModelzooError, OSError, DecodeError):
+        raise serving.ServingError(f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404) from None
+    graph = next((g for g in graphs if list(g.meta_info_def.tags) == ["serve"]), None)
+    definitions = {} if graph is None else {
+        key: json_format.MessageToDict(value, preserving_proto_field_name=True)
+        for key, value in graph.signature_def.items() if not key.startswith("__")}
+    return Signature.from_metadata({"metadata": {"signature_def": {"signature_def": definitions}}}, signature_name)
+
+
+def weights_signature(model_name: str, tag: str) -> Signature:
+    """The serving signature of a zoo model with shipped weights, from the manifest (no TensorFlow)."""
+    from modelzoo import weights
+
+    entry = weights.STORE.get(model_name, tag)
+
+    def spec(tensor: dict) -> model_inputs.InputSpec:
+        return model_inputs.InputSpec(tensor["name"], tensor["dtype"], tuple(tensor["shape"]))
+
+    return Signature(DEFAULT_SIGNATURE, {entry.input["name"]: spec(entry.input)},
+                     {entry.output["name"]: spec(entry.output)})
+
+
+def request_body(signature: Signature, files: list[str], rows_file: str | None) -> dict:
+    """The TF Serving REST predict body for `files` (or `rows_file`), prepared as `modelzoo predict` prepares them."""
+    from modelzoo import serving
+
+    batch, _ = prepare(signature, files, rows_file)
+    return serving.predict_request({signature.input.name: batch}, signature)
+
+
 def predict_remote(url: str, model: str, files: list[str], rows_file: str | None, top: int = 3,
                    version: int | None = None, signature_name: str = DEFAULT_SIGNATURE) -> list[Prediction]:
     """Predict through TF Serving's REST API (or `modelzoo serve`) at `url`."""
@@ -117,16 +159,10 @@ def predict_weights(model_name: str, tag: str, files: list[str], rows_file: str 
 
     The files are read against the contract the manifest records before TensorFlow loads.
     """
-    from modelzoo import weights
     from modelzoo.registry import create_model
 
-    entry = weights.STORE.get(model_name, tag)
-
-    def spec(tensor: dict) -> model_inputs.InputSpec:
-        return model_inputs.InputSpec(tensor["name"], tensor["dtype"], tuple(tensor["shape"]))
-
-    signature = Signature(DEFAULT_SIGNATURE, {entry.input["name"]: spec(entry.input)},
-                          {entry.output["name"]: spec(entry.output)})
+    signature = weights_signature(model_name, tag)
     batch, sources = prepare(signature, files, rows_file)
     model = create_model(model_name, weights=tag)
-    return interpret({entry.output["name"]: model.predict(batch, verbose=0)}, sources, top)
+    (output,) = signature.outputs
+    return interpret({output: model.predict(batch, verbose=0)}, sources, top)

@@ -797,6 +797,15 @@ class Server:
 # The client.
 
 
+def predict_request(inputs: dict[str, np.ndarray], signature: Signature) -> dict:
+    """The REST predict body for a batch: {"signature_name": ..., "instances": rows} (one row per example)."""
+    count = len(next(iter(inputs.values())))
+    rows = [{key: encode_json(value[i]) for key, value in inputs.items()} for i in range(count)]
+    if len(inputs) == 1:
+        rows = [next(iter(row.values())) for row in rows]
+    return {"signature_name": signature.name, "instances": rows}
+
+
 class Client:
     """Talks to TF Serving's REST API (or `modelzoo serve`) for one model."""
 
@@ -840,14 +849,7 @@ class Client:
         """Send a batch as "instances" rows; return {output key: array}."""
         import numpy as np
 
-        count = len(next(iter(inputs.values())))
-        rows = [{key: encode_json(value[i]) for key, value in inputs.items()} for i in range(count)]
-        if len(inputs) == 1:
-            rows = [next(iter(row.values())) for row in rows]
-        body = {"instances": rows}
-        if signature.name != DEFAULT_SIGNATURE:
-            body["signature_name"] = signature.name
-        predictions = self.predict_json(body)["predictions"]
+        predictions = self.predict_json(predict_request(inputs, signature))["predictions"]
         if len(signature.outputs) == 1:
             return {next(iter(signature.outputs)): np.asarray(predictions)}
         return {key: np.asarray([row[key] for row in predictions]) for key in signature.outputs}

@@ -29,6 +29,7 @@ from typing import Any, Callable
 from modelzoo import recipe as recipes
 from modelzoo.errors import UsageError
 from modelzoo.recipe import Recipe, RecipeError
+from modelzoo.words import plural
 
 SWEEP_FILE = "sweep.json"
 PLOT_FILE = "sweep.png"
@@ -189,7 +190,7 @@ def search(space: SearchSpace, folder: Path, *, mirror=None, data_dir=None, fres
                 metrics = training.run(space.recipe_for(values), run_dir=run_dir, mirror=mirror, data_dir=data_dir,
                                        evaluate_test=False, echo=echo, placement=placement).metrics
             score = metrics["dev"][metric]
-            echo(f"trial {trial.trial_id}: dev {metric} {recipes.format_metric(metric, score)} after {metrics['epochs_run']} epochs")
+            echo(f"trial {trial.trial_id}: dev {metric} {recipes.format_metric(metric, score)} after {plural(metrics['epochs_run'], 'epoch')}")
             return {f"val_{metric}": score}
 
         def save_model(self, trial_id, model, step=0):

@@ -224,9 +224,11 @@ def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror,
         metrics["weights"] = {w.path: w.numpy().tolist() for w in model.weights}
     metrics = json.loads(json.dumps(metrics, default=float))
     title = f"{recipe.name}: {recipe.model} on {recipe.data}"
-    plot_curves(read_history(folder / HISTORY_FILE), folder / "curves.png", title=title)
+    plot_curves(read_history(folder / HISTORY_FILE), folder / "curves.png", title=title,
+                early_stopping=bool(settings.early_stopping_patience))
     if refit:
-        plot_curves(read_history(folder / REFIT_HISTORY_FILE), folder / "curves-refit.png", title=f"{title}, refit on train + dev")
+        plot_curves(read_history(folder / REFIT_HISTORY_FILE), folder / "curves-refit.png",
+                    title=f"{title}, refit on train + dev", train_label="train + dev")
 
     if placement.strategy != "default":  # save and export a one-device copy, free of distributed variables
         trained, model = model, build_model(recipe, pretrained=False)
@@ -455,10 +457,22 @@ def read_history(path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v != "NA"} for row in csv.DictReader(f)]
 
 
-def plot_curves(rows: list[dict[str, float]], path: Path, title: str) -> None:
-    """One panel per quantity (loss, then each metric): train and dev against the epoch."""
+def plot_curves(rows: list[dict[str, float]], path: Path, title: str, *, train_label: str = "train",
+                early_stopping: bool = False) -> None:
+    """One panel per quantity (loss, then each metric): the training split (`train_label`) and dev
+    against the epoch; with `early_stopping`, a vertical line at the epoch whose weights were restored."""
     if not rows:
         return
+    import matplotlib.pyplot as plt
+
+    figure = curves_figure(rows, title, train_label=train_label, early_stopping=early_stopping)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def curves_figure(rows: list[dict[str, float]], title: str, *, train_label: str = "train",
+                  early_stopping: bool = False):
+    """The matplotlib figure `plot_curves` saves."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -467,18 +481,24 @@ def plot_curves(rows: list[dict[str, float]], path: Path, title: str) -> None:
     names = [k for k in rows[0] if k != "epoch" and not k.startswith("val_") and k != "learning_rate"]
     figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
     epochs = [int(row["epoch"]) + 1 for row in rows]
+    # EarlyStopping(restore_best_weights=True) ends a fit with the weights of its lowest dev loss.
+    restored = None
+    if early_stopping and "val_loss" in rows[0]:
+        losses = [row["val_loss"] for row in rows]
+        restored = epochs[losses.index(min(losses))]
     for axis, name in zip(axes[0], names):
-        axis.plot(epochs, [row[name] for row in rows], marker="o", label="train")
+        axis.plot(epochs, [row[name] for row in rows], marker="o", label=train_label)
         if f"val_{name}" in rows[0]:
             axis.plot(epochs, [row[f"val_{name}"] for row in rows], marker="o", label="dev")
+        if restored is not None:
+            axis.axvline(restored, color="grey", linestyle="--", label=f"restored (epoch {restored})")
         axis.set_xlabel("epoch")
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)
         axis.legend()
     figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return figure
 
 
 def export_card(recipe: Recipe, model, metrics: dict[str, Any], info) -> dict[str, Any]:

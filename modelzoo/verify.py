@@ -174,4 +174,7 @@ def _session_run(export: str, samples: str) -> None:
 
 
 if __name__ == "__main__":
+    from modelzoo.quiet import quiet_tensorflow
+
+    quiet_tensorflow()  # the parent reads this process's stderr for its one error line
     _session_run(*sys.argv[1:3])

@@ -19,7 +19,9 @@ import click
 from modelzoo import distribute
 from modelzoo import recipe as recipes
 from modelzoo.errors import UsageError
-from modelzoo.cli import Group, data_mirror_option, echo_table, quiet_tensorflow
+from modelzoo.cli import Group, data_mirror_option, echo_table
+from modelzoo.quiet import quiet_tensorflow, verbose_option
+from modelzoo.words import plural
 
 
 class RecipeGroup(Group):
@@ -114,7 +116,7 @@ def _echo_result(result) -> None:
     test = result.metrics["test"]
     name = result.metrics["recipe"]
     shown = ", ".join(f"{k} {recipes.format_metric(k, v)}" for k, v in test.items())
-    epochs = f"{result.metrics['epochs_run']} epochs"
+    epochs = plural(result.metrics["epochs_run"], "epoch")
     if "refit" in result.metrics:
         epochs += f", then {result.metrics['refit']['epochs']} on train + dev"
     click.echo(f"{name}: test {shown} ({epochs}, "
@@ -136,6 +138,7 @@ def _echo_result(result) -> None:
 
 
 @main.command("run")
+@verbose_option
 @click.argument("recipe")
 @override_options
 @click.option("--run-dir", type=click.Path(file_okay=False), help="Run folder (default: runs/NAME/TIMESTAMP).")
@@ -151,6 +154,8 @@ def run_command(recipe, run_dir, export_dir, no_export, publish_anyway, fresh, s
     quiet_tensorflow()
     from modelzoo import training
 
+    if note := placement.note():
+        click.echo(note)
     result = training.run(
         resolved,
         run_dir=run_dir,
@@ -166,6 +171,7 @@ def run_command(recipe, run_dir, export_dir, no_export, publish_anyway, fresh, s
 
 
 @main.command("sweep")
+@verbose_option
 @click.argument("recipe")
 @click.option("--grid", "grids", multiple=True, metavar="FIELD=V1,V2,...",
               help="Values to try for a recipe field, e.g. --grid hidden_units=32,64,128 (repeatable; "
@@ -204,8 +210,10 @@ def sweep_command(recipe, grids, random_trials, sweep_dir, export_dir, no_export
     quiet_tensorflow()
     from modelzoo import training
 
+    if note := placement.note():
+        click.echo(note)
     metric, direction = space.objective
-    click.echo(f"sweep {space.base.name}: {space.trials} trial(s) of {space.grid_size} combination(s), "
+    click.echo(f"sweep {space.base.name}: {plural(space.trials, 'trial')} of {plural(space.grid_size, 'combination')}, "
                f"chosen by dev {metric} ({direction}); folder {folder}")
     trials = sweep.search(space, folder, mirror=data_mirror, data_dir=data_dir, fresh=fresh, echo=click.echo,
                           placement=placement)

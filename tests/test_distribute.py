@@ -66,6 +66,24 @@ def test_bad_placements_are_one_clear_line(strategy, replicas, config, message):
         Placement.parse(strategy, replicas, environ=environ)
 
 
+@pytest.mark.slow
+def test_mirrored_without_gpus_says_it_runs_one_replica(tmp_path):
+    import tensorflow as tf
+    from click.testing import CliRunner
+
+    from modelzoo.recipes.__main__ import main
+
+    assert Placement.parse("mirrored", 2).note() is None and Placement.parse("default").note() is None
+    result = CliRunner().invoke(main, ["xor", "--strategy", "mirrored", "--epochs", "1", "--no-export",
+                                       "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    if tf.config.list_physical_devices("GPU"):
+        assert Placement.parse("mirrored").note() is None
+    else:
+        assert ("--strategy mirrored: no GPU found, so this runs 1 replica on the CPU, as --strategy default would; "
+                "--cpu-replicas N splits the CPU") in result.output.splitlines()[0]
+
+
 def recipes_cli(*args, env=ENV, **kwargs):
     return [sys.executable, "-m", "modelzoo.recipes", *args], dict(env=env, **kwargs)
 

@@ -118,6 +118,7 @@ def test_a_users_weights_file_loads_and_a_misfit_is_one_line(store, tmp_path):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # exports a model
 def test_export_publishes_a_verified_version_that_answers_like_the_model(store, tmp_path):
     from modelzoo import serving, verify
 
@@ -205,6 +206,7 @@ def test_every_builtin_recipe_ships_its_weights():
     assert len({w.key for w in ENTRIES}) == len(ENTRIES)
 
 
+@pytest.mark.slow  # trains and exports a model
 def test_a_recipe_fine_tunes_from_shipped_weights(store, tmp_path):
     from modelzoo import training
 
@@ -243,6 +245,7 @@ def test_predict_reads_a_hand_drawn_seven_with_shipped_weights(key, tmp_path):
     assert answer["top"][0]["class"] == 7, answer["summary"]
 
 
+@pytest.mark.slow  # exports a model
 def test_shipped_small_cnn_exports_to_a_version_that_verify_passes(tmp_path):
     result = CliRunner().invoke(cli, ["export", "small_cnn", "--weights", "mnist", "--export-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -250,6 +253,7 @@ def test_shipped_small_cnn_exports_to_a_version_that_verify_passes(tmp_path):
     assert result.exit_code == 0 and result.output.rstrip().endswith(f"{tmp_path / 'mnist_cnn' / '1'} is servable"), result.output
 
 
+@pytest.mark.slow  # exports a model
 def test_published_versions_have_the_modes_the_umask_gives(store, tmp_path):
     """A TF Serving process running as another user must be able to read what was published."""
     import os

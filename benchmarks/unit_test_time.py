@@ -1,0 +1,69 @@
+"""Time the unit tests and count the tests of each marker, for the README's Tests section.
+
+    python benchmarks/unit_test_time.py
+
+Runs `python -m pytest -m "not slow and not integration"` once in a fresh process without a data
+mirror (as a new user's first run), and counts what the `slow` and `integration` markers select.
+Writes benchmarks/results/unit_test_time.json.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks import write_results  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "unit_test_time.json"
+UNIT = "not slow and not integration"
+ENV = {k: v for k, v in os.environ.items() if k not in ("MODELZOO_DATA_MIRROR", "CI")}
+
+
+def pytest(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=ROOT,
+                          capture_output=True, text=True, env=ENV)
+
+
+def count(marker: str) -> tuple[int, int]:
+    """(selected, all) tests for a marker expression."""
+    found = re.search(r"(\d+)/(\d+) tests collected", pytest("--collect-only", "-q", "-m", marker).stdout)
+    if not found:
+        raise SystemExit(f"pytest --collect-only -m {marker!r} printed no count")
+    return int(found.group(1)), int(found.group(2))
+
+
+def main() -> None:
+    start = time.perf_counter()
+    result = pytest("-q", "-m", UNIT)
+    seconds = time.perf_counter() - start
+    passed = re.search(r"(\d+) passed", result.stdout)
+    if result.returncode != 0 or not passed:
+        raise SystemExit(f"the unit tests did not all pass:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    unit, total = count(UNIT)
+    slow, _ = count("slow and not integration")
+    integration, _ = count("integration")
+    if unit != int(passed.group(1)):
+        raise SystemExit(f"{passed.group(1)} passed but {unit} selected: some were skipped")
+    print(f"{passed.group(1)} unit tests passed in {seconds:.1f} s; {slow} slow, {integration} integration, {total} in all")
+    write_results.save(RESULTS, {
+        "measured_by": "python benchmarks/unit_test_time.py",
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": describe(),
+        "unit_marker": UNIT,
+        "unit_tests": int(passed.group(1)),
+        "unit_seconds": round(seconds, 1),
+        "slow_tests": slow,
+        "integration_tests": integration,
+        "all_tests": total,
+    })
+
+
+if __name__ == "__main__":
+    main()
