@@ -79,10 +79,11 @@ class Backup:
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)  # its variables must exist to be loaded
         model.load_weights(str(weights))
-        saved = json.loads((self.folder / STATE_FILE).read_text()).get("random_state", {})
-        for variable in _random_state(model):
-            if variable.path in saved:
-                variable.assign(saved[variable.path])
+        saved = json.loads((self.folder / STATE_FILE).read_text()).get("random_state", [])
+        variables = _random_state(model)
+        if len(saved) == len(variables):  # in the model's order: names such as seed_generator_2 vary
+            for variable, value in zip(variables, saved):
+                variable.assign(value)
         return state
 
     def save(self, model, epoch: int, *, complete: bool = False) -> None:
@@ -94,7 +95,7 @@ class Backup:
         _fsync(temporary)
         os.replace(temporary, self.folder / name)
         state = {"epoch": epoch, "complete": complete, "weights": name,
-                 "random_state": {v.path: v.numpy().tolist() for v in _random_state(model)}}
+                 "random_state": [v.numpy().tolist() for v in _random_state(model)]}
         write_atomically(self.folder / STATE_FILE, (json.dumps(state) + "\n").encode())
         for path in self.folder.iterdir():  # what the new state replaced, and leftovers of a killed save
             if path.name not in (name, STATE_FILE):

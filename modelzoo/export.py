@@ -211,8 +211,13 @@ def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
     No empty version folder is ever visible: rename fails on a non-empty target (another
     export got there first), and then the next number is tried.
     """
-    for _ in range(100):
-        target = model_dir / str((versions(model_dir) or [0])[-1] + 1)
+    targets = (model_dir / str((versions(model_dir) or [0])[-1] + 1) for _ in range(100))
+    return _rename_to_first_free(staging, targets, f"a new version under {model_dir}")
+
+
+def _rename_to_first_free(staging: Path, targets, what: str) -> Path:
+    """Rename `staging` to the first of `targets` that is free (rename never replaces a non-empty folder)."""
+    for target in targets:
         if target.exists():
             continue
         try:
@@ -222,7 +227,7 @@ def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
                 continue
             raise ExportError(f"could not move the export into {target}: {error}") from None
         return target
-    raise ExportError(f"could not claim a new version under {model_dir}")
+    raise ExportError(f"could not claim {what}")
 
 
 CANDIDATES_DIR = "candidates"
@@ -236,16 +241,8 @@ def _rename_to_candidate(staging: Path, model_dir: Path) -> Path:
     folder = model_dir / CANDIDATES_DIR
     folder.mkdir(exist_ok=True)
     stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    for n in range(1, 100):
-        target = folder / (stem if n == 1 else f"{stem}-{n}")
-        try:
-            os.rename(staging, target)
-        except OSError as error:
-            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
-                continue
-            raise ExportError(f"could not move the export into {target}: {error}") from None
-        return target
-    raise ExportError(f"could not claim a candidate folder under {folder}")
+    targets = (folder / (stem if n == 1 else f"{stem}-{n}") for n in range(1, 100))
+    return _rename_to_first_free(staging, targets, f"a candidate folder under {folder}")
 
 
 def promote(candidate: str | os.PathLike) -> Path:

@@ -37,6 +37,7 @@ from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.recipe import Recipe
 from modelzoo.registry import create_model, factory_parameters
+from modelzoo.words import plural
 
 RECIPE_FILE = "recipe.json"
 METRICS_FILE = "metrics.json"
@@ -192,7 +193,7 @@ def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror,
     if refit:
         examples = sizes["train"] + sizes["dev"]
         echo(f"refit {recipe.name}: a fresh model on train + dev ({examples} examples) for the "
-             f"{selection['epochs']} epochs the dev split chose")
+             f"{plural(selection['epochs'], 'epoch')} the dev split chose")
         keras.utils.set_random_seed(settings.seed)
         model = _compiled_model(recipe, strategy, splits.train_dev, examples)
         train_seconds += _fit(model, recipe, placement, folder, "refit", splits.train_dev, None,
@@ -299,6 +300,7 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     _keep_history_rows(folder / history_file, initial_epoch)  # rows of epochs the backup does not hold
     if restored is not None and restored.complete:
         return 0.0
+    _draw_orders_of_finished_epochs(train, initial_epoch)
     guard = divergence_guard(baseline)
     callbacks = [
         *callbacks,
@@ -339,13 +341,28 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
     _remove_backups(folder)
     raise TrainingError(
-        f"{recipe.name}: training diverged ({reason}) after {len(losses)} epoch(s); nothing was exported. "
+        f"{recipe.name}: training diverged ({reason}) after {plural(initial_epoch + len(losses), 'epoch')}; nothing was exported. "
         f"Lower train.learning_rate (now {recipe.train.learning_rate}) and run again"
     )
 
 
 #: A training loss this many times the untrained model's dev loss counts as divergence.
 DIVERGENCE_FACTOR = 10.0
+
+
+def _draw_orders_of_finished_epochs(train, epochs: int) -> None:
+    """Advance `train`'s random streams past `epochs` epochs, so a resumed fit sees the same data as an uninterrupted one.
+
+    Each iterator made over the pipeline draws the next shuffle order and augmentation seeds.
+    Keras 3's `fit` makes two per epoch when the batch count is known (one to train on, one ready
+    for the next epoch, which it discards) and one when it is not; making as many here leaves the
+    streams where the uninterrupted fit had them. Together with the seed-generator states in the
+    backup, a resumed run on one device gives the uninterrupted run's numbers bit for bit
+    (tests/test_training.py checks it, and would catch a Keras that iterates otherwise).
+    """
+    per_epoch = 2 if int(train.cardinality()) >= 0 else 1
+    for _ in range(epochs * per_epoch):
+        iter(train)
 
 
 def _keep_history_rows(path: Path, epochs: int) -> None:
