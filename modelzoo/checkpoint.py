@@ -17,20 +17,29 @@ weights): a rerun then skips the fit and goes straight on to evaluation and expo
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 STATE_FILE = "state.json"
 
 
 @dataclass(frozen=True)
 class BackupState:
-    """What a backup restored: epochs finished, and whether the fit had ended."""
+    """What a backup restored: epochs finished, whether the fit had ended, and early stopping's state."""
 
     epoch: int
     complete: bool
+    stopping: dict[str, Any] | None = None
+    best_weights: list | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """Early stopping had decided, at the end of the saved epoch, that the fit was over."""
+        return bool(self.stopping and self.stopping.get("stopped_epoch"))
 
 
 def write_atomically(path: Path, content: bytes) -> None:
@@ -60,55 +69,102 @@ class Backup:
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
 
-    def state(self) -> tuple[BackupState, Path] | None:
-        """The saved state and its weights file, or None when there is none to resume from."""
+    def _saved(self) -> dict[str, Any] | None:
         try:
             saved = json.loads((self.folder / STATE_FILE).read_text())
-            weights = self.folder / saved["weights"]
-            state = BackupState(int(saved["epoch"]), bool(saved["complete"]))
+            int(saved["epoch"]), bool(saved["complete"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return (state, weights) if weights.is_file() else None
+        files = [saved["weights"], *([saved["best_weights"]] if saved.get("best_weights") else [])]
+        return saved if all((self.folder / name).is_file() for name in files) else None
+
+    def exists(self) -> bool:
+        """Whether there is a complete state to resume from."""
+        return self._saved() is not None
 
     def restore(self, model) -> BackupState | None:
-        """Load the saved weights (and optimizer state) into the compiled `model`; the state, or None."""
-        found = self.state()
-        if found is None:
+        """Load the saved weights, optimizer and random state into the compiled `model`; the state, or None."""
+        saved = self._saved()
+        if saved is None:
             return None
-        state, weights = found
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)  # its variables must exist to be loaded
-        model.load_weights(str(weights))
-        saved = json.loads((self.folder / STATE_FILE).read_text()).get("random_state", [])
+        model.load_weights(str(self.folder / saved["weights"]))
         variables = _random_state(model)
-        if len(saved) == len(variables):  # in the model's order: names such as seed_generator_2 vary
-            for variable, value in zip(variables, saved):
+        if len(saved.get("random_state", [])) == len(variables):  # by position: names (seed_generator_2) vary
+            for variable, value in zip(variables, saved["random_state"]):
                 variable.assign(value)
-        return state
+        import numpy as np
 
-    def save(self, model, epoch: int, *, complete: bool = False) -> None:
-        """Save `model` (weights and optimizer) as the state after `epoch` epochs."""
+        best = None
+        if saved.get("best_weights"):
+            with np.load(self.folder / saved["best_weights"]) as arrays:
+                best = [arrays[f"w{i}"] for i in range(len(arrays.files))]
+        return BackupState(int(saved["epoch"]), bool(saved["complete"]), saved.get("stopping"), best)
+
+    def save(self, model, epoch: int, *, complete: bool = False, stopping=None) -> None:
+        """Save `model` (weights and optimizer) as the state after `epoch` epochs, with `stopping`'s
+        (a keras EarlyStopping's) state; `complete` marks the fit's end."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"epoch-{epoch}.weights.h5"
-        temporary = self.folder / f".{name[: -len('.weights.h5')]}.partial.weights.h5"  # Keras wants the suffix
+        stem = f"{'final' if complete else 'epoch'}-{epoch}"  # never the name the current state.json holds
+        name = f"{stem}.weights.h5"
+        temporary = self.folder / f".{stem}.partial.weights.h5"  # Keras wants the suffix
         model.save_weights(str(temporary))
         _fsync(temporary)
         os.replace(temporary, self.folder / name)
         state = {"epoch": epoch, "complete": complete, "weights": name,
                  "random_state": [v.numpy().tolist() for v in _random_state(model)]}
+        if stopping is not None:
+            state["stopping"] = {"wait": stopping.wait, "best": _plain(stopping.best),
+                                 "best_epoch": stopping.best_epoch, "stopped_epoch": stopping.stopped_epoch}
+            if stopping.best_weights is not None:
+                import numpy as np
+
+                buffer = io.BytesIO()
+                np.savez(buffer, **{f"w{i}": w for i, w in enumerate(stopping.best_weights)})
+                state["best_weights"] = f"{stem}.best.npz"
+                write_atomically(self.folder / state["best_weights"], buffer.getvalue())
         write_atomically(self.folder / STATE_FILE, (json.dumps(state) + "\n").encode())
+        kept = {name, STATE_FILE, state.get("best_weights")}
         for path in self.folder.iterdir():  # what the new state replaced, and leftovers of a killed save
-            if path.name not in (name, STATE_FILE):
+            if path.name not in kept:
                 path.unlink(missing_ok=True)
 
-    def callback(self):
-        """A Keras callback saving the state at the end of every epoch."""
+    def callback(self, *, stopping=None, should_save: Callable[[dict], bool] = lambda logs: True):
+        """A Keras callback saving the state at the end of every epoch where `should_save(logs)`.
+
+        It must come after `stopping` (and after the history logger) in the callback list, so that
+        the state it saves includes that epoch's decisions.
+        """
         import keras
 
         backup = self
 
         class SaveEveryEpoch(keras.callbacks.Callback):
             def on_epoch_end(self, epoch: int, logs=None) -> None:
-                backup.save(self.model, epoch + 1)
+                if should_save(logs or {}):
+                    backup.save(self.model, epoch + 1, stopping=stopping)
 
         return SaveEveryEpoch()
+
+
+def resumable_early_stopping(restored: BackupState | None, **options):
+    """A keras EarlyStopping that starts from the state a backup saved instead of from scratch."""
+    import keras
+
+    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        def on_train_begin(self, logs=None) -> None:
+            super().on_train_begin(logs)
+            if restored is not None and restored.stopping is not None:
+                self.wait = restored.stopping["wait"]
+                self.best = restored.stopping["best"]
+                self.best_epoch = restored.stopping["best_epoch"]
+                self.stopped_epoch = restored.stopping["stopped_epoch"]
+                self.best_weights = restored.best_weights
+
+    return ResumableEarlyStopping(**options)
+
+
+def _plain(value):
+    """A JSON-able float (or None) from a metric value."""
+    return None if value is None else float(value)

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -159,7 +160,8 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(model_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=model_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{_host()}-{os.getpid()}-", dir=model_dir))
+    _STAGED_HERE.add(staging)
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700: a server running as another user could not read it
@@ -176,6 +178,7 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
             return _rename_to_candidate(staging, model_dir)
         return _rename_to_next_version(staging, model_dir)
     finally:
+        _STAGED_HERE.discard(staging)
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -183,16 +186,31 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
 def remove_stale_staging(model_dir: Path) -> list[Path]:
     """Remove the staging folders under `model_dir` whose exporting process has died; the removed.
 
-    A staging folder is named `.staging-<pid>-<random>` by the process writing it; one whose
-    process is gone was left by a kill and will never be published.
+    A staging folder is named `.staging-<host>-<pid>-<random>` by the process writing it. One of
+    this host whose process is gone (or whose PID is now this process's, which did not make it:
+    a restarted container) was left by a kill and will never be published. Other hosts' folders
+    (a shared export dir) are left to them.
     """
     removed = []
+    pattern = rf"{re.escape(STAGING_PREFIX)}{re.escape(_host())}-(\d+)-[^-]+"
     for path in model_dir.glob(f"{STAGING_PREFIX}*"):
-        found = re.fullmatch(rf"{re.escape(STAGING_PREFIX)}(\d+)-.*", path.name)
-        if found and not _process_alive(int(found.group(1))):
+        found = re.fullmatch(pattern, path.name)
+        if not found or path in _STAGED_HERE:
+            continue
+        pid = int(found.group(1))
+        if pid == os.getpid() or not _process_alive(pid):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
+
+
+#: The staging folders this process made (and may still be writing).
+_STAGED_HERE: set[Path] = set()
+
+
+def _host() -> str:
+    """This machine's name as it may appear in a folder name."""
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
 
 
 def _process_alive(pid: int) -> bool:

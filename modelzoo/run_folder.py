@@ -34,17 +34,25 @@ class FolderLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise FolderBusy naming the process that holds it."""
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise UsageError(f"run folder {self.folder}: cannot write its lock file ({error.strerror}); "
+                             f"choose another folder") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(fd)
             if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise
+                raise UsageError(f"run folder {self.folder}: cannot lock it ({error.strerror})") from None
             raise FolderBusy(f"run folder {self.folder} is in use by process {holder(self.folder) or '(unknown)'}; "
                              f"wait for it to finish or choose another folder") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            os.close(fd)
+            raise
         self._fd = fd
 
     def release(self) -> None:
@@ -66,7 +74,7 @@ def try_lock(folder: Path) -> FolderLock | None:
     lock = FolderLock(folder)
     try:
         lock.acquire()
-    except FolderBusy:
+    except (UsageError, OSError):  # busy, or not ours to lock (another user's folder, read-only)
         return None
     return lock
 
@@ -124,9 +132,16 @@ def _check_explicit(folder: Path, fresh: bool, resumable, same_recipe, finished,
     return resuming
 
 
+def _stamp_order(folder: Path) -> tuple[str, int]:
+    """`20260101-120000-10` after `20260101-120000-9`: the stamp, then the number of the run in that second."""
+    stamp, _, n = folder.name.partition("-")[2].partition("-")
+    date = folder.name.split("-", 1)[0]
+    return f"{date}-{stamp}", int(n) if n.isdigit() else 1
+
+
 def _default(root: Path, fresh: bool, resumable, same_recipe) -> tuple[Path, FolderLock, bool, bool]:
     if not fresh and root.is_dir():
-        for folder in sorted((p for p in root.iterdir() if p.is_dir()), reverse=True):
+        for folder in sorted((p for p in root.iterdir() if p.is_dir()), key=_stamp_order, reverse=True):
             if resumable(folder) and same_recipe(folder):
                 lock = try_lock(folder)
                 if lock is None:  # another process is resuming it

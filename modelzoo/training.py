@@ -81,7 +81,7 @@ def versions() -> dict[str, str]:
 
 def _interrupted(folder: Path) -> bool:
     """A run that saved progress (an epoch's backup, or a finished first fit before a refit) but did not finish."""
-    saved = Backup(folder / BACKUP_DIR).state() is not None or (folder / SELECTION_FILE).exists()
+    saved = Backup(folder / BACKUP_DIR).exists() or (folder / SELECTION_FILE).exists()
     return saved and not (folder / METRICS_FILE).exists()
 
 
@@ -300,22 +300,32 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     _keep_history_rows(folder / history_file, initial_epoch)  # rows of epochs the backup does not hold
     if restored is not None and restored.complete:
         return 0.0
+    stopping = None
+    if dev is not None and recipe.train.early_stopping_patience:
+        stopping = checkpoint.resumable_early_stopping(
+            restored, monitor="val_loss", patience=recipe.train.early_stopping_patience, restore_best_weights=True)
+    if restored is not None and restored.stopped:  # killed after early stopping ended the fit, before its last save
+        if restored.best_weights is not None:
+            model.set_weights(restored.best_weights)
+        backup.save(model, initial_epoch, complete=True)
+        return 0.0
     _draw_orders_of_finished_epochs(train, initial_epoch)
     guard = divergence_guard(baseline)
+
+    def healthy(logs: dict) -> bool:  # a diverged epoch is never a state to resume from
+        loss = logs.get("loss")
+        return guard.diverged is None and loss is not None and math.isfinite(loss)
+
     callbacks = [
         *callbacks,
         keras.callbacks.TerminateOnNaN(),
         guard,
         keras.callbacks.CSVLogger(str(folder / history_file), append=True),
         keras.callbacks.TensorBoard(log_dir=str(folder / logs)),
-        backup.callback(),  # last: an epoch's row is in history.csv before its backup claims it
+        *([stopping] if stopping is not None else []),
+        # Last: an epoch's row is in history.csv, and early stopping's verdict in hand, before its backup.
+        backup.callback(stopping=stopping, should_save=healthy),
     ]
-    if dev is not None and recipe.train.early_stopping_patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=recipe.train.early_stopping_patience, restore_best_weights=True
-            )
-        )
     start = time.perf_counter()
     with _worker_failures(placement, recipe):
         history = model.fit(
@@ -377,6 +387,9 @@ def _keep_history_rows(path: Path, epochs: int) -> None:
         path.unlink()
         return
     lines = path.read_text().splitlines(keepends=True)
+    if not lines:  # nothing was logged (or a power cut lost it): the fit logs anew
+        path.unlink()
+        return
     header, rows = lines[0], lines[1:]
     width = header.count(",")
     kept = [row for row in rows if row.endswith("\n") and row.count(",") == width

@@ -116,7 +116,7 @@ def test_a_finite_but_exploding_loss_is_divergence_too(tmp_path, mirror):
     """The README's own example: at learning rate 1000 the loss stays finite but explodes; nothing is exported."""
     exploding = recipes.load("mnist", {"train.learning_rate": 1000, "train.epochs": 3, "data.max_examples": 2048})
     with pytest.raises(training.TrainingError, match=r"mnist: training diverged \(the training loss reached .* in epoch 1, "
-                       r"more than 10x the untrained model's .*\) after 1 epoch\(s\); nothing was exported"):
+                       r"more than 10x the untrained model's .*\) after 1 epoch; nothing was exported"):
         training.run(exploding, runs_root=tmp_path / "runs", export_dir=tmp_path / "out", mirror=mirror, echo=lambda *_: None)
     assert not (tmp_path / "out" / "mnist").exists() or versions(tmp_path / "out" / "mnist") == []
 
@@ -229,19 +229,50 @@ class _StopAfterEpoch(keras.callbacks.Callback):
             raise _Killed()
 
 
-@pytest.mark.parametrize("name, overrides", [
-    ("diabetes", {"train.epochs": 8, "train.refit": False, "train.early_stopping_patience": 0}),  # dropout
-    ("mnist", {"train.epochs": 3, "data.max_examples": 2000}),  # dropout, augmentation, cosine schedule
+_EARLY_STOPPING = {"train.epochs": 40, "train.refit": False, "train.early_stopping_patience": 3, "train.learning_rate": 0.03}
+
+
+@pytest.mark.parametrize("name, overrides, killed_in", [
+    ("diabetes", {"train.epochs": 8, "train.refit": False, "train.early_stopping_patience": 0}, 1),  # dropout
+    ("mnist", {"train.epochs": 3, "data.max_examples": 2000}, 1),  # dropout, augmentation, cosine schedule
+    # early stopping: its patience count, best score and best weights go on where they were
+    *[("diabetes", _EARLY_STOPPING, epoch) for epoch in (2, 4)],
 ])
-def test_a_resumed_run_gives_the_uninterrupted_runs_numbers_bit_for_bit(tmp_path, name, overrides, needs_data):
+def test_a_resumed_run_gives_the_uninterrupted_runs_numbers_bit_for_bit(tmp_path, name, overrides, killed_in, needs_data):
     needs_data(name)
     resolved = recipes.load(name, overrides)
     whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None).metrics
+    if killed_in >= whole["epochs_run"]:
+        pytest.fail(f"early stopping ended the run after {whole['epochs_run']} epochs, before epoch {killed_in + 1}")
     with pytest.raises(_Killed):
         training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None,
-                     callbacks=[_StopAfterEpoch(1)])
+                     callbacks=[_StopAfterEpoch(killed_in)])
     resumed = training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None).metrics
     assert resumed["resumed"] is True
+    assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
+    assert {split: resumed[split] for split in ("train", "dev", "test")} == {split: whole[split] for split in ("train", "dev", "test")}
+
+
+def test_a_kill_after_early_stopping_ended_the_fit_resumes_with_its_best_weights(tmp_path, monkeypatch):
+    """Killed between early stopping's verdict (saved with the last epoch) and the fit's final save."""
+    from modelzoo import checkpoint
+
+    resolved = recipes.load("diabetes", _EARLY_STOPPING)
+    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None).metrics
+    assert whole["epochs_run"] < 40  # early stopping ended it
+    original = checkpoint.Backup.save
+
+    def die_at_the_final_save(self, model, epoch, *, complete=False, stopping=None):
+        if complete:
+            raise _Killed()
+        original(self, model, epoch, complete=complete, stopping=stopping)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(checkpoint.Backup, "save", die_at_the_final_save)
+        with pytest.raises(_Killed):
+            training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None)
+    resumed = training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None).metrics
+    assert resumed["resumed"] is True and resumed["train_seconds_this_process"] == 0
     assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
     assert {split: resumed[split] for split in ("train", "dev", "test")} == {split: whole[split] for split in ("train", "dev", "test")}
 

@@ -166,10 +166,18 @@ def test_publish_removes_the_staging_folders_of_dead_exporters_only(tmp_path):
     dead = subprocess.Popen(["true"])
     dead.wait()
     model_dir = tmp_path / "linear"
-    stale, live = model_dir / f".staging-{dead.pid}-abc", model_dir / f".staging-{os.getpid()}-xyz"
-    for folder in (stale, live):
+    alive = subprocess.Popen(["sleep", "60"])
+    host = export._host()
+    stale = model_dir / f".staging-{host}-{dead.pid}-abc"
+    mine_but_not_made_here = model_dir / f".staging-{host}-{os.getpid()}-def"  # a restarted container's PID
+    live = model_dir / f".staging-{host}-{alive.pid}-xyz"
+    other_host = model_dir / f".staging-elsewhere-{dead.pid}-uvw"  # a shared export dir: not ours to judge
+    for folder in (stale, mine_but_not_made_here, live, other_host):
         (folder / "variables").mkdir(parents=True)
     model = modelzoo.create_model("linear_regression", seed=0)
-    version = export.publish(model, tmp_path, "linear", {"name": "linear"}, samples_for(model))
-    assert sorted(p.name for p in model_dir.iterdir()) == sorted(["1", live.name])
+    try:
+        version = export.publish(model, tmp_path, "linear", {"name": "linear"}, samples_for(model))
+    finally:
+        alive.kill()
+    assert sorted(p.name for p in model_dir.iterdir()) == sorted(["1", live.name, other_host.name])
     assert version.name == "1"
