@@ -209,6 +209,11 @@ def export(model, export_dir, name: str, card: dict[str, Any], samples, settings
     if model_dir.is_dir():  # also when nothing is published: what killed exports left is cleared here
         export_module.remove_stale_staging(model_dir)
     card = {**card, "publish": {"weights_sha256": weights_fingerprint(model)}}
+    existing = _version_with_weights(model_dir, card["publish"]["weights_sha256"])
+    if existing is not None:  # e.g. a rerun of a run killed after its export was renamed into place
+        record = {"decision": "unchanged", "forced": False, "weights_sha256": card["publish"]["weights_sha256"],
+                  "reason": f"the same weights are already version {existing.name} ({existing}); nothing new to serve"}
+        return existing, record
     record = decide(settings, card, max_examples=max_examples, served_now=served(model_dir), publish_anyway=publish_anyway)
     record["weights_sha256"] = card["publish"]["weights_sha256"]
     kept = _same_candidate(model_dir, record["weights_sha256"]) if record["decision"] == "candidate" else None
@@ -220,6 +225,24 @@ def export(model, export_dir, name: str, card: dict[str, Any], samples, settings
     else:
         path = None
     return path, record
+
+
+def _version_with_weights(model_dir: Path, fingerprint: str) -> Path | None:
+    """A published version of this model with these weights, if there is one."""
+    from modelzoo.storage import version_folders
+
+    for folder in version_folders(model_dir).values() if model_dir.is_dir() else []:
+        if _fingerprint_of(folder) == fingerprint:
+            return folder
+    return None
+
+
+def _fingerprint_of(export: Path) -> str | None:
+    try:
+        card = json.loads((export / "assets.extra" / CARD_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return (card.get("publish") or {}).get("weights_sha256") if isinstance(card, dict) else None
 
 
 def _same_candidate(model_dir: Path, fingerprint: str) -> Path | None:
@@ -238,7 +261,7 @@ def _same_candidate(model_dir: Path, fingerprint: str) -> Path | None:
 def summary(record: dict[str, Any], path: Path | None) -> str:
     """The gate's decision in one line, for the run's output."""
     if record["decision"] == "unchanged":
-        return f"not published: {record['reason']}"
+        return f"nothing new to publish: {record['reason']}"
     if record["decision"] == "candidate":
         return (f"not published: {record['reason']}; kept as candidate {path}, which no server loads; "
                 f"publish it with `modelzoo publish {path}` or run again with --publish-anyway")

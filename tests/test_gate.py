@@ -143,7 +143,11 @@ def test_a_smoke_run_lands_as_a_candidate_no_server_loads(tmp_path):
 
     out, metrics = _run_xor(tmp_path, "same")  # the served version's weights again: nothing new to serve
     assert metrics["publish"]["decision"] == "unchanged" and list(version_folders(model_dir)) == [1]
-    assert "not published: the same weights as served version 1" in out and "export" not in metrics
+    assert "nothing new to publish: the same weights are already version 1" in out
+    assert metrics["export"] == str(model_dir / "1")  # the run's export is the version that holds its weights
+    # Even forced: a rerun of a run killed after its version was renamed into place publishes no duplicate.
+    out, metrics = _run_xor(tmp_path, "same-forced", "--publish-anyway")
+    assert metrics["publish"]["decision"] == "unchanged" and list(version_folders(model_dir)) == [1]
 
     promoted = export.promote(candidate)
     assert promoted == model_dir / "2" and not candidate.exists()
