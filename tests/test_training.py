@@ -80,13 +80,15 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
 
 
 def test_exports_take_the_next_version_and_never_overwrite(tmp_path):
-    for expected in (1, 2, 3):  # short runs miss the gate: published anyway
-        result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
-                              echo=lambda *_: None, publish_anyway=True)
+    # Short runs miss the gate: published anyway. Each seed gives other weights (the same weights
+    # would be the version that already holds them).
+    for expected in (1, 2, 3):
+        result = training.run(short("linear", **{"train.seed": expected}), runs_root=tmp_path / "runs",
+                              export_dir=tmp_path / "out", echo=lambda *_: None, publish_anyway=True)
         assert result.export_path.name == str(expected)
     assert versions(tmp_path / "out" / "linear") == [1, 2, 3]
     (tmp_path / "out" / "linear" / "7").mkdir()
-    result = training.run(short("linear"), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
+    result = training.run(short("linear", **{"train.seed": 4}), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
                           echo=lambda *_: None, publish_anyway=True)
     assert result.export_path.name == "8"
 
