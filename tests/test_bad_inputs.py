@@ -7,10 +7,8 @@ folder was written, trained to nonsense and exited 0, or trained and then failed
 
 import dataclasses
 import os
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -20,21 +18,11 @@ from modelzoo import recipe as recipes
 from modelzoo.augment import Augmentation
 from modelzoo.losses import fitting_losses, loss_problem, model_output
 from modelzoo.registry import factory_parameters
+from test_inputs import zeros_png  # the same 21 KB, 169-megapixel PNG
 
 RECIPES_CLI = "python -m modelzoo.recipes"
 HUGE = str(2**70)
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def zeros_png(path: Path, width: int, height: int) -> None:
-    """A valid 1-bit PNG of black pixels: 13000 x 13000 is 21 KB on disk and 169 megapixels decoded."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    row, packer = b"\0" * (1 + (width + 7) // 8), zlib.compressobj(9)
-    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
 
 
 def recipe_file(text: str, name: str = "bad.toml") -> Callable[[Path], None]:
