@@ -52,9 +52,13 @@ def write_atomically(path: Path, content: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as f:
+def save_weights_atomically(model, path: Path) -> None:
+    """`model.save_weights(path)` via a flushed temporary file and a rename."""
+    temporary = path.with_name(f".{path.name[: -len('.weights.h5')]}.partial.weights.h5")  # Keras wants the suffix
+    model.save_weights(str(temporary))
+    with open(temporary, "rb") as f:
         os.fsync(f.fileno())
+    os.replace(temporary, path)
 
 
 def _random_state(model) -> list:
@@ -108,10 +112,7 @@ class Backup:
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = f"{'final' if complete else 'epoch'}-{epoch}"  # never the name the current state.json holds
         name = f"{stem}.weights.h5"
-        temporary = self.folder / f".{stem}.partial.weights.h5"  # Keras wants the suffix
-        model.save_weights(str(temporary))
-        _fsync(temporary)
-        os.replace(temporary, self.folder / name)
+        save_weights_atomically(model, self.folder / name)
         state = {"epoch": epoch, "complete": complete, "weights": name,
                  "random_state": [v.numpy().tolist() for v in _random_state(model)]}
         if stopping is not None:

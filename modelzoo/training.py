@@ -552,9 +552,7 @@ def save_weights(model, recipe: Recipe, path: Path) -> None:
     """
     bare = build_model(recipe, pretrained=False)
     bare.set_weights(model.get_weights())
-    temporary = path.with_name(f".{path.name[: -len('.weights.h5')]}.partial.weights.h5")
-    bare.save_weights(str(temporary))
-    os.replace(temporary, path)
+    checkpoint.save_weights_atomically(bare, path)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -564,6 +562,4 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _write_json(path: Path, content: dict[str, Any]) -> None:
     """Write JSON via a temporary file and a rename, so a reader never sees half a file."""
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(content, indent=2) + "\n")
-    os.replace(temporary, path)
+    checkpoint.write_atomically(path, (json.dumps(content, indent=2) + "\n").encode())
