@@ -1,11 +1,15 @@
 """Backups of a fit that are always a complete earlier state, whenever the process is killed.
 
 A backup folder holds one weights file per saved state (`epoch-<N>.weights.h5`: the model and its
-optimizer after N epochs) and `state.json`, which names the current one. Every file is written
-under a temporary name, flushed to disk and renamed into place, and `state.json` is replaced only
-once the weights it names are complete; older weights files are removed afterwards. A kill at any
-instant therefore leaves either the previous state or the new one, never a half-written file that
-a rerun would trip over.
+optimizer after N epochs) and `state.json`, which names the current one and the one before it.
+Every file is written under a temporary name, flushed to disk and renamed into place, and
+`state.json` is replaced only once the weights it names are complete; weights of older states are
+removed afterwards. A kill at any instant therefore leaves either the previous state or the new one,
+never a half-written file that a rerun would trip over.
+
+The state before the current one is kept for multi-worker training: a worker killed between two
+workers' saves of the same epoch is one epoch behind the others, and they all resume from the
+epoch every one of them holds (`Backup.epochs`, `Backup.restore(model, epoch)`).
 
 Random-number state that Keras leaves out of weights files (the seed generators of Dropout and
 other random layers) is kept in `state.json` too, so a resumed fit draws what the uninterrupted one
@@ -73,22 +77,49 @@ class Backup:
     def __init__(self, folder: str | os.PathLike) -> None:
         self.folder = Path(folder)
 
-    def _saved(self) -> dict[str, Any] | None:
+    def _states(self) -> list[dict[str, Any]]:
+        """The saved states whose files are all there: the current one first, then the one before it."""
         try:
-            saved = json.loads((self.folder / STATE_FILE).read_text())
-            int(saved["epoch"]), bool(saved["complete"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        files = [saved["weights"], *([saved["best_weights"]] if saved.get("best_weights") else [])]
-        return saved if all((self.folder / name).is_file() for name in files) else None
+            current = json.loads((self.folder / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return []
+        states = [current, current.get("previous") if isinstance(current, dict) else None]
+        return [state for state in states if self._usable(state)]
+
+    def _usable(self, state) -> bool:
+        try:
+            int(state["epoch"]), bool(state["complete"])
+            files = [state["weights"], *([state["best_weights"]] if state.get("best_weights") else [])]
+            return all((self.folder / name).is_file() for name in files)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return False
+
+    def _saved(self) -> dict[str, Any] | None:
+        states = self._states()
+        return states[0] if states else None
 
     def exists(self) -> bool:
         """Whether there is a complete state to resume from."""
         return self._saved() is not None
 
-    def restore(self, model) -> BackupState | None:
-        """Load the saved weights, optimizer and random state into the compiled `model`; the state, or None."""
-        saved = self._saved()
+    def epochs(self) -> list[int]:
+        """The epoch counts of the states this backup can restore (the current one first)."""
+        return [int(state["epoch"]) for state in self._states()]
+
+    def restore(self, model, epoch: int | None = None) -> BackupState | None:
+        """Load the saved weights, optimizer and random state into the compiled `model`; the state, or None.
+
+        `epoch` picks the state after that many epochs (0: none, the model stays as it is) instead
+        of the current one; it must be one of `epochs()`.
+        """
+        if epoch is None:
+            saved = self._saved()
+        elif epoch == 0:
+            saved = None
+        else:
+            saved = next((state for state in self._states() if int(state["epoch"]) == epoch), None)
+            if saved is None:
+                raise ValueError(f"{self.folder} holds no backup after epoch {epoch} (it holds {self.epochs()})")
         if saved is None:
             return None
         if model.optimizer is not None and not model.optimizer.built:
@@ -110,7 +141,8 @@ class Backup:
         """Save `model` (weights and optimizer) as the state after `epoch` epochs, with `stopping`'s
         (a keras EarlyStopping's) state; `complete` marks the fit's end."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{'final' if complete else 'epoch'}-{epoch}"  # never the name the current state.json holds
+        previous = self._saved()
+        stem = f"{'final' if complete else 'epoch'}-{epoch}"  # final-N does not replace epoch-N, the current state
         name = f"{stem}.weights.h5"
         save_weights_atomically(model, self.folder / name)
         state = {"epoch": epoch, "complete": complete, "weights": name,
@@ -125,8 +157,15 @@ class Backup:
                 np.savez(buffer, **{f"w{i}": w for i, w in enumerate(stopping.best_weights)})
                 state["best_weights"] = f"{stem}.best.npz"
                 write_atomically(self.folder / state["best_weights"], buffer.getvalue())
+        if previous is not None and previous["weights"] == name:  # the same state saved again: keep the one before
+            previous = previous.get("previous") if self._usable(previous.get("previous")) else None
+        if previous is not None:
+            state["previous"] = {key: value for key, value in previous.items() if key != "previous"}
         write_atomically(self.folder / STATE_FILE, (json.dumps(state) + "\n").encode())
-        kept = {name, STATE_FILE, state.get("best_weights")}
+        kept = {STATE_FILE}
+        for saved in (state, previous):
+            if saved is not None:
+                kept.update({saved["weights"], saved.get("best_weights")})
         for path in self.folder.iterdir():  # what the new state replaced, and leftovers of a killed save
             if path.name not in kept:
                 path.unlink(missing_ok=True)

@@ -161,3 +161,19 @@ def _read_tf_config(text: str | None) -> tuple[str, int, int, bool]:
         raise UsageError(f"{TF_CONFIG}: task index {task_index!r} is not in the cluster's {task_type} list of {len(members)}")
     workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     return task_type, task_index, workers, bool(cluster.get("chief"))
+
+
+def agreed_epoch(strategy, held: list[int], most: int) -> int:
+    """The latest epoch count (at most `most`) that every replica of `strategy` holds a backup of; 0 if none.
+
+    Each worker passes the epochs its own backup holds; a collective sum counts, per epoch, the
+    replicas holding it. Every worker must call this at the same point, as with any collective.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    mine = np.zeros(most + 1, np.float32)
+    mine[0] = 1.0  # "no backup" (start from scratch) is always possible
+    mine[[epoch for epoch in held if 0 < epoch <= most]] = 1.0
+    counts = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(mine)), axis=None)
+    return int(np.flatnonzero(counts.numpy() >= strategy.num_replicas_in_sync).max())

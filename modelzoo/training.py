@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
-from modelzoo import checkpoint, gate, run_folder
+from modelzoo import checkpoint, distribute, gate, run_folder
 from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
@@ -295,7 +295,10 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     # (Dev, not train: evaluating the shuffled training pipeline would use up one of its orders.)
     baseline = model.evaluate(dev, verbose=0, return_dict=True)["loss"] if dev is not None else None
     with model.distribute_strategy.scope():  # optimizer variables made on restore must be distributed too
-        restored = backup.restore(model)
+        # Workers killed at slightly different instants may hold different epochs: all take the latest they share.
+        epoch = (distribute.agreed_epoch(model.distribute_strategy, backup.epochs(), epochs)
+                 if placement.strategy == "multi-worker" else None)
+        restored = backup.restore(model, epoch)
     initial_epoch = restored.epoch if restored else 0
     _keep_history_rows(folder / history_file, initial_epoch)  # rows of epochs the backup does not hold
     if restored is not None and restored.complete:

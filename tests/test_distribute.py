@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import UsageError
 from modelzoo.export import versions
@@ -170,10 +171,19 @@ def test_losing_a_worker_fails_clearly_and_the_rerun_resumes(tmp_path):
     assert "Traceback" not in log
     assert not (tmp_path / "saved_models" / "logistic").exists() or versions(tmp_path / "saved_models" / "logistic") == []
 
+    # The unluckiest kill: the worker had logged its epoch but not yet saved it, one epoch behind the chief.
+    chief_backup, worker_backup = Backup(tmp_path / "run" / "backup"), Backup(tmp_path / "run.worker-1" / "backup")
+    assert chief_backup.epochs()[0] >= 2
+    if worker_backup.epochs()[0] == chief_backup.epochs()[0]:
+        state = json.loads((worker_backup.folder / "state.json").read_text())
+        (worker_backup.folder / "state.json").write_text(json.dumps(state["previous"]))
+    assert worker_backup.epochs()[0] == chief_backup.epochs()[0] - 1
+
     codes = wait_all(start_workers(spec, tmp_path, epochs), timeout=300)
-    assert codes == [0, 0], (tmp_path / "worker-0.log").read_text()[-2000:]
+    assert codes == [0, 0], "\n".join((tmp_path / f"worker-{i}.log").read_text()[-2000:] for i in range(2))
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["resumed"] is True and metrics["epochs_run"] == epochs
-    with (tmp_path / "run" / "history.csv").open() as f:
-        assert [int(row["epoch"]) for row in csv.DictReader(f)] == list(range(epochs))
+    for folder in ("run", "run.worker-1"):
+        with (tmp_path / folder / "history.csv").open() as f:
+            assert [int(row["epoch"]) for row in csv.DictReader(f)] == list(range(epochs))
     assert versions(tmp_path / "saved_models" / "logistic") == [1]
