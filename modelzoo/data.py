@@ -137,6 +137,27 @@ DATASETS: dict[str, DatasetSpec] = {
             generate=_toy("logistic"),
             class_names=("x below the threshold", "x above the threshold"),
         ),
+        DatasetSpec(
+            name="notes_linear",
+            description=("The source notes' regression example: 3 points, x = 1, 2, 3 and y = 2.5, 4.5, 6.5; "
+                         "train, dev and test are all these 3 points."),
+            input=TensorSpec("features", (None, 1), "float32"),
+            target="value",
+            classes=None,
+            generate=_toy("notes_linear"),
+            origin="the worked example of the project's source notes, typed into modelzoo.datasets.toy",
+        ),
+        DatasetSpec(
+            name="notes_logistic",
+            description=("The source notes' classification example: 6 points, x = 1 ... 6, class 1 from x = 4; "
+                         "train, dev and test are all these 6 points."),
+            input=TensorSpec("features", (None, 1), "float32"),
+            target="binary",
+            classes=2,
+            generate=_toy("notes_logistic"),
+            class_names=("0", "1"),
+            origin="the worked example of the project's source notes, typed into modelzoo.datasets.toy",
+        ),
     ]
 }
 

@@ -168,7 +168,7 @@ def deep_relu_mlp(
     default_loss="binary_crossentropy",
     default_metrics=("accuracy",),
     parameters=2,
-    recipes=("logistic",),
+    recipes=("logistic", "notes_logistic"),
 )
 def sigmoid_binary_classifier(
     *,
@@ -325,7 +325,7 @@ def _check_blocks_fit(size: tuple[int, ...], blocks: int, kernel: int, padding: 
     default_loss="mean_squared_error",
     default_metrics=("mean_absolute_error",),
     parameters=2,
-    recipes=("linear",),
+    recipes=("linear", "notes_linear"),
 )
 def linear_regression(
     *,

@@ -16,6 +16,8 @@
     name = "mnist"     # ships as (default: the data set's name)
     [publish]          # the gate before a new version is served (modelzoo.gate): the test
     minimum = 0.98     # metric's target and how much worse than the served version is allowed
+    [predict]          # optional, feature rows only: inputs whose predictions the run prints
+    inputs = [[4.0]]   # and records in metrics.json (a worked example's query points)
 
 Parsing and every check run before TensorFlow is imported: a mistake is one line naming the
 file, the line and the field.
@@ -40,6 +42,7 @@ from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
 from modelzoo.losses import loss_problem
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
+from modelzoo.words import plural
 
 LOSSES = (
     "sparse_categorical_crossentropy",
@@ -102,6 +105,9 @@ class Recipe:
     #: part of `to_dict()`: it changes no training, so a run resumes and a sweep keeps its folder
     #: when only the gate changes; the card records it with the decision.
     publish: gate.PublishSettings = field(default_factory=lambda: gate.PublishSettings("loss"))
+    #: Feature rows whose predictions a run prints and records (the [predict] section); like
+    #: `publish`, not part of `to_dict()`, since they change no training.
+    predict_inputs: tuple[tuple[float, ...], ...] = ()
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -194,6 +200,7 @@ SECTIONS = {
     "augment": tuple(f.name for f in dataclasses.fields(Augmentation)),
     "export": ("name", "weights_tag"),
     "publish": gate.FIELDS,
+    "predict": ("inputs",),
 }
 
 
@@ -300,6 +307,15 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     for key, problem in problems:
         raise fail("publish", key, problem)
 
+    predict_section = document.get("predict", {})
+    if "name" in predict_section:
+        raise fail("predict", "name", f"unknown field; [predict] takes {', '.join(SECTIONS['predict'])}")
+    predict_inputs = ()
+    if "inputs" in predict_section:
+        predict_inputs, problem = _predict_inputs(predict_section["inputs"], data_module.DATASETS[data_section["name"]])
+        if problem:
+            raise fail("predict", "inputs", problem)
+
     description = document.get("description", "")
     if not isinstance(description, str):
         raise fail(None, "description", "must be a string")
@@ -316,7 +332,22 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
         weights_tag=weights_tag,
         augment=augment,
         publish=publish,
+        predict_inputs=predict_inputs,
     )
+
+
+def _predict_inputs(rows: Any, spec: data_module.DatasetSpec) -> tuple[tuple[tuple[float, ...], ...], str | None]:
+    """[predict] inputs as rows of floats, or a problem: a list of feature rows the data set's width."""
+    if len(spec.input.shape) != 2:
+        return (), f"takes feature rows; {spec.name} has {spec.input.dtype} images of shape {list(spec.input.shape[1:])}"
+    width = spec.input.shape[1]
+    example = f"e.g. inputs = [[{', '.join(['1.0'] * width)}]]"
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(row, (list, tuple)) for row in rows):
+        return (), f"must be a list of feature rows, {example}; got {rows!r}"
+    for row in rows:
+        if len(row) != width or not all(checks.is_finite_number(value) for value in row):
+            return (), f"each row must be {plural(width, 'finite number')} (the features of {spec.name}), {example}; got {list(row)!r}"
+    return tuple(tuple(float(value) for value in row) for row in rows), None
 
 
 def _is_int(value: Any) -> bool:

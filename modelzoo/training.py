@@ -223,6 +223,8 @@ def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror,
         metrics["refit"] = {"epochs": selection["epochs"], "examples": examples, "train_dev": refit_scores}
     if model.count_params() <= SMALL_MODEL:
         metrics["weights"] = {w.path: w.numpy().tolist() for w in model.weights}
+    if recipe.predict_inputs:
+        metrics["predictions"] = predictions_at(model, recipe.predict_inputs)
     metrics = json.loads(json.dumps(metrics, default=float))
     title = f"{recipe.name}: {recipe.model} on {recipe.data}"
     plot_curves(read_history(folder / HISTORY_FILE), folder / "curves.png", title=title,
@@ -545,6 +547,15 @@ def export_card(recipe: Recipe, model, metrics: dict[str, Any], info) -> dict[st
         metrics={key: metrics[key] for key in ("train", "dev", "test", "refit") if key in metrics},
         versions=metrics["versions"],
     )
+
+
+def predictions_at(model, rows: Sequence[Sequence[float]]) -> list[dict]:
+    """The model's outputs for feature `rows` (a recipe's [predict] inputs), keyed as its serving signature."""
+    import numpy as np
+
+    _, output_key = export_module.signature_keys(model)
+    outputs = model.predict(np.asarray(rows, np.float32), verbose=0)
+    return [{"input": list(row), output_key: output.tolist()} for row, output in zip(rows, outputs)]
 
 
 def save_weights(model, recipe: Recipe, path: Path) -> None:

@@ -123,6 +123,9 @@ def _echo_result(result) -> None:
                f"{result.metrics['train_seconds_this_process']:.1f} s of training)")
     if "weights" in result.metrics:
         click.echo(f"{name}: learned weights {json.dumps(result.metrics['weights'])}")
+    for prediction in result.metrics.get("predictions", []):
+        features, (key, values) = prediction["input"], next((k, v) for k, v in prediction.items() if k != "input")
+        click.echo(f"{name}: at features {features} the model gives {key} {[round(v, 4) for v in values]}")
     click.echo(f"run folder: {result.run_dir}")
     publish = result.metrics.get("publish")
     if publish:
@@ -247,7 +250,10 @@ def list_command() -> None:
 def show_command(recipe: str, sets: tuple[str, ...]) -> None:
     """Print RECIPE resolved (after --set overrides), as JSON."""
     resolved = recipes.load(recipe, _parse_sets(sets))
-    click.echo(json.dumps({**resolved.to_dict(), "publish": resolved.publish.to_dict()}, indent=2))
+    shown = {**resolved.to_dict(), "publish": resolved.publish.to_dict()}
+    if resolved.predict_inputs:
+        shown["predict"] = {"inputs": [list(row) for row in resolved.predict_inputs]}
+    click.echo(json.dumps(shown, indent=2))
 
 
 if __name__ == "__main__":

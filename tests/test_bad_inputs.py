@@ -82,6 +82,15 @@ CASES = [
     Case("l2-too-big-for-a-float", "recipes", ["linear", "--set", f"model.l2={10**400}"], 2, "model.l2: l2 must be a finite number >= 0"),
     Case("learning-rate-inf", "recipes", ["linear", "--learning-rate", "inf"], 2, "train.learning_rate: must be a finite number > 0, got inf"),
     Case("export-name-dotdot", "recipes", ["linear", "--set", "export.name=.."], 2, "export.name: must be a folder name"),
+    # [predict] query points
+    Case("predict-on-images", "recipes", ["mnist", "--set", "predict.inputs=[[1.0]]"], 2,
+         "mnist.toml, --set: predict.inputs: takes feature rows; mnist has uint8 images of shape [28, 28, 1]"),
+    Case("predict-row-too-wide", "recipes", ["notes_linear", "--set", "predict.inputs=[[4.0, 5.0]]"], 2,
+         "predict.inputs: each row must be 1 finite number (the features of notes_linear), e.g. inputs = [[1.0]]; got [4.0, 5.0]"),
+    Case("predict-not-rows", "recipes", ["notes_linear", "--set", "predict.inputs=4.0"], 2,
+         "predict.inputs: must be a list of feature rows, e.g. inputs = [[1.0]]; got 4.0"),
+    Case("predict-nan", "recipes", ["notes_linear", "--set", "predict.inputs=[[nan]]"], 2,
+         "predict.inputs: each row must be 1 finite number"),
     # a loss that does not fit the task
     Case("mse-on-mnist", "recipes", ["mnist", "--set", "train.loss=mean_squared_error", *QUICK], 2,
          "mnist.toml, --set: train.loss: mean_squared_error does not fit: softmax_mnist_classifier gives 10 softmax "

@@ -71,7 +71,7 @@ def test_data_lists_data_sets_and_refuses_unknown_names():
     result = invoke("data")
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == [
-        "mnist", "pima_diabetes", "toy_linear", "toy_logistic", "xor"
+        "mnist", "notes_linear", "notes_logistic", "pima_diabetes", "toy_linear", "toy_logistic", "xor"
     ]
     result = invoke("data", "xor", "mnits")
     assert result.exit_code == 2 and "did you mean 'mnist'" in result.output

@@ -56,7 +56,19 @@ def test_pima_csv_and_stratified_split():
     assert all(np.array_equal(splits[k], v) for k, v in stratified_split(labels).items())
 
 
-@pytest.mark.parametrize("name", ["xor", "toy_linear", "toy_logistic"])
+@pytest.mark.parametrize("name, x, y", [
+    ("notes_linear", [1, 2, 3], [2.5, 4.5, 6.5]),
+    ("notes_logistic", [1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1]),
+])
+def test_the_notes_examples_are_their_points_in_every_split(name, x, y):
+    splits = data.load(name, batch_size=100)
+    for split in ("train", "dev", "test"):
+        features, targets = next(iter(splits.for_evaluation(split)))
+        assert sorted(zip(features.numpy()[:, 0].tolist(), targets.numpy()[:, 0].tolist())) == list(zip(x, y))
+    assert splits.info.sizes == {"train": len(x), "dev": len(x), "test": len(x)}
+
+
+@pytest.mark.parametrize("name", ["xor", "toy_linear", "toy_logistic", "notes_linear", "notes_logistic"])
 def test_toy_pipelines_batch_shuffle_and_type_targets(name):
     splits = data.load(name, batch_size=16, seed=1)
     first_epoch = np.concatenate([b[0].numpy() for b in splits.train])

@@ -16,8 +16,9 @@ from modelzoo.data import DATASETS
 RECIPES = recipes.builtin_names()
 
 
-def test_the_eight_recipes_are_built_in():
-    assert RECIPES == ["diabetes", "linear", "logistic", "mnist", "mnist_cnn", "mnist_hinge", "mnist_mlp", "xor"]
+def test_the_ten_recipes_are_built_in():
+    assert RECIPES == ["diabetes", "linear", "logistic", "mnist", "mnist_cnn", "mnist_hinge", "mnist_mlp",
+                       "notes_linear", "notes_logistic", "xor"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -167,3 +168,20 @@ def test_each_recipe_trains_its_own_weights_tag():
     """The shipped weights are keyed by (model, tag): two recipes must never write the same entry."""
     keys = [(recipes.load(name).model, recipes.load(name).tag) for name in RECIPES]
     assert len(set(keys)) == len(keys), keys
+
+
+def test_a_recipes_predict_inputs_are_answered_printed_and_recorded(tmp_path):
+    """notes_linear asks for y at x = 4: the run prints it and records it, as w * 4 + b of its learned line."""
+    from modelzoo.recipes.__main__ import main
+
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(main, ["notes_linear", "--epochs", "3", "--run-dir", str(run_dir), "--no-export"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    (w,), b = (next(v for k, v in metrics["weights"].items() if k.endswith(end)) for end in ("kernel", "bias"))
+    [prediction] = metrics["predictions"]
+    assert prediction["input"] == [4.0] and prediction["prediction"][0] == pytest.approx(w[0] * 4 + b[0], rel=1e-5)
+    assert f"notes_linear: at features [4.0] the model gives prediction [{round(prediction['prediction'][0], 4)}]" in result.output
+    assert recipes.load("notes_logistic").predict_inputs == ((3.0,),)
+    shown = json.loads(CliRunner().invoke(main, ["show", "notes_logistic"]).output)
+    assert shown["predict"] == {"inputs": [[3.0]]}

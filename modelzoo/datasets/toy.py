@@ -1,7 +1,8 @@
 """The toy data sets of the classic examples, generated deterministically in code.
 
 Each function returns {"train": (x, y), "dev": (x, y), "test": (x, y)} as float32 arrays; the
-same call always returns the same numbers.
+same call always returns the same numbers. `notes_linear` and `notes_logistic` are the worked
+examples of the project's source notes, point for point; the others are generated.
 """
 
 from __future__ import annotations
@@ -55,3 +56,19 @@ def logistic(threshold: float = 1.0, noise: float = 0.2) -> Splits:
         y = (x + rng.normal(0.0, noise, size=(size, 1)) > threshold).astype(np.float32)
         splits[split] = (x.astype(np.float32), y)
     return splits
+
+
+def _the_points(x: list[float], y: list[float]) -> Splits:
+    """Train, dev and test are all the same few points, as in a worked example on paper."""
+    points = (np.array(x, np.float32).reshape(-1, 1), np.array(y, np.float32).reshape(-1, 1))
+    return {"train": points, "dev": points, "test": points}
+
+
+def notes_linear() -> Splits:
+    """The source notes' linear regression example: x = 1, 2, 3 and y = 2.5, 4.5, 6.5 (y = 2x + 0.5 exactly)."""
+    return _the_points([1, 2, 3], [2.5, 4.5, 6.5])
+
+
+def notes_logistic() -> Splits:
+    """The source notes' logistic regression example: x = 1 ... 6, class 0 for 1-3 and class 1 for 4-6."""
+    return _the_points([1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1])
