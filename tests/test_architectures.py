@@ -76,3 +76,12 @@ def test_small_cnn_other_image_sizes_and_hidden_dense():
     model = modelzoo.create_model("small_cnn", input_shape=(32, 32, 3), dense_units=64, classes=5)
     assert model.inputs[0].shape == (None, 32, 32, 3)
     assert widths(model) == [64, 5]
+
+
+def test_small_cnn_pooling_keeps_the_largest_value_of_each_2x2_window():
+    pool = modelzoo.create_model("small_cnn").get_layer("pool_1")
+    assert pool.pool_size == (2, 2) and pool.strides == (2, 2)
+    image = np.array([[1, 3, 2, 9], [7, 4, 1, 5], [8, 5, 2, 3], [4, 2, 1, 4]], dtype="float32")
+    pooled = np.asarray(pool(image[np.newaxis, :, :, np.newaxis]))[0, :, :, 0]
+    np.testing.assert_array_equal(pooled, [[7, 9], [8, 4]])
+    assert conv_output_size(4, 2, stride=2) == 2 == pooled.shape[0] == pooled.shape[1]
