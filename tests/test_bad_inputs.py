@@ -82,6 +82,9 @@ CASES = [
     Case("l2-too-big-for-a-float", "recipes", ["linear", "--set", f"model.l2={10**400}"], 2, "model.l2: l2 must be a finite number >= 0"),
     Case("learning-rate-inf", "recipes", ["linear", "--learning-rate", "inf"], 2, "train.learning_rate: must be a finite number > 0, got inf"),
     Case("export-name-dotdot", "recipes", ["linear", "--set", "export.name=.."], 2, "export.name: must be a folder name"),
+    # a model choice the factories do not offer
+    Case("initializer-typo", "recipes", ["linear", "--set", "model.initializer=small-normal"], 2,
+         "linear.toml, --set: model.initializer: initializer must be one of glorot_uniform, small_normal, got 'small-normal'"),
     # a loss that does not fit the task
     Case("mse-on-mnist", "recipes", ["mnist", "--set", "train.loss=mean_squared_error", *QUICK], 2,
          "mnist.toml, --set: train.loss: mean_squared_error does not fit: softmax_mnist_classifier gives 10 softmax "

@@ -49,6 +49,13 @@ def test_overrides_and_user_files(tmp_path):
     assert recipes.parse_value("[32, 64]") == [32, 64] and recipes.parse_value("adam") == "adam"
 
 
+def test_model_choices_by_set():
+    resolved = recipes.load("diabetes", {"model.initializer": recipes.parse_value("small_normal")})
+    assert resolved.model_args["initializer"] == "small_normal"
+    model = modelzoo.create_model(resolved.model, **resolved.model_args)
+    assert {type(layer.kernel_initializer).__name__ for layer in model.layers if hasattr(layer, "kernel")} == {"RandomNormal"}
+
+
 def run_recipes_cli(args, cwd):
     """Run the recipes command in a fresh process; report output, exit code and whether TF loaded."""
     code = (
