@@ -1,12 +1,13 @@
 """The zoo: factory functions that return uncompiled `keras.Sequential` models.
 
-Every layer is a linear map followed by a non-linear activation: ReLU in hidden layers, sigmoid
-for one binary output, softmax for several classes, none for regression scores. Each factory
-checks its arguments first (a bad value fails before TensorFlow loads), then lists its layers
-top to bottom. Inputs and outputs carry fixed names because they become the keys of the TF
-Serving signature. Weights start small and random (see `registry.RANDOM_INIT`): Glorot-uniform
-kernels, or N(0, 0.01^2) ones with `initializer="small_normal"`, and zero biases; `seed` fixes
-them, and `l2` adds the penalty lambda * sum(W ** 2) of every kernel to the loss.
+Every layer is a linear map followed by a non-linear activation: ReLU in hidden layers (the deep
+MLP takes sigmoid or tanh on request), sigmoid for one binary output, softmax for several
+classes, none for regression scores. Each factory checks its arguments first (a bad value fails
+before TensorFlow loads), then lists its layers top to bottom. Inputs and outputs carry fixed
+names because they become the keys of the TF Serving signature. Weights start small and random
+(see `registry.RANDOM_INIT`): Glorot-uniform kernels, or N(0, 0.01^2) ones with
+`initializer="small_normal"`, and zero biases; `seed` fixes them, and `l2` adds the penalty
+lambda * sum(W ** 2) of every kernel to the loss.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ MNIST_PROBABILITIES = TensorSpec("probabilities", (None, 10), "float32")
 
 #: Output layer name for each output activation: the key a TF Serving client reads.
 OUTPUT_NAMES = {"softmax": "probabilities", "sigmoid": "probability"}
+
+#: The hidden-layer activations `deep_relu_mlp` takes, the three the source notes compare. Not
+#: `checks.ACTIVATIONS` (meant for outputs): a linear hidden layer collapses the stack into one
+#: linear map, and softmax ties a layer's units together.
+HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 #: Standard deviation of the "small_normal" kernels: small enough that sigmoid and tanh units
 #: start in their steep middle, not saturated.
@@ -146,6 +152,7 @@ def deep_relu_mlp(
     input_dtype: str = "float32",
     hidden_units: int | Sequence[int] = (6, 4),
     output_units: int = 1,
+    activation: str = "relu",
     output_activation: str = "sigmoid",
     rescale: float | None = None,
     normalize: bool = False,
@@ -154,9 +161,11 @@ def deep_relu_mlp(
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
-    """A stack of ReLU hidden layers of the given widths (default 8 -> 6 -> 4 -> 1, sigmoid).
+    """A stack of hidden layers of the given widths, ReLU by default; sigmoid or tanh on request
+    (default 8 -> 6 -> 4 -> 1 with a sigmoid output).
 
-    For 10 classes use `output_units=10, output_activation="softmax"`; for MNIST images
+    `activation="sigmoid"` gives the classic diabetes network, a sigmoid after every layer. For
+    10 classes use `output_units=10, output_activation="softmax"`; for MNIST images
     `input_shape=(28, 28, 1), input_dtype="uint8", rescale=1/255` (flattened inside the model);
     with no hidden layers (`hidden_units=()`) it is a linear score function. `normalize` adds a
     Normalization layer to adapt on the training features, so the model takes raw rows.
@@ -165,6 +174,7 @@ def deep_relu_mlp(
     input_dtype = checks.choice("input_dtype", input_dtype, ("float32", "uint8"))
     hidden_units = checks.positive_ints("hidden_units", hidden_units, allow_empty=True)
     output_units = checks.positive_int("output_units", output_units)
+    activation = checks.choice("activation", activation, HIDDEN_ACTIVATIONS)
     output_activation = checks.activation("output_activation", output_activation)
     if rescale is not None:
         rescale = checks.positive_float("rescale", rescale)
@@ -183,7 +193,7 @@ def deep_relu_mlp(
     if normalize:
         layers.append(keras.layers.Normalization(name="standardize"))
     for index, units in enumerate(hidden_units, start=1):
-        layers.append(make.dense(units, "relu", f"hidden_{index}"))
+        layers.append(make.dense(units, activation, f"hidden_{index}"))
         if dropout:
             layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name=f"dropout_{index}"))
     layers.append(make.dense(output_units, output_activation, _output_name(output_activation)))

@@ -83,6 +83,8 @@ CASES = [
     Case("learning-rate-inf", "recipes", ["linear", "--learning-rate", "inf"], 2, "train.learning_rate: must be a finite number > 0, got inf"),
     Case("export-name-dotdot", "recipes", ["linear", "--set", "export.name=.."], 2, "export.name: must be a folder name"),
     # a model choice the factories do not offer
+    Case("hidden-activation-softmax", "recipes", ["diabetes", "--set", "model.activation=softmax"], 2,
+         "diabetes.toml, --set: model.activation: activation must be one of relu, sigmoid, tanh, got 'softmax'"),
     Case("initializer-typo", "recipes", ["linear", "--set", "model.initializer=small-normal"], 2,
          "linear.toml, --set: model.initializer: initializer must be one of glorot_uniform, small_normal, got 'small-normal'"),
     # a loss that does not fit the task
