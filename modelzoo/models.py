@@ -1,17 +1,19 @@
 """The zoo: factory functions that return uncompiled `keras.Sequential` models.
 
-Every layer is a linear map followed by a non-linear activation: ReLU in hidden layers, sigmoid
-for one binary output, softmax for several classes, none for regression scores. Each factory
-checks its arguments first (a bad value fails before TensorFlow loads), then lists its layers
-top to bottom. Inputs and outputs carry fixed names because they become the keys of the TF
-Serving signature. Weights start small and random (see `registry.RANDOM_INIT`); `seed` fixes
-them, and `l2` adds the penalty lambda * sum(W ** 2) of every kernel to the loss.
+Every layer is a linear map followed by a non-linear activation: ReLU in hidden layers (the deep
+MLP takes sigmoid or tanh on request), sigmoid for one binary output, softmax for several
+classes, none for regression scores. Each factory checks its arguments first (a bad value fails
+before TensorFlow loads), then lists its layers top to bottom. Inputs and outputs carry fixed
+names because they become the keys of the TF Serving signature. Weights start small and random
+(see `registry.RANDOM_INIT`): Glorot-uniform kernels, or N(0, 0.01^2) ones with
+`initializer="small_normal"`, and zero biases; `seed` fixes them, and `l2` adds the penalty
+lambda * sum(W ** 2) of every kernel to the loss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from modelzoo import checks
 from modelzoo.errors import UsageError
@@ -30,6 +32,21 @@ MNIST_PROBABILITIES = TensorSpec("probabilities", (None, 10), "float32")
 #: Output layer name for each output activation: the key a TF Serving client reads.
 OUTPUT_NAMES = {"softmax": "probabilities", "sigmoid": "probability"}
 
+#: The hidden-layer activations `deep_relu_mlp` takes, the three the source notes compare. Not
+#: `checks.ACTIVATIONS` (meant for outputs): a linear hidden layer collapses the stack into one
+#: linear map, and softmax ties a layer's units together.
+HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+#: Standard deviation of the "small_normal" kernels: small enough that sigmoid and tanh units
+#: start in their steep middle, not saturated.
+SMALL_NORMAL_STDDEV = 0.01
+
+#: Kernel initializers by the name a factory's `initializer` takes, each given the layer's seed.
+INITIALIZERS: dict[str, Callable[[int | None], Any]] = {
+    "glorot_uniform": lambda seed: keras.initializers.GlorotUniform(seed=seed),
+    "small_normal": lambda seed: keras.initializers.RandomNormal(mean=0.0, stddev=SMALL_NORMAL_STDDEV, seed=seed),
+}
+
 
 def conv_output_size(size: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
     """Spatial size after a convolution or pooling window: (H - F + 2P) / S + 1, rounded down."""
@@ -40,23 +57,38 @@ def _output_name(activation: str) -> str:
     return OUTPUT_NAMES.get(activation, "scores")
 
 
-def _dense(units: int, activation: str, name: str, *, l2: float, seed: int | None):
-    """A Dense layer with Glorot-uniform weights (seeded if `seed` is given) and optional L2."""
-    return keras.layers.Dense(
-        units,
-        activation=activation,
-        name=name,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-        kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
-    )
-
-
-def _layer_seeds(seed: int | None):
+def _layer_seeds(seed: int | None) -> Iterator[int | None]:
     """Distinct, reproducible seeds for successive layers (None: Keras' global seed)."""
     index = 0
     while True:
         yield None if seed is None else seed * 1000 + index
         index += 1
+
+
+class _Weighted:
+    """Makes a factory's layers with weights alike: the named kernel initializer, zero biases and
+    the L2 penalty, each layer (and each Dropout) seeded in turn by `_layer_seeds(seed)`."""
+
+    def __init__(self, initializer: str, l2: float, seed: int | None) -> None:
+        self.initializer = initializer
+        self.l2 = l2
+        self._seeds = _layer_seeds(seed)
+
+    def seed(self) -> int | None:
+        """The next layer's seed."""
+        return next(self._seeds)
+
+    def weights(self) -> dict[str, Any]:
+        """The weight arguments of the next Dense or Conv2D layer."""
+        return {
+            "kernel_initializer": INITIALIZERS[self.initializer](self.seed()),
+            "bias_initializer": "zeros",
+            "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
+        }
+
+    def dense(self, units: int, activation: str | None, name: str) -> keras.layers.Dense:
+        """The next Dense layer."""
+        return keras.layers.Dense(units, activation=activation, name=name, **self.weights())
 
 
 @register_model(
@@ -76,6 +108,7 @@ def two_layer_perceptron(
     output_units: int = 1,
     activation: str = "sigmoid",
     output_activation: str = "sigmoid",
+    initializer: str = "glorot_uniform",
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
@@ -89,14 +122,15 @@ def two_layer_perceptron(
     output_units = checks.positive_int("output_units", output_units)
     activation = checks.activation("activation", activation)
     output_activation = checks.activation("output_activation", output_activation)
+    initializer = checks.choice("initializer", initializer, tuple(INITIALIZERS))
     l2 = checks.non_negative_float("l2", l2)
-    seeds = _layer_seeds(checks.seed("seed", seed))
+    make = _Weighted(initializer, l2, checks.seed("seed", seed))
 
     return keras.Sequential(
         [
             keras.Input(shape=(input_dim,), name="features"),
-            _dense(hidden_units, activation, "hidden", l2=l2, seed=next(seeds)),
-            _dense(output_units, output_activation, _output_name(output_activation), l2=l2, seed=next(seeds)),
+            make.dense(hidden_units, activation, "hidden"),
+            make.dense(output_units, output_activation, _output_name(output_activation)),
         ],
         name="two_layer_perceptron",
     )
@@ -118,16 +152,20 @@ def deep_relu_mlp(
     input_dtype: str = "float32",
     hidden_units: int | Sequence[int] = (6, 4),
     output_units: int = 1,
+    activation: str = "relu",
     output_activation: str = "sigmoid",
     rescale: float | None = None,
     normalize: bool = False,
     dropout: float = 0.0,
+    initializer: str = "glorot_uniform",
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
-    """A stack of ReLU hidden layers of the given widths (default 8 -> 6 -> 4 -> 1, sigmoid).
+    """A stack of hidden layers of the given widths, ReLU by default; sigmoid or tanh on request
+    (default 8 -> 6 -> 4 -> 1 with a sigmoid output).
 
-    For 10 classes use `output_units=10, output_activation="softmax"`; for MNIST images
+    `activation="sigmoid"` gives the classic diabetes network, a sigmoid after every layer. For
+    10 classes use `output_units=10, output_activation="softmax"`; for MNIST images
     `input_shape=(28, 28, 1), input_dtype="uint8", rescale=1/255` (flattened inside the model);
     with no hidden layers (`hidden_units=()`) it is a linear score function. `normalize` adds a
     Normalization layer to adapt on the training features, so the model takes raw rows.
@@ -136,13 +174,15 @@ def deep_relu_mlp(
     input_dtype = checks.choice("input_dtype", input_dtype, ("float32", "uint8"))
     hidden_units = checks.positive_ints("hidden_units", hidden_units, allow_empty=True)
     output_units = checks.positive_int("output_units", output_units)
+    activation = checks.choice("activation", activation, HIDDEN_ACTIVATIONS)
     output_activation = checks.activation("output_activation", output_activation)
     if rescale is not None:
         rescale = checks.positive_float("rescale", rescale)
     normalize = checks.flag("normalize", normalize)
     dropout = checks.rate("dropout", dropout)
+    initializer = checks.choice("initializer", initializer, tuple(INITIALIZERS))
     l2 = checks.non_negative_float("l2", l2)
-    seeds = _layer_seeds(checks.seed("seed", seed))
+    make = _Weighted(initializer, l2, checks.seed("seed", seed))
 
     is_image = len(input_shape) > 1
     layers = [keras.Input(shape=input_shape, dtype=input_dtype, name="image" if is_image else "features")]
@@ -153,10 +193,10 @@ def deep_relu_mlp(
     if normalize:
         layers.append(keras.layers.Normalization(name="standardize"))
     for index, units in enumerate(hidden_units, start=1):
-        layers.append(_dense(units, "relu", f"hidden_{index}", l2=l2, seed=next(seeds)))
+        layers.append(make.dense(units, activation, f"hidden_{index}"))
         if dropout:
-            layers.append(keras.layers.Dropout(dropout, seed=next(seeds), name=f"dropout_{index}"))
-    layers.append(_dense(output_units, output_activation, _output_name(output_activation), l2=l2, seed=next(seeds)))
+            layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name=f"dropout_{index}"))
+    layers.append(make.dense(output_units, output_activation, _output_name(output_activation)))
     return keras.Sequential(layers, name="deep_relu_mlp")
 
 
@@ -174,6 +214,7 @@ def sigmoid_binary_classifier(
     *,
     input_dim: int = 1,
     normalize: bool = False,
+    initializer: str = "glorot_uniform",
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
@@ -183,13 +224,14 @@ def sigmoid_binary_classifier(
     """
     input_dim = checks.positive_int("input_dim", input_dim)
     normalize = checks.flag("normalize", normalize)
+    initializer = checks.choice("initializer", initializer, tuple(INITIALIZERS))
     l2 = checks.non_negative_float("l2", l2)
-    seeds = _layer_seeds(checks.seed("seed", seed))
+    make = _Weighted(initializer, l2, checks.seed("seed", seed))
 
     layers = [keras.Input(shape=(input_dim,), name="features")]
     if normalize:
         layers.append(keras.layers.Normalization(name="standardize"))
-    layers.append(_dense(1, "sigmoid", "probability", l2=l2, seed=next(seeds)))
+    layers.append(make.dense(1, "sigmoid", "probability"))
     return keras.Sequential(layers, name="sigmoid_binary_classifier")
 
 
@@ -207,6 +249,7 @@ def softmax_mnist_classifier(
     *,
     hidden_units: int = 256,
     dropout: float = 0.2,
+    initializer: str = "glorot_uniform",
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
@@ -217,18 +260,19 @@ def softmax_mnist_classifier(
     """
     hidden_units = checks.positive_int("hidden_units", hidden_units)
     dropout = checks.rate("dropout", dropout)
+    initializer = checks.choice("initializer", initializer, tuple(INITIALIZERS))
     l2 = checks.non_negative_float("l2", l2)
-    seeds = _layer_seeds(checks.seed("seed", seed))
+    make = _Weighted(initializer, l2, checks.seed("seed", seed))
 
     layers = [
         keras.Input(shape=MNIST_IMAGE.shape[1:], dtype=MNIST_IMAGE.dtype, name=MNIST_IMAGE.name),
         keras.layers.Rescaling(1 / 255, name="rescale"),
         keras.layers.Flatten(name="flatten"),
-        _dense(hidden_units, "relu", "hidden", l2=l2, seed=next(seeds)),
+        make.dense(hidden_units, "relu", "hidden"),
     ]
     if dropout:
-        layers.append(keras.layers.Dropout(dropout, seed=next(seeds), name="dropout"))
-    layers.append(_dense(10, "softmax", MNIST_PROBABILITIES.name, l2=l2, seed=next(seeds)))
+        layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name="dropout"))
+    layers.append(make.dense(10, "softmax", MNIST_PROBABILITIES.name))
     return keras.Sequential(layers, name="softmax_mnist_classifier")
 
 
@@ -251,6 +295,7 @@ def small_cnn(
     dense_units: int | Sequence[int] = (),
     dropout: float = 0.5,
     classes: int = 10,
+    initializer: str = "glorot_uniform",
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
@@ -269,11 +314,11 @@ def small_cnn(
     dense_units = checks.positive_ints("dense_units", dense_units, allow_empty=True)
     dropout = checks.rate("dropout", dropout)
     classes = checks.positive_int("classes", classes)
+    initializer = checks.choice("initializer", initializer, tuple(INITIALIZERS))
     l2 = checks.non_negative_float("l2", l2)
-    seeds = _layer_seeds(checks.seed("seed", seed))
+    make = _Weighted(initializer, l2, checks.seed("seed", seed))
     _check_blocks_fit(input_shape[:2], len(filters), kernel_size, padding)
 
-    regularizer = keras.regularizers.L2(l2) if l2 else None
     layers = [
         keras.Input(shape=input_shape, dtype=MNIST_IMAGE.dtype, name=MNIST_IMAGE.name),
         keras.layers.Rescaling(1 / 255, name="rescale"),
@@ -285,18 +330,17 @@ def small_cnn(
                 kernel_size,
                 padding=padding,
                 activation="relu",
-                kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
-                kernel_regularizer=regularizer,
                 name=f"conv_{block}",
+                **make.weights(),
             ),
             keras.layers.MaxPooling2D(2, name=f"pool_{block}"),
         ]
     layers.append(keras.layers.Flatten(name="flatten"))
     for index, units in enumerate(dense_units, start=1):
-        layers.append(_dense(units, "relu", f"hidden_{index}", l2=l2, seed=next(seeds)))
+        layers.append(make.dense(units, "relu", f"hidden_{index}"))
     if dropout:
-        layers.append(keras.layers.Dropout(dropout, seed=next(seeds), name="dropout"))
-    layers.append(_dense(classes, "softmax", MNIST_PROBABILITIES.name, l2=l2, seed=next(seeds)))
+        layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name="dropout"))
+    layers.append(make.dense(classes, "softmax", MNIST_PROBABILITIES.name))
     return keras.Sequential(layers, name="small_cnn")
 
 
@@ -331,6 +375,7 @@ def linear_regression(
     *,
     input_dim: int = 1,
     units: int = 1,
+    initializer: str = "glorot_uniform",
     l2: float = 0.0,
     seed: int | None = None,
 ) -> keras.Sequential:
@@ -340,13 +385,14 @@ def linear_regression(
     """
     input_dim = checks.positive_int("input_dim", input_dim)
     units = checks.positive_int("units", units)
+    initializer = checks.choice("initializer", initializer, tuple(INITIALIZERS))
     l2 = checks.non_negative_float("l2", l2)
-    seeds = _layer_seeds(checks.seed("seed", seed))
+    make = _Weighted(initializer, l2, checks.seed("seed", seed))
 
     return keras.Sequential(
         [
             keras.Input(shape=(input_dim,), name="features"),
-            _dense(units, None, "prediction", l2=l2, seed=next(seeds)),
+            make.dense(units, None, "prediction"),
         ],
         name="linear_regression",
     )

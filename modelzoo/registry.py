@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 #: Why the zoo starts from small random weights: the card of every model says so.
 RANDOM_INIT = (
     "Glorot-uniform kernels (small random values scaled to the layer's fan-in and fan-out) and "
-    "zero biases. Weights are never all zero: units that start identical receive identical "
-    "gradients and stay identical, so a layer of them would learn no more than one unit."
+    "zero biases; initializer='small_normal' draws the kernels from a normal distribution with "
+    "mean 0 and standard deviation 0.01 instead. Weights are never all zero: units that start "
+    "identical receive identical gradients and stay identical, so a layer of them would learn no "
+    "more than one unit."
 )
 
 

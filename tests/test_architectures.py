@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import modelzoo
-from modelzoo.models import conv_output_size
+from modelzoo.models import HIDDEN_ACTIVATIONS, conv_output_size
 
 
 def widths(model):
@@ -24,6 +24,30 @@ def test_deep_relu_mlp_stacks_relu_layers():
     assert widths(model) == [6, 4, 1]
     assert [layer.activation.__name__ for layer in model.layers] == ["relu", "relu", "sigmoid"]
     assert modelzoo.create_model("deep_relu_mlp", hidden_units=64).count_params() == 8 * 64 + 64 + 65
+
+
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_deep_relu_mlp_hidden_activation_on_request(activation):
+    model = modelzoo.create_model("deep_relu_mlp", hidden_units=(6, 4, 3), activation=activation)
+    assert [layer.activation.__name__ for layer in model.layers] == [activation] * 3 + ["sigmoid"]
+
+
+def test_deep_relu_mlp_with_sigmoid_is_the_notes_diabetes_network():
+    model = modelzoo.create_model("deep_relu_mlp", activation="sigmoid")
+    assert model.inputs[0].shape == (None, 8) and widths(model) == [6, 4, 1]
+    assert [layer.activation.__name__ for layer in model.layers] == ["sigmoid"] * 3
+    assert model.count_params() == (8 * 6 + 6) + (6 * 4 + 4) + (4 * 1 + 1)
+
+
+@pytest.mark.parametrize("value", ["softmax", "linear", "gelu", "Sigmoid", None, 1])
+def test_deep_relu_mlp_refuses_other_hidden_activations_in_one_line(value):
+    message = f"deep_relu_mlp: activation must be one of relu, sigmoid, tanh, got {value!r}"
+    with pytest.raises(ValueError) as error:
+        modelzoo.check_arguments("deep_relu_mlp", activation=value)  # before TensorFlow builds anything
+    assert str(error.value) == message
+    with pytest.raises(ValueError) as error:
+        modelzoo.create_model("deep_relu_mlp", activation=value)
+    assert str(error.value) == message
 
 
 def test_deep_relu_mlp_on_mnist_images_and_as_linear_scores():
@@ -76,3 +100,12 @@ def test_small_cnn_other_image_sizes_and_hidden_dense():
     model = modelzoo.create_model("small_cnn", input_shape=(32, 32, 3), dense_units=64, classes=5)
     assert model.inputs[0].shape == (None, 32, 32, 3)
     assert widths(model) == [64, 5]
+
+
+def test_small_cnn_pooling_keeps_the_largest_value_of_each_2x2_window():
+    pool = modelzoo.create_model("small_cnn").get_layer("pool_1")
+    assert pool.pool_size == (2, 2) and pool.strides == (2, 2)
+    image = np.array([[1, 3, 2, 9], [7, 4, 1, 5], [8, 5, 2, 3], [4, 2, 1, 4]], dtype="float32")
+    pooled = np.asarray(pool(image[np.newaxis, :, :, np.newaxis]))[0, :, :, 0]
+    np.testing.assert_array_equal(pooled, [[7, 9], [8, 4]])
+    assert conv_output_size(4, 2, stride=2) == 2 == pooled.shape[0] == pooled.shape[1]

@@ -91,6 +91,11 @@ CASES = [
          "predict.inputs: must be a list of feature rows, e.g. inputs = [[1.0]]; got 4.0"),
     Case("predict-nan", "recipes", ["notes_linear", "--set", "predict.inputs=[[nan]]"], 2,
          "predict.inputs: each row must be 1 finite number"),
+    # a model choice the factories do not offer
+    Case("hidden-activation-softmax", "recipes", ["diabetes", "--set", "model.activation=softmax"], 2,
+         "diabetes.toml, --set: model.activation: activation must be one of relu, sigmoid, tanh, got 'softmax'"),
+    Case("initializer-typo", "recipes", ["linear", "--set", "model.initializer=small-normal"], 2,
+         "linear.toml, --set: model.initializer: initializer must be one of glorot_uniform, small_normal, got 'small-normal'"),
     # a loss that does not fit the task
     Case("mse-on-mnist", "recipes", ["mnist", "--set", "train.loss=mean_squared_error", *QUICK], 2,
          "mnist.toml, --set: train.loss: mean_squared_error does not fit: softmax_mnist_classifier gives 10 softmax "

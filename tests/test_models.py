@@ -94,6 +94,38 @@ def test_initial_kernels_are_small_random_and_distinct(name):
             assert len({c.tobytes() for c in columns}) == len(columns)
 
 
+def weighted_layers(model):
+    return [layer for layer in model.layers if hasattr(layer, "kernel")]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_small_normal_initializer_draws_kernels_from_n_0_001_and_zero_biases(name):
+    model = modelzoo.create_model(name, initializer="small_normal", seed=3)
+    layers = weighted_layers(model)
+    assert layers
+    for layer in layers:
+        kernel = layer.kernel.numpy()
+        assert type(layer.kernel_initializer).__name__ == "RandomNormal"
+        assert np.abs(kernel).max() < 0.06  # six standard deviations
+        assert np.count_nonzero(kernel) == kernel.size
+        if kernel.size >= 1000:
+            assert 0.008 < kernel.std() < 0.012 and abs(kernel.mean()) < 0.001
+        np.testing.assert_array_equal(layer.bias.numpy(), 0.0)
+    again, other = (modelzoo.create_model(name, initializer="small_normal", seed=s).get_weights() for s in (3, 4))
+    for a, b in zip(model.get_weights(), again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(model.get_weights(), other))
+    default = modelzoo.create_model(name, seed=3)
+    assert all(type(layer.kernel_initializer).__name__ == "GlorotUniform" for layer in weighted_layers(default))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_an_unknown_initializer_is_one_line(name):
+    with pytest.raises(ValueError) as error:
+        modelzoo.create_model(name, initializer="he_normal")
+    assert str(error.value) == f"{name}: initializer must be one of glorot_uniform, small_normal, got 'he_normal'"
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_l2_adds_the_weight_penalty(name):
     card = modelzoo.model_card(name)

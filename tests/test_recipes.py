@@ -50,6 +50,16 @@ def test_overrides_and_user_files(tmp_path):
     assert recipes.parse_value("[32, 64]") == [32, 64] and recipes.parse_value("adam") == "adam"
 
 
+def test_model_choices_by_set():
+    choices = {"model.activation": "sigmoid", "model.initializer": "small_normal"}
+    resolved = recipes.load("diabetes", {field: recipes.parse_value(value) for field, value in choices.items()})
+    assert resolved.model_args["activation"] == "sigmoid" and resolved.model_args["initializer"] == "small_normal"
+    model = modelzoo.create_model(resolved.model, **resolved.model_args)
+    weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
+    assert [layer.activation.__name__ for layer in weighted] == ["sigmoid"] * 3
+    assert {type(layer.kernel_initializer).__name__ for layer in weighted} == {"RandomNormal"}
+
+
 def run_recipes_cli(args, cwd):
     """Run the recipes command in a fresh process; report output, exit code and whether TF loaded."""
     code = (

@@ -206,6 +206,13 @@ def test_every_builtin_recipe_ships_its_weights():
     assert len({w.key for w in ENTRIES}) == len(ENTRIES)
 
 
+def test_shipped_weights_keep_the_hidden_activation_they_were_trained_with():
+    model = modelzoo.create_model("deep_relu_mlp", weights="pima_diabetes", activation="relu")
+    assert [layer.activation.__name__ for layer in model.layers if hasattr(layer, "kernel")] == ["relu", "relu", "sigmoid"]
+    with pytest.raises(modelzoo.UsageError, match=r"were trained with activation='relu'; activation='sigmoid' changes the architecture"):
+        modelzoo.create_model("deep_relu_mlp", weights="pima_diabetes", activation="sigmoid")
+
+
 @pytest.mark.slow  # trains and exports a model
 def test_a_recipe_fine_tunes_from_shipped_weights(store, tmp_path):
     from modelzoo import training
