@@ -276,3 +276,10 @@ def test_published_versions_have_the_modes_the_umask_gives(store, tmp_path):
     for path in [version, *version.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
+
+
+def test_the_initializer_is_a_training_choice_shipped_weights_replace():
+    default = modelzoo.create_model("deep_relu_mlp", weights="pima_diabetes")
+    small = modelzoo.create_model("deep_relu_mlp", weights="pima_diabetes", initializer="small_normal")
+    for a, b in zip(default.get_weights(), small.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -26,8 +26,8 @@ from modelzoo.errors import UsageError
 
 MANIFEST_FILE = "manifest.json"
 #: Factory arguments that shape only training, never the function the weights compute: dropout is
-#: off at inference, l2 only adds to the loss, and seed only draws the initial weights.
-TRAINING_ONLY_ARGUMENTS = ("dropout", "l2", "seed")
+#: off at inference, l2 only adds to the loss, and seed and initializer only draw the initial weights.
+TRAINING_ONLY_ARGUMENTS = ("dropout", "l2", "seed", "initializer")
 #: The file suffix Keras requires of `model.load_weights` / `model.save_weights`.
 WEIGHTS_SUFFIX = ".weights.h5"
 
