@@ -144,7 +144,7 @@ def two_layer_perceptron(
     default_loss="binary_crossentropy",
     default_metrics=("accuracy",),
     parameters=87,
-    recipes=("diabetes", "mnist_mlp", "mnist_hinge"),
+    recipes=("diabetes", "notes_diabetes", "mnist_mlp", "mnist_hinge"),
 )
 def deep_relu_mlp(
     *,

@@ -16,9 +16,9 @@ from modelzoo.data import DATASETS
 RECIPES = recipes.builtin_names()
 
 
-def test_the_ten_recipes_are_built_in():
+def test_the_eleven_recipes_are_built_in():
     assert RECIPES == ["diabetes", "linear", "logistic", "mnist", "mnist_cnn", "mnist_hinge", "mnist_mlp",
-                       "notes_linear", "notes_logistic", "xor"]
+                       "notes_diabetes", "notes_linear", "notes_logistic", "xor"]
 
 
 @pytest.mark.parametrize("name", RECIPES)
