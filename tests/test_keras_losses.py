@@ -4,6 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from modelzoo import recipe as recipes
+from modelzoo import training
 from modelzoo.keras_losses import MulticlassHinge
 from modelzoo.losses import LOSSES, OWN_LOSSES, keras_loss
 from modelzoo.registry import create_model
@@ -74,3 +76,13 @@ def test_every_loss_name_compiles():
         compiled = keras_loss(name)
         assert compiled == name if name not in OWN_LOSSES else isinstance(compiled, keras.losses.Loss)
     assert isinstance(keras_loss("multiclass_hinge"), MulticlassHinge)
+
+
+def test_the_mnist_hinge_recipe_compiles_with_its_loss_by_name():
+    recipe = recipes.load("mnist_hinge")
+    assert recipe.train.loss == "multiclass_hinge" and not recipe.one_hot  # integer labels
+    model = training.build_model(recipe)
+    training.compile_model(model, recipe, examples=1000)
+    assert isinstance(model.loss, MulticlassHinge)
+    scores = np.zeros((2, 10), dtype="float32")
+    assert float(model.loss(np.array([3, 7]), scores)) == pytest.approx(9.0)  # nine margins of 1 each

@@ -167,3 +167,15 @@ def test_each_recipe_trains_its_own_weights_tag():
     """The shipped weights are keyed by (model, tag): two recipes must never write the same entry."""
     keys = [(recipes.load(name).model, recipes.load(name).tag) for name in RECIPES]
     assert len(set(keys)) == len(keys), keys
+
+
+@pytest.mark.parametrize("name, overrides, loss", [
+    ("mnist_hinge", [], "multiclass_hinge"),
+    ("mnist_mlp", ["model.output_activation=linear", "train.loss=multiclass_hinge"], "multiclass_hinge"),
+    ("mnist_hinge", ["train.loss=categorical_hinge"], "categorical_hinge"),
+])
+def test_losses_that_fit_linear_outputs_resolve_by_name(name, overrides, loss):
+    main = importlib.import_module("modelzoo.recipes.__main__").main
+    result = CliRunner().invoke(main, ["show", name, *[arg for o in overrides for arg in ("--set", o)]])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["train"]["loss"] == loss
