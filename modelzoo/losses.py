@@ -9,7 +9,7 @@ weights it starts from); the targets from the data set's spec (`modelzoo.data.Da
     linear scores over N units, N classes   multiclass_hinge (integer labels),
                                             categorical_hinge (one-hot): multiclass SVMs
     one sigmoid unit, 0/1 labels            binary_crossentropy, mean_squared_error (Brier score)
-    one linear unit, real-valued targets    mean_squared_error
+    one linear unit, real-valued targets    mean_squared_error, mean_absolute_error
 
 The two hinges differ: multiclass_hinge (modelzoo's, `modelzoo.keras_losses.MulticlassHinge`) is
 the multiclass SVM loss of Weston and Watkins, sum over the wrong classes j of
@@ -39,6 +39,7 @@ LOSSES = (
     "categorical_hinge",
     "multiclass_hinge",
     "mean_squared_error",
+    "mean_absolute_error",
 )
 #: Losses that compare against one-hot targets rather than integer class labels.
 ONE_HOT_LOSSES = ("categorical_crossentropy", "categorical_hinge")
@@ -104,7 +105,7 @@ def fitting_losses(output: Output, target: str, classes: int | None) -> tuple[st
     if target == "binary" and output.units == 1 and output.activation == "sigmoid":
         return ("binary_crossentropy", "mean_squared_error")
     if target == "value" and output.units == 1 and output.activation == "linear":
-        return ("mean_squared_error",)
+        return ("mean_squared_error", "mean_absolute_error")
     return ()
 
 

@@ -7,7 +7,7 @@ import pytest
 from modelzoo import recipe as recipes
 from modelzoo import training
 from modelzoo.keras_losses import MulticlassHinge
-from modelzoo.losses import LOSSES, OWN_LOSSES, keras_loss
+from modelzoo.losses import LOSSES, OWN_LOSSES, keras_loss, loss_problem
 from modelzoo.registry import create_model
 
 
@@ -86,3 +86,18 @@ def test_the_mnist_hinge_recipe_compiles_with_its_loss_by_name():
     assert isinstance(model.loss, MulticlassHinge)
     scores = np.zeros((2, 10), dtype="float32")
     assert float(model.loss(np.array([3, 7]), scores)) == pytest.approx(9.0)  # nine margins of 1 each
+
+
+def test_mean_absolute_error_validates_on_a_regression_and_trains():
+    recipe = recipes.load("linear", {"train.loss": "mean_absolute_error", "train.learning_rate": 0.05})
+    assert loss_problem(recipe.train.loss, recipe.model, recipe.model_args, recipe.data) is None
+    keras.utils.set_random_seed(0)
+    model = training.build_model(recipe)
+    training.compile_model(model, recipe, examples=256)
+    x = np.linspace(-1, 1, 256, dtype="float32")[:, None]
+    y = 2 * x + 0.5
+    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    model.fit(x, y, batch_size=32, epochs=30, verbose=0)
+    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert after < 0.1 < before
+    assert after == pytest.approx(float(np.mean(np.abs(model.predict(x, verbose=0) - y))), rel=1e-4)

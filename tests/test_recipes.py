@@ -173,6 +173,7 @@ def test_each_recipe_trains_its_own_weights_tag():
     ("mnist_hinge", [], "multiclass_hinge"),
     ("mnist_mlp", ["model.output_activation=linear", "train.loss=multiclass_hinge"], "multiclass_hinge"),
     ("mnist_hinge", ["train.loss=categorical_hinge"], "categorical_hinge"),
+    ("linear", ["train.loss=mean_absolute_error"], "mean_absolute_error"),
 ])
 def test_losses_that_fit_linear_outputs_resolve_by_name(name, overrides, loss):
     main = importlib.import_module("modelzoo.recipes.__main__").main
