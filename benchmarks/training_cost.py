@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -69,8 +68,7 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
                        one_hot=resolved.one_hot, max_examples=max(1, round(fraction * full)))
     examples = splits.info.sizes["train"]
     model = training.build_model(resolved)
-    model.compile(optimizer=training.make_optimizer(resolved, math.ceil(examples / settings.batch_size)),
-                  loss=settings.loss, metrics=list(settings.metrics))
+    training.compile_model(model, resolved, examples)
 
     class Clock(keras.callbacks.Callback):
         def __init__(self):

@@ -40,19 +40,10 @@ from modelzoo import gate
 from modelzoo.augment import Augmentation
 from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
-from modelzoo.losses import loss_problem
+from modelzoo.losses import LOSSES, ONE_HOT_LOSSES, loss_problem
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
 from modelzoo.words import plural
 
-LOSSES = (
-    "sparse_categorical_crossentropy",
-    "categorical_crossentropy",
-    "binary_crossentropy",
-    "categorical_hinge",
-    "mean_squared_error",
-)
-#: Losses that compare against one-hot targets rather than integer class labels.
-ONE_HOT_LOSSES = ("categorical_crossentropy", "categorical_hinge")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine")
 METRICS = ("accuracy", "mean_absolute_error", "mean_squared_error", "auc")

@@ -35,6 +35,7 @@ from modelzoo import checkpoint, distribute, gate, run_folder
 from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.losses import keras_loss
 from modelzoo.recipe import Recipe
 from modelzoo.registry import create_model, factory_parameters
 from modelzoo.words import plural
@@ -266,18 +267,23 @@ def _compiled_model(recipe: Recipe, strategy, train, examples: int):
     """The recipe's model under `strategy`, its Normalization layers adapted to `train`, compiled."""
     import keras
 
-    settings = recipe.train
     with strategy.scope():
         model = build_model(recipe)
         for layer in model.layers:  # weights to fine-tune from bring their own statistics
             if isinstance(layer, keras.layers.Normalization) and "weights" not in recipe.model_args:
                 layer.adapt(train.map(lambda x, y: x))
-        model.compile(
-            optimizer=make_optimizer(recipe, math.ceil(examples / settings.batch_size)),
-            loss=settings.loss,
-            metrics=list(settings.metrics),
-        )
+        compile_model(model, recipe, examples)
     return model
+
+
+def compile_model(model, recipe: Recipe, examples: int) -> None:
+    """Compile `model` as `recipe` trains it on `examples` examples: optimizer, loss (by name) and metrics."""
+    settings = recipe.train
+    model.compile(
+        optimizer=make_optimizer(recipe, math.ceil(examples / settings.batch_size)),
+        loss=keras_loss(settings.loss),
+        metrics=list(settings.metrics),
+    )
 
 
 def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, train, dev, *, epochs: int,

@@ -108,7 +108,20 @@ CASES = [
          "pima_diabetes has 0/1 labels; losses that fit: binary_crossentropy, mean_squared_error"),
     Case("categorical-hinge-on-linear", "recipes", ["linear", "--set", "train.loss=categorical_hinge"], 2,
          "train.loss: categorical_hinge does not fit: linear_regression gives 1 linear score and toy_linear has "
-         "real-valued targets; losses that fit: mean_squared_error"),
+         "real-valued targets; losses that fit: mean_squared_error, mean_absolute_error"),
+    Case("multiclass-hinge-on-softmax", "recipes", ["mnist", "--set", "train.loss=multiclass_hinge", *QUICK], 2,
+         "mnist.toml, --set: train.loss: multiclass_hinge does not fit: softmax_mnist_classifier gives 10 softmax "
+         "probabilities and mnist has 10 classes (integer labels); multiclass_hinge needs linear scores, not "
+         "probabilities; losses that fit: sparse_categorical_crossentropy, categorical_crossentropy, categorical_hinge"),
+    Case("multiclass-hinge-on-linear", "recipes", ["linear", "--set", "train.loss=multiclass_hinge"], 2,
+         "train.loss: multiclass_hinge does not fit: linear_regression gives 1 linear score and toy_linear has "
+         "real-valued targets; losses that fit: mean_squared_error, mean_absolute_error"),
+    Case("multiclass-hinge-on-diabetes", "recipes", ["diabetes", "--set", "train.loss=multiclass_hinge"], 2,
+         "train.loss: multiclass_hinge does not fit: deep_relu_mlp gives 1 sigmoid probability and pima_diabetes "
+         "has 0/1 labels; multiclass_hinge needs linear scores, not probabilities; losses that fit: binary_crossentropy"),
+    Case("mae-on-mnist-hinge", "recipes", ["mnist_hinge", "--set", "train.loss=mean_absolute_error", *QUICK], 2,
+         "train.loss: mean_absolute_error does not fit: deep_relu_mlp gives 10 linear scores and mnist has 10 classes "
+         "(integer labels); losses that fit: multiclass_hinge, categorical_hinge"),
     Case("cce-on-xor", "recipes", ["xor", "--set", "train.loss=categorical_crossentropy"], 2,
          "train.loss: categorical_crossentropy does not fit: two_layer_perceptron gives 1 sigmoid probability"),
     Case("output-units-not-the-classes", "recipes", ["mnist_mlp", "--set", "model.output_units=5", *QUICK], 2,
@@ -218,12 +231,12 @@ def test_every_built_in_recipe_has_a_loss_that_fits(name):
 
 @pytest.mark.parametrize("model, args, data, fits", [
     ("softmax_mnist_classifier", {}, "mnist", ("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_hinge")),
-    ("deep_relu_mlp", {"output_units": 10, "output_activation": "linear"}, "mnist", ("categorical_hinge",)),
+    ("deep_relu_mlp", {"output_units": 10, "output_activation": "linear"}, "mnist", ("multiclass_hinge", "categorical_hinge")),
     ("deep_relu_mlp", {"weights": "mnist"}, "mnist", ("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_hinge")),
     ("small_cnn", {"classes": 3}, "mnist", ()),
     ("deep_relu_mlp", {}, "pima_diabetes", ("binary_crossentropy", "mean_squared_error")),
     ("two_layer_perceptron", {"output_activation": "softmax"}, "xor", ()),
-    ("linear_regression", {}, "toy_linear", ("mean_squared_error",)),
+    ("linear_regression", {}, "toy_linear", ("mean_squared_error", "mean_absolute_error")),
     ("linear_regression", {"units": 2}, "toy_linear", ()),
     ("sigmoid_binary_classifier", {}, "toy_linear", ()),
 ])

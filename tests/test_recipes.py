@@ -195,3 +195,16 @@ def test_a_recipes_predict_inputs_are_answered_printed_and_recorded(tmp_path):
     assert recipes.load("notes_logistic").predict_inputs == ((3.0,),)
     shown = json.loads(CliRunner().invoke(main, ["show", "notes_logistic"]).output)
     assert shown["predict"] == {"inputs": [[3.0]]}
+
+
+@pytest.mark.parametrize("name, overrides, loss", [
+    ("mnist_hinge", [], "multiclass_hinge"),
+    ("mnist_mlp", ["model.output_activation=linear", "train.loss=multiclass_hinge"], "multiclass_hinge"),
+    ("mnist_hinge", ["train.loss=categorical_hinge"], "categorical_hinge"),
+    ("linear", ["train.loss=mean_absolute_error"], "mean_absolute_error"),
+])
+def test_losses_that_fit_linear_outputs_resolve_by_name(name, overrides, loss):
+    main = importlib.import_module("modelzoo.recipes.__main__").main
+    result = CliRunner().invoke(main, ["show", name, *[arg for o in overrides for arg in ("--set", o)]])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["train"]["loss"] == loss

@@ -5,6 +5,7 @@ import pytest
 from benchmarks.publish_weights import WILD_DIGITS_GOALS
 from modelzoo import data, evaluate, recipe as recipes
 from modelzoo import weights as shipped
+from modelzoo.losses import keras_loss
 from modelzoo.registry import create_model
 
 ENTRIES = shipped.STORE.entries()
@@ -19,7 +20,7 @@ def test_shipped_weights_reproduce_their_recorded_test_metrics(entry, request):
                        one_hot=recipe.one_hot)
     assert splits.info.sizes == entry.data["sizes"]
     model = create_model(entry.model, weights=entry.tag)
-    model.compile(loss=recipe.train.loss, metrics=list(recipe.train.metrics))
+    model.compile(loss=keras_loss(recipe.train.loss), metrics=list(recipe.train.metrics))
     scores = model.evaluate(splits.test, verbose=0, return_dict=True)
     examples = splits.info.sizes["test"]
     for metric, recorded in entry.metrics["test"].items():
