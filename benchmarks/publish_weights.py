@@ -63,11 +63,33 @@ def recipe_target(name: str, extra=None):
     return check
 
 
+def fitted_line(metrics: dict) -> tuple[float, float] | None:
+    """(w, b) of a model that is one unit on one feature (linear or logistic regression), else None."""
+    weights = metrics.get("weights", {})
+    kernels = [v for k, v in weights.items() if k.endswith("kernel")]
+    biases = [v for k, v in weights.items() if k.endswith("bias")]
+    if len(kernels) == len(biases) == 1 and len(kernels[0]) == 1 and len(kernels[0][0]) == 1:
+        return kernels[0][0][0], biases[0][0]
+    return None
+
+
+def details(metrics: dict, summary: str) -> str:
+    """What a summary adds for a worked example: the fitted w and b, and the answers at its query points."""
+    parts = []
+    line = fitted_line(metrics)
+    if line is not None and "w = " not in summary:
+        parts.append(f"w = {line[0]:.3f}, b = {line[1]:.3f}")
+    for prediction in metrics.get("predictions", []):
+        key, values = next((k, v) for k, v in prediction.items() if k != "input")
+        shown = ", ".join(f"{v:.3f}" for v in values)
+        point = ", ".join(f"{x:g}" for x in prediction["input"])
+        parts.append(f"{key} {shown} at x = {point if len(prediction['input']) == 1 else f'({point})'}")
+    return "; ".join([summary, *parts])
+
+
 def line_close_to(slope: float, intercept: float, tolerance: float):
     def check(metrics: dict) -> tuple[bool, str]:
-        weights = metrics["weights"]
-        w = next(v for k, v in weights.items() if k.endswith("kernel"))[0][0]
-        b = next(v for k, v in weights.items() if k.endswith("bias"))[0]
+        w, b = fitted_line(metrics)
         ok = abs(w - slope) <= tolerance and abs(b - intercept) <= tolerance
         return ok, f"w = {w:.3f}, b = {b:.3f}, test MSE {metrics['test']['loss']:.4f}"
 
@@ -134,6 +156,7 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
         raise SystemExit(f"{name} failed with exit code {result.returncode}")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     met, summary = TARGETS[name](metrics)
+    summary = details(metrics, summary)
     seconds = metrics["train_seconds_this_process"]
     if name in TIME_LIMITS:
         met = met and seconds < TIME_LIMITS[name]
@@ -148,6 +171,7 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
         "train_seconds": seconds,
         "process_seconds": round(wall, 1),
         "command": shown,
+        **{key: metrics[key] for key in ("predictions", "weights") if key in metrics},
         "serving": serving_example(Path(metrics["export"]).parent),
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),

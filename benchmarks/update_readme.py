@@ -248,12 +248,28 @@ def render_diabetes_seeds() -> str:
     return text
 
 
+def render_diabetes_steps() -> str:
+    """The notes' diabetes network to the tuned recipe, one change at a time, from diabetes_from_the_notes.json."""
+    path = RESULTS / "diabetes_from_the_notes.json"
+    if not path.exists():
+        return "Not measured yet: run `python benchmarks/diabetes_from_the_notes.py`."
+    data = json.loads(path.read_text())
+    rows = ["| step | test accuracy, mean (sd) | min - max | dev accuracy, mean |", "| --- | ---: | ---: | ---: |"]
+    for step in data["steps"]:
+        rows.append(f"| {step['step']} | {step['mean_test_accuracy']:.2%} ({step['stdev_test_accuracy']:.2%}) | "
+                    f"{min(step['test_accuracy']):.2%} - {max(step['test_accuracy']):.2%} | {step['mean_dev_accuracy']:.2%} |")
+    rows += ["", f"Seeds {', '.join(map(str, data['seeds']))}, {data['test_rows']} test rows, measured by "
+             f"`{data['measured_by']}` ({data['date']}; {data['machine']})."]
+    return "\n".join(rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "weights": render_weights,
     "held-out-digits": render_held_out_digits,
     "models": render_models,
     "recipes": render_recipes,
     "diabetes-seeds": render_diabetes_seeds,
+    "diabetes-steps": render_diabetes_steps,
     "cli-latency": render_cli_latency,
     "rest-examples": render_rest_examples,
     "performance": render_performance,
