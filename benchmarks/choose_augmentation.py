@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.publish_weights import TARGETS  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import evaluate, recipe, training  # noqa: E402
+from modelzoo import evaluate, recipe_file, training  # noqa: E402
 from modelzoo.augment import Augmentation  # noqa: E402
 from modelzoo.registry import create_model  # noqa: E402
 
@@ -69,7 +69,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "augmentation_selection.json"
 
 def trial(name: str, overrides: dict) -> dict:
     """Train recipe `name` with `overrides` (test split untouched); its dev scores."""
-    resolved = recipe.load(name, overrides)
+    resolved = recipe_file.load(name, overrides)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         result = training.run(resolved, runs_root=folder, export_dir=None, evaluate_test=False, echo=lambda *_: None)

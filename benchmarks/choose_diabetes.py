@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
-from modelzoo import recipe, training  # noqa: E402
+from modelzoo import recipe_file, training  # noqa: E402
 
 GRID = {
     "train.learning_rate": [0.01, 0.003],
@@ -40,7 +40,7 @@ def main() -> None:
         config = dict(zip(GRID, values))
         dev = []
         for seed in SEEDS:
-            resolved = recipe.load("diabetes", {**config, "train.seed": seed})
+            resolved = recipe_file.load("diabetes", {**config, "train.seed": seed})
             with tempfile.TemporaryDirectory() as folder:
                 metrics = training.run(resolved, runs_root=folder, export_dir=None, echo=lambda *_: None).metrics
             dev.append(round(metrics["dev"]["accuracy"], 4))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe, training  # noqa: E402
+from modelzoo import recipe_file, training  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
 RESULTS = ROOT / "benchmarks" / "results" / "diabetes_from_the_notes.json"
@@ -46,7 +46,7 @@ def main() -> None:
         overrides = {**overrides, **added} if name == "notes_diabetes" else dict(added)
         test, dev = [], []
         for seed in SEEDS:
-            resolved = recipe.load(name, {**overrides, "train.seed": seed})
+            resolved = recipe_file.load(name, {**overrides, "train.seed": seed})
             with tempfile.TemporaryDirectory() as folder:
                 metrics = training.run(resolved, runs_root=folder, export_dir=None, echo=lambda *_: None).metrics
             test.append(round(metrics["test"]["accuracy"], 4))

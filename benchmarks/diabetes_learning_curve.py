@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe, training  # noqa: E402
+from modelzoo import recipe_file, training  # noqa: E402
 
 FRACTIONS = (0.5, 0.75, 1.0)
 SEEDS = (0, 1, 2, 3, 4)
@@ -31,7 +31,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "diabetes_learning_curve.json"
 
 
 def main() -> None:
-    base = recipe.load("diabetes")
+    base = recipe_file.load("diabetes")
     points = []
     for fraction in FRACTIONS:
         rows = round(fraction * TRAIN_ROWS)
@@ -39,7 +39,7 @@ def main() -> None:
         for seed in SEEDS:
             # max_examples cuts every split to its first N rows; N stays above the dev and test
             # sizes (154, 153), so only the training split shrinks.
-            resolved = recipe.load("diabetes", {"train.seed": seed, "data.max_examples": rows})
+            resolved = recipe_file.load("diabetes", {"train.seed": seed, "data.max_examples": rows})
             with tempfile.TemporaryDirectory() as folder:
                 metrics = training.run(resolved, runs_root=folder, export_dir=None, evaluate_test=False,
                                        echo=lambda *_: None).metrics

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe, training  # noqa: E402
+from modelzoo import recipe_file, training  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
 RESULTS = ROOT / "benchmarks" / "results" / "diabetes_seeds.json"
@@ -31,7 +31,7 @@ def main() -> None:
     for refit in (True, False):
         test, dev = [], []
         for seed in SEEDS:
-            resolved = recipe.load("diabetes", {"train.seed": seed, "train.refit": refit})
+            resolved = recipe_file.load("diabetes", {"train.seed": seed, "train.refit": refit})
             with tempfile.TemporaryDirectory() as folder:
                 metrics = training.run(resolved, runs_root=folder, export_dir=None, echo=lambda *_: None).metrics
             test.append(round(metrics["test"]["accuracy"], 4))

@@ -61,9 +61,9 @@ def figures(times: list[float], batch: int) -> dict:
 
 def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
     """Both paths at every batch size, `repeats` times; medians per (path, batch)."""
-    from modelzoo import export, flops, recipe, serving, tfserving, training
+    from modelzoo import export, flops, recipe_file, serving, tfserving, training
 
-    model = training.build_model(recipe.load(name))
+    model = training.build_model(recipe_file.load(name))
     input_key, output_key = export.signature_keys(model)
     with tempfile.TemporaryDirectory() as folder:
         export.write_saved_model(model, folder)

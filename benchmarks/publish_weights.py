@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from modelzoo import export as export_module  # noqa: E402
-from modelzoo import recipe as recipes  # noqa: E402
+from modelzoo import recipe_file as recipes  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 from modelzoo.words import plural  # noqa: E402
 

@@ -107,9 +107,9 @@ def run_recipe(mirror: str | None, overrides: dict) -> dict:
     """(b): the mnist_cnn recipe through modelzoo's own runner, plus the test clock."""
     import numpy as np
 
-    from modelzoo import data, recipe, training
+    from modelzoo import data, recipe_file, training
 
-    resolved = recipe.load("mnist_cnn", overrides)
+    resolved = recipe_file.load("mnist_cnn", overrides)
     x_test, y_test = data.take_arrays(data.load("mnist", mirror=mirror).test, 10_000)
     clock = test_clock(x_test, np.asarray(y_test))
     with tempfile.TemporaryDirectory() as folder:
@@ -158,13 +158,13 @@ def main() -> None:
         one_run(args.one, args.data_mirror, json.loads(args.overrides), args.reference_epochs)
         return
 
-    from modelzoo import recipe
+    from modelzoo import recipe_file
 
     overrides = {}
     for item in args.sets:
         key, _, value = item.partition("=")
-        overrides[key.strip()] = recipe.parse_value(value)
-    recipe.load("mnist_cnn", overrides)  # a bad override fails here, before any training
+        overrides[key.strip()] = recipe_file.parse_value(value)
+    recipe_file.load("mnist_cnn", overrides)  # a bad override fails here, before any training
     pairs = []
     for repeat in range(1, args.repeats + 1):
         a = spawn("a", args.data_mirror, overrides, args.reference_epochs)

@@ -57,9 +57,9 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
     """Median seconds of an epoch (after the first) on `fraction` of the recipe's training split."""
     import keras
 
-    from modelzoo import data, recipe, training
+    from modelzoo import data, recipe_file, training
 
-    resolved = recipe.load(name)
+    resolved = recipe_file.load(name)
     settings = resolved.train
     keras.utils.set_random_seed(settings.seed)
     full = data.load(resolved.data, mirror=mirror).info.sizes["train"]
@@ -115,7 +115,7 @@ def main() -> None:
         print(json.dumps(one_run(json.loads(args.one))))
         return
 
-    from modelzoo import flops, recipe, training
+    from modelzoo import flops, recipe_file, training
 
     peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())["fp32_peak_gflops"]
     pipeline = [spawn({"kind": "pipeline", "mirror": args.data_mirror}) for _ in range(args.repeats)]
@@ -134,7 +134,7 @@ def main() -> None:
     }
     print(f"pipeline: {record['pipeline']}", flush=True)
     for name in args.recipes:
-        per_example = flops.training_flops(training.build_model(recipe.load(name)))
+        per_example = flops.training_flops(training.build_model(recipe_file.load(name)))
         rows = []
         for fraction in FRACTIONS:
             runs = [spawn({"kind": "epoch", "recipe": name, "fraction": fraction, "mirror": args.data_mirror})

@@ -22,7 +22,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
 import modelzoo  # noqa: E402
-from modelzoo import recipe as recipes  # noqa: E402
+from modelzoo import recipe_file as recipes  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 
 

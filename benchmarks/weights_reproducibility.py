@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe as recipes  # noqa: E402
+from modelzoo import recipe_file as recipes  # noqa: E402
 from modelzoo import training  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 

@@ -76,7 +76,7 @@ def list_command(pattern: str, as_json: bool) -> None:
 
 def _weights_lines(weights) -> list[str]:
     """The record of one shipped set of weights, for `modelzoo show`."""
-    from modelzoo.recipe import format_metric
+    from modelzoo.recipe_file import format_metric
 
     lines = [f"weights {weights.tag!r}:  create_model({weights.model!r}, weights={weights.tag!r}); "
              f"modelzoo predict {weights.key} FILE"]

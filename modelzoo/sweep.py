@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo.errors import UsageError
-from modelzoo.recipe import Recipe, RecipeError
+from modelzoo.recipe_file import Recipe, RecipeError
 from modelzoo.words import plural
 
 SWEEP_FILE = "sweep.json"

@@ -36,7 +36,7 @@ from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.losses import keras_loss
-from modelzoo.recipe import Recipe
+from modelzoo.recipe_file import Recipe
 from modelzoo.registry import create_model, factory_parameters
 from modelzoo.words import plural
 

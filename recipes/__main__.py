@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from modelzoo import distribute
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo.errors import UsageError
 from modelzoo.cli import Group, data_mirror_option, echo_table
 from modelzoo.quiet import quiet_tensorflow, verbose_option

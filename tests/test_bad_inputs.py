@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo.augment import Augmentation
 from modelzoo.losses import fitting_losses, loss_problem, model_output
 from modelzoo.registry import factory_parameters

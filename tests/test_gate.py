@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from modelzoo import gate
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo.storage import version_folders
 
 MNIST = gate.PublishSettings("accuracy", minimum=0.98, tolerance=0.002)

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo import training
 from modelzoo.keras_losses import MulticlassHinge
 from modelzoo.losses import LOSSES, OWN_LOSSES, keras_loss, loss_problem

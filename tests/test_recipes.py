@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import modelzoo
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo.data import DATASETS
 
 RECIPES = recipes.builtin_names()

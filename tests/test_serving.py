@@ -377,11 +377,11 @@ def test_readme_rest_examples_match_a_fresh_export_and_work(tmp_path):
     from pathlib import Path
 
     from benchmarks.publish_weights import serving_example
-    from modelzoo import recipe, training
+    from modelzoo import recipe_file, training
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    recorded = recipe.measured_results()["diabetes"]["serving"]
-    resolved = recipe.load("diabetes", {"train.epochs": 1})
+    recorded = recipe_file.measured_results()["diabetes"]["serving"]
+    resolved = recipe_file.load("diabetes", {"train.epochs": 1})
     result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None,
                           publish_anyway=True)  # one epoch misses the recipe's target: served here all the same
     fresh = serving_example(result.export_path.parent)

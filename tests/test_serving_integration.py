@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from modelzoo import data, recipe, serving, training
+from modelzoo import data, recipe_file, serving, training
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 def trained(tmp_path_factory, mirror):
     """The mnist recipe on 20,000 training examples for 2 epochs, exported; and 20 real test digits."""
     root = tmp_path_factory.mktemp("mnist")
-    resolved = recipe.load("mnist", {"train.epochs": 2, "data.max_examples": 20000})
+    resolved = recipe_file.load("mnist", {"train.epochs": 2, "data.max_examples": 20000})
     training.run(resolved, runs_root=root / "runs", export_dir=root / "saved_models", mirror=mirror, echo=lambda *_: None,
                  publish_anyway=True)  # a --max-examples run is never published by the gate alone
     images, labels = data.take_arrays(data.load("mnist", mirror=mirror).test, 20)

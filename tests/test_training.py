@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo import run_folder, training
 from modelzoo.export import versions
 from modelzoo.registry import create_model

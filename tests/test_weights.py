@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import modelzoo
 from conftest import run_python
-from modelzoo import recipe as recipes
+from modelzoo import recipe_file as recipes
 from modelzoo import weights as shipped
 from modelzoo.cli import cli
 from modelzoo.data import dataset_spec

@@ -3,7 +3,7 @@
 import pytest
 
 from benchmarks.publish_weights import WILD_DIGITS_GOALS
-from modelzoo import data, evaluate, recipe as recipes
+from modelzoo import data, evaluate, recipe_file as recipes
 from modelzoo import weights as shipped
 from modelzoo.losses import keras_loss
 from modelzoo.registry import create_model
