@@ -39,7 +39,10 @@ MEDIUM = Augmentation(rotation=12, shear=12, scale=0.15, aspect=0.1, shift=0.1, 
 
 def augmented(augmentation: Augmentation, **train) -> dict:
     """Recipe overrides: every [augment] field, and optional [train] fields."""
-    return {**{f"augment.{k}": v for k, v in augmentation.to_dict().items()}, **{f"train.{k}": v for k, v in train.items()}}
+    return {
+        **{f"augment.{k}": v for k, v in augmentation.to_dict().items()},
+        **{f"train.{k}": v for k, v in train.items()},
+    }
 
 
 #: Per recipe, the candidates tried: a name and its recipe overrides.
@@ -48,18 +51,31 @@ CANDIDATES = {
         "none": augmented(NONE),
         "light": augmented(LIGHT),
         "medium": augmented(MEDIUM),
-        "light, 15 epochs cosine": augmented(LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0),
-        "medium, 15 epochs cosine": augmented(MEDIUM, epochs=15, schedule="cosine", early_stopping_patience=0),
+        "light, 15 epochs cosine": augmented(
+            LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0
+        ),
+        "medium, 15 epochs cosine": augmented(
+            MEDIUM, epochs=15, schedule="cosine", early_stopping_patience=0
+        ),
         "light with stroke 1, 15 epochs cosine": augmented(
-            Augmentation(**{**LIGHT.to_dict(), "stroke": 1.0}), epochs=15, schedule="cosine", early_stopping_patience=0),
+            Augmentation(**{**LIGHT.to_dict(), "stroke": 1.0}),
+            epochs=15,
+            schedule="cosine",
+            early_stopping_patience=0,
+        ),
         "light, 15 epochs cosine, dropout 0.1": {
-            **augmented(LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0), "model.dropout": 0.1},
+            **augmented(LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0),
+            "model.dropout": 0.1,
+        },
         "light, 12 epochs cosine, lr 0.002": augmented(
-            LIGHT, epochs=12, schedule="cosine", early_stopping_patience=0, learning_rate=0.002),
+            LIGHT, epochs=12, schedule="cosine", early_stopping_patience=0, learning_rate=0.002
+        ),
         "light, 15 epochs cosine, lr 0.002": augmented(
-            LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0, learning_rate=0.002),
+            LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0, learning_rate=0.002
+        ),
         "light, 15 epochs cosine, lr 0.003": augmented(
-            LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0, learning_rate=0.003),
+            LIGHT, epochs=15, schedule="cosine", early_stopping_patience=0, learning_rate=0.003
+        ),
     },
     "mnist_mlp": {"none": augmented(NONE), "light": augmented(LIGHT), "medium": augmented(MEDIUM)},
     "mnist_cnn": {"none": augmented(NONE), "light": augmented(LIGHT), "medium": augmented(MEDIUM)},
@@ -72,8 +88,14 @@ def trial(name: str, overrides: dict) -> dict:
     resolved = recipe_file.load(name, overrides)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        result = training.run(resolved, runs_root=folder, export_dir=None, evaluate_test=False, echo=lambda *_: None)
-        model = create_model(resolved.model, weights=str(result.run_dir / training.WEIGHTS_FILE), **resolved.architecture)
+        result = training.run(
+            resolved, runs_root=folder, export_dir=None, evaluate_test=False, echo=lambda *_: None
+        )
+        model = create_model(
+            resolved.model,
+            weights=str(result.run_dir / training.WEIGHTS_FILE),
+            **resolved.architecture,
+        )
         wild = evaluate.wild_digits(model, "dev")
     return {
         "mnist_dev_accuracy": round(result.metrics["dev"]["accuracy"], 5),
@@ -96,16 +118,27 @@ def choose(trials: dict[str, dict], floor: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipes", nargs="*", default=list(CANDIDATES), help=f"recipes to tune (default: {' '.join(CANDIDATES)})")
+    parser.add_argument(
+        "recipes",
+        nargs="*",
+        default=list(CANDIDATES),
+        help=f"recipes to tune (default: {' '.join(CANDIDATES)})",
+    )
     args = parser.parse_args()
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     record = {
         "measured_by": "python benchmarks/choose_augmentation.py [RECIPE ...]",
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
-        "selection": ("per recipe, the best held-out digits dev accuracy among candidates whose MNIST dev accuracy "
-                      "reaches the recipe's MNIST test target; seed 0; test splits untouched"),
-        "augmentations": {"none": NONE.to_dict(), "light": LIGHT.to_dict(), "medium": MEDIUM.to_dict()},
+        "selection": (
+            "per recipe, the best held-out digits dev accuracy among candidates whose MNIST dev accuracy "
+            "reaches the recipe's MNIST test target; seed 0; test splits untouched"
+        ),
+        "augmentations": {
+            "none": NONE.to_dict(),
+            "light": LIGHT.to_dict(),
+            "medium": MEDIUM.to_dict(),
+        },
         "recipes": previous.get("recipes", {}),  # recipes not named keep their record
     }
     for name in args.recipes:
@@ -114,11 +147,17 @@ def main() -> None:
         for candidate, overrides in CANDIDATES[name].items():
             trials[candidate] = {**trial(name, overrides), "overrides": overrides}
             t = trials[candidate]
-            print(f"{name} / {candidate}: MNIST dev {t['mnist_dev_accuracy']:.2%}, held-out dev "
-                  f"{t['wild_digits_dev_accuracy']:.2%} {t['wild_digits_dev_by_kind']}, {t['train_seconds']:.0f} s",
-                  flush=True)
-        record["recipes"][name] = {"mnist_dev_floor": floor, "chosen": choose(trials, floor), "trials": trials,
-                                   "date": time.strftime("%Y-%m-%d")}
+            print(
+                f"{name} / {candidate}: MNIST dev {t['mnist_dev_accuracy']:.2%}, held-out dev "
+                f"{t['wild_digits_dev_accuracy']:.2%} {t['wild_digits_dev_by_kind']}, {t['train_seconds']:.0f} s",
+                flush=True,
+            )
+        record["recipes"][name] = {
+            "mnist_dev_floor": floor,
+            "chosen": choose(trials, floor),
+            "trials": trials,
+            "date": time.strftime("%Y-%m-%d"),
+        }
         print(f"{name}: chosen {record['recipes'][name]['chosen']!r}", flush=True)
     save(RESULTS, record)
 

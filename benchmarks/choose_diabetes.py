@@ -42,21 +42,39 @@ def main() -> None:
         for seed in SEEDS:
             resolved = recipe_file.load("diabetes", {**config, "train.seed": seed})
             with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(resolved, runs_root=folder, export_dir=None, echo=lambda *_: None).metrics
+                metrics = training.run(
+                    resolved, runs_root=folder, export_dir=None, echo=lambda *_: None
+                ).metrics
             dev.append(round(metrics["dev"]["accuracy"], 4))
-        trials.append({"config": config, "dev_accuracy": dev, "mean_dev_accuracy": round(statistics.mean(dev), 4)})
-        print(f"{config}: mean dev accuracy {trials[-1]['mean_dev_accuracy']:.4f} {dev}", flush=True)
+        trials.append(
+            {
+                "config": config,
+                "dev_accuracy": dev,
+                "mean_dev_accuracy": round(statistics.mean(dev), 4),
+            }
+        )
+        print(
+            f"{config}: mean dev accuracy {trials[-1]['mean_dev_accuracy']:.4f} {dev}", flush=True
+        )
     best = max(trials, key=lambda t: t["mean_dev_accuracy"])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "measured_by": "python benchmarks/choose_diabetes.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "selection": "highest mean dev accuracy over seeds " + ", ".join(map(str, SEEDS)),
-        "chosen": best["config"],
-        "trials": trials,
-    }, indent=2) + "\n")
-    print(f"chosen: {best['config']} (mean dev accuracy {best['mean_dev_accuracy']:.4f}); wrote {RESULTS}")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "measured_by": "python benchmarks/choose_diabetes.py",
+                "date": time.strftime("%Y-%m-%d"),
+                "machine": describe(),
+                "selection": "highest mean dev accuracy over seeds " + ", ".join(map(str, SEEDS)),
+                "chosen": best["config"],
+                "trials": trials,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(
+        f"chosen: {best['config']} (mean dev accuracy {best['mean_dev_accuracy']:.4f}); wrote {RESULTS}"
+    )
 
 
 if __name__ == "__main__":

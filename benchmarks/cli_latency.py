@@ -48,21 +48,31 @@ def main() -> None:
     rows = []
     for command in COMMANDS:
         times = time_command(command, args.runs)
-        shown = " ".join(["modelzoo" if c.endswith("/modelzoo") else "python" if c == sys.executable else c for c in command])
-        rows.append({
-            "command": shown,
-            "runs": args.runs,
-            "median_s": round(statistics.median(times), 4),
-            "max_s": round(max(times), 4),
-        })
+        shown = " ".join(
+            [
+                "modelzoo" if c.endswith("/modelzoo") else "python" if c == sys.executable else c
+                for c in command
+            ]
+        )
+        rows.append(
+            {
+                "command": shown,
+                "runs": args.runs,
+                "median_s": round(statistics.median(times), 4),
+                "max_s": round(max(times), 4),
+            }
+        )
         print(f"{shown:45s} median {rows[-1]['median_s']:.3f} s  max {rows[-1]['max_s']:.3f} s")
-    write_results.save(RESULTS, {
-        "measured_by": "python benchmarks/cli_latency.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "target_s": 0.5,
-        "commands": rows,
-    })
+    write_results.save(
+        RESULTS,
+        {
+            "measured_by": "python benchmarks/cli_latency.py",
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": describe(),
+            "target_s": 0.5,
+            "commands": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

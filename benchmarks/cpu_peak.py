@@ -39,7 +39,9 @@ def measure() -> dict:
     vendor, family = info.get("vendor_id", "?"), int(info.get("cpu family", "0"))
     cores = os.cpu_count() or 1
     isa_bits = 512 if "avx512f" in flags else 256 if {"avx2", "fma"} <= set(flags) else 128
-    fma_units, pipe_bits, generation = FMA_DATAPATH.get((vendor, family), (2, isa_bits, "width of the widest ISA"))
+    fma_units, pipe_bits, generation = FMA_DATAPATH.get(
+        (vendor, family), (2, isa_bits, "width of the widest ISA")
+    )
     lanes = min(isa_bits, pipe_bits) // 32
     ghz = float(info.get("cpu MHz", "0")) / 1000
     peak = cores * fma_units * lanes * 2 * ghz
@@ -50,13 +52,21 @@ def measure() -> dict:
         + ("AVX-512" if isa_bits == 512 else "AVX2 + FMA" if isa_bits == 256 else "SSE")
         + (f", executed on {pipe_bits}-bit pipes" if pipe_bits < isa_bits else "")
         + "; /proc/cpuinfo flags"
-        + (", which also list avx512_bf16" if "avx512_bf16" in flags else "") + ")",
+        + (", which also list avx512_bf16" if "avx512_bf16" in flags else "")
+        + ")",
         "2 FLOP per lane per FMA (a multiply and an add)",
-        f"clock: {ghz:.3f} GHz (`cpu MHz` in /proc/cpuinfo; a KVM guest does not see boost clocks, so the true peak may be higher)",
+        f"clock: {ghz:.3f} GHz (`cpu MHz` in /proc/cpuinfo; a KVM guest does not see boost clocks, "
+        "so the true peak may be higher)",
     ]
-    return {"measured_by": "python benchmarks/cpu_peak.py", "date": time.strftime("%Y-%m-%d"), "machine": describe(),
-            "fp32_peak_gflops": round(peak, 1), "factors": factors, "avx512": isa_bits == 512,
-            "avx512_bf16": "avx512_bf16" in flags}
+    return {
+        "measured_by": "python benchmarks/cpu_peak.py",
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": describe(),
+        "fp32_peak_gflops": round(peak, 1),
+        "factors": factors,
+        "avx512": isa_bits == 512,
+        "avx512_bf16": "avx512_bf16" in flags,
+    }
 
 
 def main() -> None:

@@ -31,11 +31,22 @@ RESULTS = ROOT / "benchmarks" / "results" / "diabetes_from_the_notes.json"
 #: (what the step adds, the recipe it runs, its overrides), each step keeping the ones before.
 STEPS: list[tuple[str, str, dict]] = [
     ("the notes, as written", "notes_diabetes", {}),
-    ("+ standardised features (a Normalization layer)", "notes_diabetes", {"model.normalize": True}),
+    (
+        "+ standardised features (a Normalization layer)",
+        "notes_diabetes",
+        {"model.normalize": True},
+    ),
     ("+ ReLU hidden layers", "notes_diabetes", {"model.activation": "relu"}),
-    ("+ Adam at 0.003", "notes_diabetes", {"train.optimizer": "adam", "train.learning_rate": 0.003}),
-    ("+ early stopping on dev (up to 200 epochs), then a refit on train + dev", "notes_diabetes",
-     {"train.epochs": 200, "train.early_stopping_patience": 20, "train.refit": True}),
+    (
+        "+ Adam at 0.003",
+        "notes_diabetes",
+        {"train.optimizer": "adam", "train.learning_rate": 0.003},
+    ),
+    (
+        "+ early stopping on dev (up to 200 epochs), then a refit on train + dev",
+        "notes_diabetes",
+        {"train.epochs": 200, "train.early_stopping_patience": 20, "train.refit": True},
+    ),
     ("+ L2 0.001 and dropout 0.2: the `diabetes` recipe", "diabetes", {}),
 ]
 
@@ -48,26 +59,39 @@ def main() -> None:
         for seed in SEEDS:
             resolved = recipe_file.load(name, {**overrides, "train.seed": seed})
             with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(resolved, runs_root=folder, export_dir=None, echo=lambda *_: None).metrics
+                metrics = training.run(
+                    resolved, runs_root=folder, export_dir=None, echo=lambda *_: None
+                ).metrics
             test.append(round(metrics["test"]["accuracy"], 4))
             dev.append(round(metrics["dev"]["accuracy"], 4))
-        steps.append({
-            "step": what, "recipe": name, "overrides": overrides,
-            "test_accuracy": test, "dev_accuracy": dev,
-            "mean_test_accuracy": round(statistics.mean(test), 4),
-            "stdev_test_accuracy": round(statistics.stdev(test), 4),
-            "mean_dev_accuracy": round(statistics.mean(dev), 4),
-        })
-        print(f"{what}: test {test} mean {steps[-1]['mean_test_accuracy']:.4f}; dev mean {steps[-1]['mean_dev_accuracy']:.4f}",
-              flush=True)
-    save(RESULTS, {
-        "measured_by": "python benchmarks/diabetes_from_the_notes.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "seeds": list(SEEDS),
-        "test_rows": 153,
-        "steps": steps,
-    })
+        steps.append(
+            {
+                "step": what,
+                "recipe": name,
+                "overrides": overrides,
+                "test_accuracy": test,
+                "dev_accuracy": dev,
+                "mean_test_accuracy": round(statistics.mean(test), 4),
+                "stdev_test_accuracy": round(statistics.stdev(test), 4),
+                "mean_dev_accuracy": round(statistics.mean(dev), 4),
+            }
+        )
+        print(
+            f"{what}: test {test} mean {steps[-1]['mean_test_accuracy']:.4f}; dev mean "
+            f"{steps[-1]['mean_dev_accuracy']:.4f}",
+            flush=True,
+        )
+    save(
+        RESULTS,
+        {
+            "measured_by": "python benchmarks/diabetes_from_the_notes.py",
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": describe(),
+            "seeds": list(SEEDS),
+            "test_rows": 153,
+            "steps": steps,
+        },
+    )
 
 
 if __name__ == "__main__":

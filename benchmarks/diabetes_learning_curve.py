@@ -41,24 +41,42 @@ def main() -> None:
             # sizes (154, 153), so only the training split shrinks.
             resolved = recipe_file.load("diabetes", {"train.seed": seed, "data.max_examples": rows})
             with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(resolved, runs_root=folder, export_dir=None, evaluate_test=False,
-                                       echo=lambda *_: None).metrics
+                metrics = training.run(
+                    resolved,
+                    runs_root=folder,
+                    export_dir=None,
+                    evaluate_test=False,
+                    echo=lambda *_: None,
+                ).metrics
             assert metrics["sizes"]["train"] == rows and metrics["sizes"]["dev"] == DEV_ROWS
             dev.append(round(metrics["dev"]["accuracy"], 4))
             dev_loss.append(round(metrics["dev"]["loss"], 4))
-        points.append({"fraction": fraction, "train_rows": rows, "dev_accuracy": dev, "dev_loss": dev_loss,
-                       "mean_dev_accuracy": round(statistics.mean(dev), 4),
-                       "mean_dev_loss": round(statistics.mean(dev_loss), 4)})
-        print(f"{rows} training rows: mean dev accuracy {points[-1]['mean_dev_accuracy']:.4f} {dev}, "
-              f"mean dev loss {points[-1]['mean_dev_loss']:.4f}", flush=True)
-    save(RESULTS, {
-        "measured_by": "python benchmarks/diabetes_learning_curve.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "recipe": {k: v for k, v in base.to_dict().items() if k != "source"},
-        "seeds": list(SEEDS),
-        "points": points,
-    })
+        points.append(
+            {
+                "fraction": fraction,
+                "train_rows": rows,
+                "dev_accuracy": dev,
+                "dev_loss": dev_loss,
+                "mean_dev_accuracy": round(statistics.mean(dev), 4),
+                "mean_dev_loss": round(statistics.mean(dev_loss), 4),
+            }
+        )
+        print(
+            f"{rows} training rows: mean dev accuracy {points[-1]['mean_dev_accuracy']:.4f} {dev}, "
+            f"mean dev loss {points[-1]['mean_dev_loss']:.4f}",
+            flush=True,
+        )
+    save(
+        RESULTS,
+        {
+            "measured_by": "python benchmarks/diabetes_learning_curve.py",
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": describe(),
+            "recipe": {k: v for k, v in base.to_dict().items() if k != "source"},
+            "seeds": list(SEEDS),
+            "points": points,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -33,21 +33,35 @@ def main() -> None:
         for seed in SEEDS:
             resolved = recipe_file.load("diabetes", {"train.seed": seed, "train.refit": refit})
             with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(resolved, runs_root=folder, export_dir=None, echo=lambda *_: None).metrics
+                metrics = training.run(
+                    resolved, runs_root=folder, export_dir=None, echo=lambda *_: None
+                ).metrics
             test.append(round(metrics["test"]["accuracy"], 4))
             dev.append(round(metrics["dev"]["accuracy"], 4))
-        variants.append({"refit": refit, "test_accuracy": test, "dev_accuracy": dev,
-                         "mean_test_accuracy": round(statistics.mean(test), 4),
-                         "stdev_test_accuracy": round(statistics.stdev(test), 4)})
-        print(f"refit {refit}: test accuracy {test}, mean {variants[-1]['mean_test_accuracy']:.4f}", flush=True)
-    save(RESULTS, {
-        "measured_by": "python benchmarks/diabetes_seeds.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "seeds": list(SEEDS),
-        "test_rows": 153,
-        "variants": variants,
-    })
+        variants.append(
+            {
+                "refit": refit,
+                "test_accuracy": test,
+                "dev_accuracy": dev,
+                "mean_test_accuracy": round(statistics.mean(test), 4),
+                "stdev_test_accuracy": round(statistics.stdev(test), 4),
+            }
+        )
+        print(
+            f"refit {refit}: test accuracy {test}, mean {variants[-1]['mean_test_accuracy']:.4f}",
+            flush=True,
+        )
+    save(
+        RESULTS,
+        {
+            "measured_by": "python benchmarks/diabetes_seeds.py",
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": describe(),
+            "seeds": list(SEEDS),
+            "test_rows": 153,
+            "variants": variants,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def figures(times: list[float], batch: int) -> dict:
-    return {"p50_ms": percentile(times, 0.50) * 1e3, "p99_ms": percentile(times, 0.99) * 1e3,
-            "examples_per_s": batch / statistics.fmean(times), "calls": len(times)}
+    return {
+        "p50_ms": percentile(times, 0.50) * 1e3,
+        "p99_ms": percentile(times, 0.99) * 1e3,
+        "examples_per_s": batch / statistics.fmean(times),
+        "calls": len(times),
+    }
 
 
 def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
@@ -77,7 +81,9 @@ def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
         for repeat in range(repeats):
             for batch in BATCH_SIZES:
                 for path, call in paths.items():
-                    rounds[path][batch].append(figures(time_calls(call, images[:batch], seconds), batch))
+                    rounds[path][batch].append(
+                        figures(time_calls(call, images[:batch], seconds), batch)
+                    )
             print(f"  {name}: repeat {repeat + 1}/{repeats} done", flush=True)
         servable.close()
 
@@ -85,9 +91,16 @@ def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
     result = {"forward_flops_per_example": forward, "parameters": model.count_params(), "paths": {}}
     for path, by_batch in rounds.items():
         result["paths"][path] = [
-            {"batch": batch, **{key: round(statistics.median(r[key] for r in runs), 4)
-                                for key in ("p50_ms", "p99_ms", "examples_per_s")},
-             "gflops": round(forward * statistics.median(r["examples_per_s"] for r in runs) / 1e9, 2)}
+            {
+                "batch": batch,
+                **{
+                    key: round(statistics.median(r[key] for r in runs), 4)
+                    for key in ("p50_ms", "p99_ms", "examples_per_s")
+                },
+                "gflops": round(
+                    forward * statistics.median(r["examples_per_s"] for r in runs) / 1e9, 2
+                ),
+            }
             for batch, runs in by_batch.items()
         ]
     return result
@@ -96,7 +109,9 @@ def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=1.0, help="timing budget per (path, batch) and repeat")
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="timing budget per (path, batch) and repeat"
+    )
     parser.add_argument("--recipes", nargs="+", default=["mnist", "mnist_cnn"])
     parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
     args = parser.parse_args()
@@ -105,8 +120,12 @@ def main() -> None:
     from modelzoo.cli import quiet_tensorflow
 
     quiet_tensorflow()
-    images, _ = data.take_arrays(data.load("mnist", batch_size=1024, mirror=args.data_mirror).test, max(BATCH_SIZES))
-    peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())["fp32_peak_gflops"]
+    images, _ = data.take_arrays(
+        data.load("mnist", batch_size=1024, mirror=args.data_mirror).test, max(BATCH_SIZES)
+    )
+    peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())[
+        "fp32_peak_gflops"
+    ]
     import tensorflow as tf
 
     record = {
@@ -126,8 +145,11 @@ def main() -> None:
         record["recipes"][name] = measure_recipe(name, images, args.repeats, args.seconds)
         for row in record["recipes"][name]["paths"]["serving"]:
             if row["batch"] in HEADLINE_BATCHES:
-                print(f"{name} serving batch {row['batch']}: {row['examples_per_s']:.0f} ex/s, p50 {row['p50_ms']:.2f} ms, "
-                      f"p99 {row['p99_ms']:.2f} ms, {row['gflops']} GFLOP/s ({row['gflops'] / peak:.0%} of peak)")
+                print(
+                    f"{name} serving batch {row['batch']}: {row['examples_per_s']:.0f} ex/s, p50 "
+                    f"{row['p50_ms']:.2f} ms, "
+                    f"p99 {row['p99_ms']:.2f} ms, {row['gflops']} GFLOP/s ({row['gflops'] / peak:.0%} of peak)"
+                )
     target = record["recipes"].get(TARGET["recipe"])
     if target:
         row = next(r for r in target["paths"]["serving"] if r["batch"] == TARGET["batch"])

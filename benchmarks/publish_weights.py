@@ -47,16 +47,27 @@ def recipe_target(name: str, extra=None):
 
     def check(metrics: dict) -> tuple[bool, str]:
         value = metrics["test"][settings.metric]
-        met, summary = settings.meets_target(value), f"{settings.metric} {recipes.format_metric(settings.metric, value)}"
+        met, summary = (
+            settings.meets_target(value),
+            f"{settings.metric} {recipes.format_metric(settings.metric, value)}",
+        )
         if extra is not None:
             extra_met, summary = extra(metrics)
             met = met and extra_met
         return met, summary
 
     if settings.minimum is not None:
-        target = f">= {settings.minimum:.1%} {settings.metric}" if settings.metric == "accuracy" else f"{settings.metric} >= {settings.minimum:g}"
+        target = (
+            f">= {settings.minimum:.1%} {settings.metric}"
+            if settings.metric == "accuracy"
+            else f"{settings.metric} >= {settings.minimum:g}"
+        )
     else:
-        target = f"test {settings.metric} <= {settings.maximum:g}" if settings.maximum is not None else "none"
+        target = (
+            f"test {settings.metric} <= {settings.maximum:g}"
+            if settings.maximum is not None
+            else "none"
+        )
     check.target = target + (f"; {extra.target}" if extra is not None else "")
     check.minimum = settings.minimum
     check.settings = settings
@@ -83,7 +94,9 @@ def details(metrics: dict, summary: str) -> str:
         key, values = next((k, v) for k, v in prediction.items() if k != "input")
         shown = ", ".join(f"{v:.3f}" for v in values)
         point = ", ".join(f"{x:g}" for x in prediction["input"])
-        parts.append(f"{key} {shown} at x = {point if len(prediction['input']) == 1 else f'({point})'}")
+        parts.append(
+            f"{key} {shown} at x = {point if len(prediction['input']) == 1 else f'({point})'}"
+        )
     return "; ".join([summary, *parts])
 
 
@@ -99,8 +112,10 @@ def line_close_to(slope: float, intercept: float, tolerance: float):
 
 #: The targets of the recipes issue, on the held-out test split: each recipe's [publish] table, which
 #: also gates its exports; linear's fitted line is checked here as well.
-TARGETS = {name: recipe_target(name, line_close_to(2.0, 0.5, 0.05) if name == "linear" else None)
-           for name in recipes.builtin_names()}
+TARGETS = {
+    name: recipe_target(name, line_close_to(2.0, 0.5, 0.05) if name == "linear" else None)
+    for name in recipes.builtin_names()
+}
 #: Extra limits on training time, in seconds of model.fit.
 TIME_LIMITS = {"mnist": 60.0}
 #: Goals on the test split of the held-out digits users bring (the pretrained-weights issue).
@@ -132,7 +147,9 @@ def serving_example(model_dir: Path) -> dict:
         "model": model_dir.name,
         "inputs": {key: str(spec) for key, spec in signature.inputs.items()},
         "outputs": {key: str(spec) for key, spec in signature.outputs.items()},
-        "example_prediction": {key: shortest(samples[f"output:{key}"][0]) for key in signature.outputs},
+        "example_prediction": {
+            key: shortest(samples[f"output:{key}"][0]) for key in signature.outputs
+        },
     }
     if samples["inputs"][0].size <= 64:  # feature rows; an image would bloat the record
         example["example_instance"] = shortest(samples["inputs"][0])
@@ -144,8 +161,18 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
     run_dir = workdir / "runs" / name
     # --publish-anyway: the export goes to a fresh temporary folder only to be measured; whether the
     # run met its target is recorded below ("met"), not by keeping a miss out of a served folder.
-    command = [sys.executable, "-m", "modelzoo.recipes", name, "--fresh", "--publish-anyway",
-               "--run-dir", str(run_dir), "--export-dir", str(workdir / "saved_models")]
+    command = [
+        sys.executable,
+        "-m",
+        "modelzoo.recipes",
+        name,
+        "--fresh",
+        "--publish-anyway",
+        "--run-dir",
+        str(run_dir),
+        "--export-dir",
+        str(workdir / "saved_models"),
+    ]
     shown = f"python -m modelzoo.recipes {name}"
     print(f"$ {shown}", flush=True)
     start = time.perf_counter()
@@ -162,7 +189,8 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
         met = met and seconds < TIME_LIMITS[name]
     record = {
         "summary": summary,
-        "target": TARGETS[name].target + (f", training < {TIME_LIMITS[name]:.0f} s" if name in TIME_LIMITS else ""),
+        "target": TARGETS[name].target
+        + (f", training < {TIME_LIMITS[name]:.0f} s" if name in TIME_LIMITS else ""),
         "met": met,
         "test": metrics["test"],
         "dev": metrics["dev"],
@@ -176,7 +204,10 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
     }
-    print(f"  {summary}; {plural(metrics['epochs_run'], 'epoch')}, {seconds:.1f} s training; target met: {met}", flush=True)
+    print(
+        f"  {summary}; {plural(metrics['epochs_run'], 'epoch')}, {seconds:.1f} s training; target met: {met}",
+        flush=True,
+    )
     return record, run_dir
 
 
@@ -202,12 +233,17 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
             scores[f"wild_digits_{split}"] = evaluate.wild_digits(model, split)
         goal = WILD_DIGITS_GOALS.get(name)
         accuracy = scores["wild_digits_test"]["accuracy"]
-        print(f"  held-out digits: test accuracy {accuracy:.2%}" + (f" (goal {goal:.0%}: {'met' if accuracy >= goal else 'NOT met'})" if goal else ""))
+        print(
+            f"  held-out digits: test accuracy {accuracy:.2%}"
+            + (f" (goal {goal:.0%}: {'met' if accuracy >= goal else 'NOT met'})" if goal else "")
+        )
 
     folder = shipped.STORE.folder
     file = shipped.file_name(recipe.model, recipe.tag)
     samples_file = file.replace(shipped.WEIGHTS_SUFFIX, ".samples.npy")
-    samples = np.load(verify.version_dir(metrics["export"]) / "assets.extra" / verify.SAMPLES_FILE)["inputs"]
+    samples = np.load(verify.version_dir(metrics["export"]) / "assets.extra" / verify.SAMPLES_FILE)[
+        "inputs"
+    ]
     np.save(folder / f".{samples_file}.partial.npy", samples)
     shutil.copyfile(weights_path, folder / f".{file}.partial")
     os.replace(folder / f".{samples_file}.partial.npy", folder / samples_file)
@@ -215,7 +251,11 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
     content = (folder / file).read_bytes()
 
     def tensor(keras_tensor, name: str) -> dict:
-        return {"name": name, "dtype": str(keras_tensor.dtype), "shape": list(keras_tensor.shape[1:])}
+        return {
+            "name": name,
+            "dtype": str(keras_tensor.dtype),
+            "shape": list(keras_tensor.shape[1:]),
+        }
 
     input_key, output_key = export_module.signature_keys(model)
     return shipped.Weights(
@@ -230,7 +270,12 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
         output=tensor(model.outputs[0], output_key),
         recipe=name,
         command=record["command"],
-        data={"name": spec.name, "sizes": metrics["sizes"], "source": spec.origin, "licence": spec.licence},
+        data={
+            "name": spec.name,
+            "sizes": metrics["sizes"],
+            "source": spec.origin,
+            "licence": spec.licence,
+        },
         classes=spec.class_names,
         metrics=scores,
         epochs=metrics["refit"]["epochs"] if "refit" in metrics else metrics["epochs_run"],
@@ -253,11 +298,15 @@ def main() -> None:
     args = parser.parse_args()
     names = args.names or recipes.builtin_names()
     trained_by: dict[tuple[str, str], str] = {}
-    for name in recipes.builtin_names():  # one recipe per (model, tag), checked before anything runs
+    for (
+        name
+    ) in recipes.builtin_names():  # one recipe per (model, tag), checked before anything runs
         resolved = recipes.load(name)
         other = trained_by.setdefault((resolved.model, resolved.tag), name)
         if other != name:
-            raise SystemExit(f"{other} and {name} both train {resolved.model}:{resolved.tag}: give one an [export] weights_tag")
+            raise SystemExit(
+                f"{other} and {name} both train {resolved.model}:{resolved.tag}: give one an [export] weights_tag"
+            )
     for name in names:
         recipes.load(name)  # unknown names fail before anything runs
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"recipes": {}}

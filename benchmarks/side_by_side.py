@@ -53,17 +53,30 @@ def test_clock(x_test, y_test):
 
         def on_epoch_end(self, epoch, logs=None):  # runs after the epoch's own validation
             self.training_seconds += time.perf_counter() - self._start
-            accuracy = self.model.evaluate(x_test, y_test, batch_size=1000, verbose=0, return_dict=True)["accuracy"]
-            self.epochs.append({"epoch": epoch + 1, "training_seconds": round(self.training_seconds, 2),
-                                "test_accuracy": round(float(accuracy), 5)})
+            accuracy = self.model.evaluate(
+                x_test, y_test, batch_size=1000, verbose=0, return_dict=True
+            )["accuracy"]
+            self.epochs.append(
+                {
+                    "epoch": epoch + 1,
+                    "training_seconds": round(self.training_seconds, 2),
+                    "test_accuracy": round(float(accuracy), 5),
+                }
+            )
 
     return TestClock()
 
 
 def summary(clock) -> dict:
-    reached = next((e["training_seconds"] for e in clock.epochs if e["test_accuracy"] >= THRESHOLD), None)
-    return {"training_seconds": round(clock.training_seconds, 2), "test_accuracy": clock.epochs[-1]["test_accuracy"],
-            "seconds_to_99": reached, "epochs": clock.epochs}
+    reached = next(
+        (e["training_seconds"] for e in clock.epochs if e["test_accuracy"] >= THRESHOLD), None
+    )
+    return {
+        "training_seconds": round(clock.training_seconds, 2),
+        "test_accuracy": clock.epochs[-1]["test_accuracy"],
+        "seconds_to_99": reached,
+        "epochs": clock.epochs,
+    }
 
 
 def mnist_arrays(mirror: str | None):
@@ -87,19 +100,29 @@ def run_reference(mirror: str | None, epochs: int = 15) -> dict:
 
     arrays = mnist_arrays(mirror)
     (x_train, y_train), (x_test, y_test) = arrays["train"], arrays["test"]
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        keras.layers.MaxPooling2D(pool_size=(2, 2)),
-        keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        keras.layers.MaxPooling2D(pool_size=(2, 2)),
-        keras.layers.Flatten(),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            keras.layers.MaxPooling2D(pool_size=(2, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     clock = test_clock(x_test, y_test)
-    model.fit(x_train, y_train, batch_size=128, epochs=epochs, validation_split=0.1, callbacks=[clock], verbose=0)
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=128,
+        epochs=epochs,
+        validation_split=0.1,
+        callbacks=[clock],
+        verbose=0,
+    )
     return summary(clock)
 
 
@@ -113,7 +136,14 @@ def run_recipe(mirror: str | None, overrides: dict) -> dict:
     x_test, y_test = data.take_arrays(data.load("mnist", mirror=mirror).test, 10_000)
     clock = test_clock(x_test, np.asarray(y_test))
     with tempfile.TemporaryDirectory() as folder:
-        training.run(resolved, runs_root=folder, export_dir=None, mirror=mirror, echo=lambda *_: None, callbacks=[clock])
+        training.run(
+            resolved,
+            runs_root=folder,
+            export_dir=None,
+            mirror=mirror,
+            echo=lambda *_: None,
+            callbacks=[clock],
+        )
     return summary(clock)
 
 
@@ -122,13 +152,23 @@ def one_run(which: str, mirror: str | None, overrides: dict, reference_epochs: i
     import keras
 
     keras.utils.set_random_seed(0)
-    result = run_reference(mirror, reference_epochs) if which == "a" else run_recipe(mirror, overrides)
+    result = (
+        run_reference(mirror, reference_epochs) if which == "a" else run_recipe(mirror, overrides)
+    )
     print(json.dumps(result))
 
 
 def spawn(which: str, mirror: str | None, overrides: dict, reference_epochs: int) -> dict:
-    command = [sys.executable, __file__, "--one", which, "--overrides", json.dumps(overrides),
-               "--reference-epochs", str(reference_epochs)]
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        which,
+        "--overrides",
+        json.dumps(overrides),
+        "--reference-epochs",
+        str(reference_epochs),
+    ]
     if mirror:
         command += ["--data-mirror", mirror]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -146,11 +186,21 @@ def median(values):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                        help="an override of the mnist_cnn recipe, as for python -m modelzoo.recipes --set")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an override of the mnist_cnn recipe, as for python -m modelzoo.recipes --set",
+    )
     parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
-    parser.add_argument("--reference-epochs", type=int, default=15,
-                        help="epochs of (a); the published 15 unless smoke-testing this script")
+    parser.add_argument(
+        "--reference-epochs",
+        type=int,
+        default=15,
+        help="epochs of (a); the published 15 unless smoke-testing this script",
+    )
     parser.add_argument("--one", choices=("a", "b"), help=argparse.SUPPRESS)
     parser.add_argument("--overrides", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -168,22 +218,35 @@ def main() -> None:
     pairs = []
     for repeat in range(1, args.repeats + 1):
         a = spawn("a", args.data_mirror, overrides, args.reference_epochs)
-        print(f"[{repeat}] a: {a['training_seconds']:.1f} s, test {a['test_accuracy']:.2%}, 99% after {a['seconds_to_99']} s", flush=True)
+        print(
+            f"[{repeat}] a: {a['training_seconds']:.1f} s, test {a['test_accuracy']:.2%}, 99% "
+            f"after {a['seconds_to_99']} s",
+            flush=True,
+        )
         b = spawn("b", args.data_mirror, overrides, args.reference_epochs)
-        print(f"[{repeat}] b: {b['training_seconds']:.1f} s, test {b['test_accuracy']:.2%}, 99% after {b['seconds_to_99']} s", flush=True)
-        pairs.append({"a": a, "b": b, "time_ratio": round(b["training_seconds"] / a["training_seconds"], 4)})
+        print(
+            f"[{repeat}] b: {b['training_seconds']:.1f} s, test {b['test_accuracy']:.2%}, 99% "
+            f"after {b['seconds_to_99']} s",
+            flush=True,
+        )
+        pairs.append(
+            {"a": a, "b": b, "time_ratio": round(b["training_seconds"] / a["training_seconds"], 4)}
+        )
 
     def figures(key):
         runs = [pair[key] for pair in pairs]
-        return {"training_seconds": median([r["training_seconds"] for r in runs]),
-                "test_accuracy": median([r["test_accuracy"] for r in runs]),
-                "seconds_to_99": median([r["seconds_to_99"] for r in runs])}
+        return {
+            "training_seconds": median([r["training_seconds"] for r in runs]),
+            "test_accuracy": median([r["test_accuracy"] for r in runs]),
+            "seconds_to_99": median([r["seconds_to_99"] for r in runs]),
+        }
 
     a, b = figures("a"), figures("b")
     ratio = median([p["time_ratio"] for p in pairs])
     met = b["test_accuracy"] >= TARGET["accuracy"] and ratio <= TARGET["time_ratio"]
     record = {
-        "measured_by": "python benchmarks/side_by_side.py" + "".join(f" --set {s}" for s in args.sets)
+        "measured_by": "python benchmarks/side_by_side.py"
+        + "".join(f" --set {s}" for s in args.sets)
         + (f" --reference-epochs {args.reference_epochs}" if args.reference_epochs != 15 else ""),
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
@@ -193,12 +256,15 @@ def main() -> None:
         "reference": a,
         "recipe": b,
         "time_ratio": ratio,
-        "target": f"mnist_cnn >= {TARGET['accuracy']:.1%} test accuracy at <= {TARGET['time_ratio']} x the reference's training time",
+        "target": f"mnist_cnn >= {TARGET['accuracy']:.1%} test accuracy at <= "
+        f"{TARGET['time_ratio']} x the reference's training time",
         "met": met,
         "pairs": pairs,
     }
-    print(f"median: a {a['training_seconds']} s at {a['test_accuracy']:.2%}; b {b['training_seconds']} s at "
-          f"{b['test_accuracy']:.2%}; b/a time {ratio}; target met: {met}")
+    print(
+        f"median: a {a['training_seconds']} s at {a['test_accuracy']:.2%}; b {b['training_seconds']} s at "
+        f"{b['test_accuracy']:.2%}; b/a time {ratio}; target met: {met}"
+    )
     write_results.save(RESULTS, record)
 
 

@@ -36,10 +36,23 @@ def main() -> None:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
-        command = [sys.executable, "-m", "modelzoo.recipes", "sweep", "mnist", "--grid", args.grid,
-                   "--sweep-dir", str(folder / "sweep"), "--export-dir", str(folder / "saved_models")]
+        command = [
+            sys.executable,
+            "-m",
+            "modelzoo.recipes",
+            "sweep",
+            "mnist",
+            "--grid",
+            args.grid,
+            "--sweep-dir",
+            str(folder / "sweep"),
+            "--export-dir",
+            str(folder / "saved_models"),
+        ]
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         trials = folder / "sweep" / "trials"
         while len(list(trials.glob("*/recipe.json"))) < 2 and process.poll() is None:
             time.sleep(0.1)
@@ -47,7 +60,10 @@ def main() -> None:
         process.send_signal(signal.SIGKILL)
         process.wait()
         finished_before = sorted(p.parent.name for p in trials.glob("*/metrics.json"))
-        print(f"killed after {time.perf_counter() - start:.0f} s; finished trials: {finished_before}", flush=True)
+        print(
+            f"killed after {time.perf_counter() - start:.0f} s; finished trials: {finished_before}",
+            flush=True,
+        )
 
         rerun = subprocess.run(command, capture_output=True, text=True, env=env)
         print(rerun.stdout)
@@ -57,7 +73,8 @@ def main() -> None:
         report = json.loads((folder / "sweep" / "sweep.json").read_text())
         winner = json.loads((folder / "sweep" / "winner" / "metrics.json").read_text())
     record = {
-        "measured_by": "python benchmarks/sweep_mnist.py" + (f" --grid {args.grid}" if args.grid != "hidden_units=64,128,256" else ""),
+        "measured_by": "python benchmarks/sweep_mnist.py"
+        + (f" --grid {args.grid}" if args.grid != "hidden_units=64,128,256" else ""),
         "command": "python -m modelzoo.recipes sweep mnist --grid " + args.grid,
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),

@@ -64,8 +64,14 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
     keras.utils.set_random_seed(settings.seed)
     full = data.load(resolved.data, mirror=mirror).info.sizes["train"]
     # the first examples of the split, cached and reshuffled every epoch exactly as a run of that size
-    splits = data.load(resolved.data, batch_size=settings.batch_size, seed=settings.seed, mirror=mirror,
-                       one_hot=resolved.one_hot, max_examples=max(1, round(fraction * full)))
+    splits = data.load(
+        resolved.data,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
+        mirror=mirror,
+        one_hot=resolved.one_hot,
+        max_examples=max(1, round(fraction * full)),
+    )
     examples = splits.info.sizes["train"]
     model = training.build_model(resolved)
     training.compile_model(model, resolved, examples)
@@ -94,7 +100,12 @@ def one_run(job: dict) -> dict:
 
 def spawn(job: dict) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run([sys.executable, __file__, "--one", json.dumps(job)], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, __file__, "--one", json.dumps(job)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if result.returncode != 0:
         raise SystemExit(f"{job} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -117,10 +128,15 @@ def main() -> None:
 
     from modelzoo import flops, recipe_file, training
 
-    peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())["fp32_peak_gflops"]
-    pipeline = [spawn({"kind": "pipeline", "mirror": args.data_mirror}) for _ in range(args.repeats)]
+    peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())[
+        "fp32_peak_gflops"
+    ]
+    pipeline = [
+        spawn({"kind": "pipeline", "mirror": args.data_mirror}) for _ in range(args.repeats)
+    ]
     record = {
-        "measured_by": "python benchmarks/training_cost.py" + (f" --repeats {args.repeats}" if args.repeats != 3 else ""),
+        "measured_by": "python benchmarks/training_cost.py"
+        + (f" --repeats {args.repeats}" if args.repeats != 3 else ""),
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
         "repeats": args.repeats,
@@ -137,20 +153,44 @@ def main() -> None:
         per_example = flops.training_flops(training.build_model(recipe_file.load(name)))
         rows = []
         for fraction in FRACTIONS:
-            runs = [spawn({"kind": "epoch", "recipe": name, "fraction": fraction, "mirror": args.data_mirror})
-                    for _ in range(args.repeats)]
+            runs = [
+                spawn(
+                    {
+                        "kind": "epoch",
+                        "recipe": name,
+                        "fraction": fraction,
+                        "mirror": args.data_mirror,
+                    }
+                )
+                for _ in range(args.repeats)
+            ]
             seconds = median_of(runs, "seconds")
-            print(f"  {name} at {fraction:.0%}: runs {[round(r['seconds'], 2) for r in runs]}", flush=True)
+            print(
+                f"  {name} at {fraction:.0%}: runs {[round(r['seconds'], 2) for r in runs]}",
+                flush=True,
+            )
             rate = runs[0]["examples"] / seconds
-            rows.append({"fraction": fraction, "examples": runs[0]["examples"], "epoch_seconds": round(seconds, 2),
-                         "runs_seconds": [round(r["seconds"], 2) for r in runs],
-                         "examples_per_s": round(rate), "gflops": round(per_example * rate / 1e9, 2)})
+            rows.append(
+                {
+                    "fraction": fraction,
+                    "examples": runs[0]["examples"],
+                    "epoch_seconds": round(seconds, 2),
+                    "runs_seconds": [round(r["seconds"], 2) for r in runs],
+                    "examples_per_s": round(rate),
+                    "gflops": round(per_example * rate / 1e9, 2),
+                }
+            )
             print(f"{name} at {fraction:.0%}: {rows[-1]}", flush=True)
         full = rows[-1]
         record["recipes"][name] = {
             "training_flops_per_example": per_example,
             "epochs": rows,
-            "linearity": round(full["epoch_seconds"] / rows[0]["epoch_seconds"] / (full["examples"] / rows[0]["examples"]), 3),
+            "linearity": round(
+                full["epoch_seconds"]
+                / rows[0]["epoch_seconds"]
+                / (full["examples"] / rows[0]["examples"]),
+                3,
+            ),
             "fraction_of_peak": round(full["gflops"] / peak, 4),
         }
     write_results.save(RESULTS, record)

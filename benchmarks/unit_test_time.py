@@ -27,13 +27,20 @@ ENV = {k: v for k, v in os.environ.items() if k not in ("MODELZOO_DATA_MIRROR", 
 
 
 def pytest(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=ROOT,
-                          capture_output=True, text=True, env=ENV)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
 
 
 def count(marker: str) -> tuple[int, int]:
     """(selected, all) tests for a marker expression."""
-    found = re.search(r"(\d+)/(\d+) tests collected", pytest("--collect-only", "-q", "-m", marker).stdout)
+    found = re.search(
+        r"(\d+)/(\d+) tests collected", pytest("--collect-only", "-q", "-m", marker).stdout
+    )
     if not found:
         raise SystemExit(f"pytest --collect-only -m {marker!r} printed no count")
     return int(found.group(1)), int(found.group(2))
@@ -45,24 +52,32 @@ def main() -> None:
     seconds = time.perf_counter() - start
     passed = re.search(r"(\d+) passed", result.stdout)
     if result.returncode != 0 or not passed:
-        raise SystemExit(f"the unit tests did not all pass:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"the unit tests did not all pass:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
+        )
     unit, total = count(UNIT)
     slow, _ = count("slow and not integration")
     integration, _ = count("integration")
     if unit != int(passed.group(1)):
         raise SystemExit(f"{passed.group(1)} passed but {unit} selected: some were skipped")
-    print(f"{passed.group(1)} unit tests passed in {seconds:.1f} s; {slow} slow, {integration} integration, {total} in all")
-    write_results.save(RESULTS, {
-        "measured_by": "python benchmarks/unit_test_time.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "unit_marker": UNIT,
-        "unit_tests": int(passed.group(1)),
-        "unit_seconds": round(seconds, 1),
-        "slow_tests": slow,
-        "integration_tests": integration,
-        "all_tests": total,
-    })
+    print(
+        f"{passed.group(1)} unit tests passed in {seconds:.1f} s; {slow} slow, {integration} "
+        f"integration, {total} in all"
+    )
+    write_results.save(
+        RESULTS,
+        {
+            "measured_by": "python benchmarks/unit_test_time.py",
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": describe(),
+            "unit_marker": UNIT,
+            "unit_tests": int(passed.group(1)),
+            "unit_seconds": round(seconds, 1),
+            "slow_tests": slow,
+            "integration_tests": integration,
+            "all_tests": total,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -37,20 +37,25 @@ def render_held_out_digits() -> str:
     m = wild_digits.manifest()
     fonts = {split: [f for f in m["fonts"] if f["split"] == split] for split in m["splits"]}
     families = {split: sorted({f["family"] for f in fonts[split]}) for split in m["splits"]}
-    strokes = sorted({k for split in m["splits"].values() for k in split["per_kind"] if k.startswith("stroke:")})
+    strokes = sorted(
+        {k for split in m["splits"].values() for k in split["per_kind"] if k.startswith("stroke:")}
+    )
     height = " to ".join(f"{v:.0%}" for v in m["image"]["ink_height_fraction"])
     counts = ", ".join(f"{split} {v['count']}" for split, v in m["splits"].items())
-    return (f"{sum(v['count'] for v in m['splits'].values())} images ({counts}), "
-            f"{m['image']['size'][0]} x {m['image']['size'][1]} {m['image']['dtype']}, {m['image']['ink']}, "
-            f"{m['per_digit_per_kind']} per digit printed and as many drawn in each split. Printed: "
-            f"{len(m['fonts'])} font files of {sum(len(f) for f in families.values())} families, each family in one "
-            f"split only ({', '.join(f'{split}: {len(fonts[split])} files of {len(families[split])} families' for split in fonts)}), "
-            f"so `test` measures type designs `dev` never saw. Drawn: {len(strokes)} pen-stroke styles with jittered "
-            f"control points, slant, rotation and pen width, other random draws in each split. Both: ink "
-            f"{height} of the height anywhere on the canvas, paper grey {m['image']['paper_level'][0]}-"
-            f"{m['image']['paper_level'][1]}, ink {m['image']['ink_level'][0]}-{m['image']['ink_level'][1]}, "
-            "some blurred or noisy. `dev` chooses the MNIST recipes' augmentation; `test` is only reported, "
-            "beside the MNIST test accuracy, in the weights table above. Nothing of it is ever trained on.")
+    return (
+        f"{sum(v['count'] for v in m['splits'].values())} images ({counts}), "
+        f"{m['image']['size'][0]} x {m['image']['size'][1]} {m['image']['dtype']}, {m['image']['ink']}, "
+        f"{m['per_digit_per_kind']} per digit printed and as many drawn in each split. Printed: "
+        f"{len(m['fonts'])} font files of {sum(len(f) for f in families.values())} families, each family in one "
+        "split only "
+        f"({', '.join(f'{split}: {len(fonts[split])} files of {len(families[split])} families' for split in fonts)}), "
+        f"so `test` measures type designs `dev` never saw. Drawn: {len(strokes)} pen-stroke styles with jittered "
+        f"control points, slant, rotation and pen width, other random draws in each split. Both: ink "
+        f"{height} of the height anywhere on the canvas, paper grey {m['image']['paper_level'][0]}-"
+        f"{m['image']['paper_level'][1]}, ink {m['image']['ink_level'][0]}-{m['image']['ink_level'][1]}, "
+        "some blurred or noisy. `dev` chooses the MNIST recipes' augmentation; `test` is only reported, "
+        "beside the MNIST test accuracy, in the weights table above. Nothing of it is ever trained on."
+    )
 
 
 def render_models() -> str:
@@ -75,24 +80,30 @@ def render_weights() -> str:
     if not entries:
         return "No weights shipped yet: run `python benchmarks/publish_weights.py`."
     rows = [
-        "| `create_model(...)` | input -> output | parameters | recipe | test result | held-out digits (test) | epochs | file |",
+        "| `create_model(...)` | input -> output | parameters | recipe | test result | held-out "
+        "digits (test) | epochs | file |",
         "| --- | --- | ---: | --- | --- | --- | ---: | ---: |",
     ]
     for w in entries:
         wild = w.metrics.get("wild_digits_test")
         held_out = f"{wild['accuracy']:.2%}" if wild else "-"
         rows.append(
-            f"| `{w.model}`, `weights=\"{w.tag}\"` | {w.contract} | {w.parameters:,} | `{w.recipe}` | {w.summary} | "
+            f'| `{w.model}`, `weights="{w.tag}"` | {w.contract} | {w.parameters:,} | `{w.recipe}` | {w.summary} | '
             f"{held_out} | {w.epochs} | {w.bytes / 1024:.0f} KiB |"
         )
-    total = sum(w.bytes for w in entries) + sum((shipped.STORE.folder / w.samples).stat().st_size for w in entries)
+    total = sum(w.bytes for w in entries) + sum(
+        (shipped.STORE.folder / w.samples).stat().st_size for w in entries
+    )
     dates = sorted({w.trained["date"] for w in entries})
     machines = sorted({w.trained["machine"] for w in entries})
-    rows += ["", f"{len(entries)} weights files, {total / 2**20:.2f} MiB in all with their recorded dev inputs, in "
-             f"`modelzoo/weights/` (manifest: `modelzoo/weights/manifest.json`). Trained by `python "
-             f"benchmarks/publish_weights.py` ({', '.join(dates)}; {'; '.join(machines)}): each recipe at its "
-             "defaults in a fresh process. Held-out digits: the test split of printed and drawn digits, dark on "
-             "light, of any size and position, never trained on or chosen by (see Data below)."]
+    rows += [
+        "",
+        f"{len(entries)} weights files, {total / 2**20:.2f} MiB in all with their recorded dev inputs, in "
+        f"`modelzoo/weights/` (manifest: `modelzoo/weights/manifest.json`). Trained by `python "
+        f"benchmarks/publish_weights.py` ({', '.join(dates)}; {'; '.join(machines)}): each recipe at its "
+        "defaults in a fresh process. Held-out digits: the test split of printed and drawn digits, dark on "
+        "light, of any size and position, never trained on or chosen by (see Data below).",
+    ]
     return "\n".join(rows)
 
 
@@ -108,16 +119,29 @@ def render_recipes() -> str:
         m = measured.get(name)
         result = ("not measured yet", "", "", "", "")
         if m:
-            epochs = str(m["epochs_run"]) + (f" + {m['refit']['epochs']} refit" if "refit" in m else "")
-            result = (m["summary"], m["target"], "yes" if m["met"] else "**no**", epochs, f"{m['train_seconds']:.0f} s")
-        rows.append(f"| `{name}` | `{r.model}` | {r.data} | {r.train.loss} | " + " | ".join(result) + " |")
+            epochs = str(m["epochs_run"]) + (
+                f" + {m['refit']['epochs']} refit" if "refit" in m else ""
+            )
+            result = (
+                m["summary"],
+                m["target"],
+                "yes" if m["met"] else "**no**",
+                epochs,
+                f"{m['train_seconds']:.0f} s",
+            )
+        rows.append(
+            f"| `{name}` | `{r.model}` | {r.data} | {r.train.loss} | " + " | ".join(result) + " |"
+        )
     dates = sorted({m["date"] for m in measured.values()})
     machines = sorted({m["machine"] for m in measured.values()})
     if measured:
-        rows += ["", f"Measured by `python benchmarks/publish_weights.py` ({', '.join(dates)}; {'; '.join(machines)}): "
-                 "each recipe at its defaults in a fresh process; training is the wall time of `model.fit` "
-                 "(of both fits where a recipe refits on train + dev) in that one run, the run whose weights are "
-                 "shipped. The `mnist_cnn` time under Performance is a separate, repeated measurement."]
+        rows += [
+            "",
+            f"Measured by `python benchmarks/publish_weights.py` ({', '.join(dates)}; {'; '.join(machines)}): "
+            "each recipe at its defaults in a fresh process; training is the wall time of `model.fit` "
+            "(of both fits where a recipe refits on train + dev) in that one run, the run whose weights are "
+            "shipped. The `mnist_cnn` time under Performance is a separate, repeated measurement.",
+        ]
     return "\n".join(rows)
 
 
@@ -134,7 +158,10 @@ def render_cli_latency() -> str:
         "| command | median | slowest |",
         "| --- | ---: | ---: |",
     ]
-    lines += [f"| `{c['command']}` | {c['median_s']:.3f} s | {c['max_s']:.3f} s |" for c in data["commands"]]
+    lines += [
+        f"| `{c['command']}` | {c['median_s']:.3f} s | {c['max_s']:.3f} s |"
+        for c in data["commands"]
+    ]
     return "\n".join(lines)
 
 
@@ -144,16 +171,22 @@ def render_tests() -> str:
     if not path.exists():
         return "Not measured yet: run `python benchmarks/unit_test_time.py`."
     data = json.loads(path.read_text())
-    return "\n".join([
-        "```bash",
-        f'python -m pytest -m "{data["unit_marker"]}"   # the {data["unit_tests"]} unit tests: {data["unit_seconds"]:.0f} s',
-        "```",
-        "",
-        f"Of the {data['all_tests']} tests, {data['slow_tests']} more are marked `slow` (each trains or exports a model, "
-        f"seconds to minutes) and {data['integration_tests']} `integration` (real data from the mirror); `python -m pytest` "
-        f"runs them all, which takes minutes. Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): "
-        "the wall time of one run in a fresh process, without a mirror.",
-    ])
+    return "\n".join(
+        [
+            "```bash",
+            f'python -m pytest -m "{data["unit_marker"]}"   # the {data["unit_tests"]} unit tests: '
+            f"{data['unit_seconds']:.0f} s",
+            "```",
+            "",
+            f"Of the {data['all_tests']} tests, {data['slow_tests']} more are marked `slow` (each "
+            "trains or exports a model, "
+            f"seconds to minutes) and {data['integration_tests']} `integration` (real data from "
+            "the mirror); `python -m pytest` "
+            f"runs them all, which takes minutes. Measured by `{data['measured_by']}` on "
+            f"{data['date']} ({data['machine']}): "
+            "the wall time of one run in a fresh process, without a mirror.",
+        ]
+    )
 
 
 def render_performance() -> str:
@@ -163,11 +196,18 @@ def render_performance() -> str:
         return "Not measured yet: run `python benchmarks/side_by_side.py`."
     data = json.loads(path.read_text())
     a, b = data["reference"], data["recipe"]
-    setting = f"with {', '.join(f'`{k}={v}`' for k, v in data['overrides'].items())}" if data["overrides"] else "at its defaults"
+    setting = (
+        f"with {', '.join(f'`{k}={v}`' for k, v in data['overrides'].items())}"
+        if data["overrides"]
+        else "at its defaults"
+    )
     published = recipes.measured_results().get("mnist_cnn")
-    other = (f" The recipe table's {published['train_seconds']:.0f} s for `mnist_cnn` is a different measurement: "
-             f"`model.fit`'s wall time in the single run that published its weights ({published['date']})."
-             if published else "")
+    other = (
+        f" The recipe table's {published['train_seconds']:.0f} s for `mnist_cnn` is a different measurement: "
+        f"`model.fit`'s wall time in the single run that published its weights ({published['date']})."
+        if published
+        else ""
+    )
     return (
         f"Side by side with the keras-io `mnist_convnet` example ({data['date']}, {data['machine']}, medians of "
         f"{data['repeats']} alternating pairs): the `mnist_cnn` recipe {setting} trains in "
@@ -194,35 +234,47 @@ def render_rest_examples() -> str:
     for name in REST_EXAMPLES:
         example = measured.get(name, {}).get("serving")
         if not example:
-            blocks.append(f"(`{name}`: not measured yet; run `python benchmarks/publish_weights.py {name}`)")
+            blocks.append(
+                f"(`{name}`: not measured yet; run `python benchmarks/publish_weights.py {name}`)"
+            )
             continue
         model = example["model"]
-        (key, spec), = example["inputs"].items()
+        ((key, spec),) = example["inputs"].items()
         url = f"http://localhost:8501/v1/models/{model}"
         outputs = ", ".join(f"`{k}` {v.split(' ', 1)[1]}" for k, v in example["outputs"].items())
-        lines = [f"`{model}` takes `{spec}` and answers {outputs} per instance:", "", "```bash",
-                 f"curl -s {url}              # version status",
-                 f"curl -s {url}/metadata     # the serving_default signature"]
+        lines = [
+            f"`{model}` takes `{spec}` and answers {outputs} per instance:",
+            "",
+            "```bash",
+            f"curl -s {url}              # version status",
+            f"curl -s {url}/metadata     # the serving_default signature",
+        ]
         dims = spec[spec.index("[") + 1 : -1].split(",")
-        if len(dims) == 3:  # an image: the body from `modelzoo predict --print-request`, the model's own preparation
+        if (
+            len(dims) == 3
+        ):  # an image: the body from `modelzoo predict --print-request`, the model's own preparation
             lines += [
-                f"modelzoo predict saved_models/{model} --print-request digit.png | curl -s -X POST {url}:predict -d @-",
+                f"modelzoo predict saved_models/{model} --print-request digit.png | curl -s -X "
+                f"POST {url}:predict -d @-",
                 "```",
                 "",
-                f"`--print-request` prints the body and predicts nothing: `{{\"signature_name\": \"serving_default\", "
-                f"\"instances\": [...]}}`, one {spec.split(' ', 1)[1]} per file, made from photos, scans or drawings of "
+                f'`--print-request` prints the body and predicts nothing: `{{"signature_name": "serving_default", '
+                f'"instances": [...]}}`, one {spec.split(" ", 1)[1]} per file, made from photos, scans or drawings of '
                 "any size exactly as `modelzoo predict` makes its input (a raw photo resized to 28x28 is dark ink on "
                 "light paper, which an MNIST model misreads). It reads the signature from the export, from shipped "
                 "weights (`small_cnn:mnist`) or from a server (`--url URL --model NAME`).",
             ]
         else:
-            prediction = {k: [round(x, 4) for x in v] for k, v in example["example_prediction"].items()}
+            prediction = {
+                k: [round(x, 4) for x in v] for k, v in example["example_prediction"].items()
+            }
+            answer = list(prediction.values())[0:1] if len(prediction) == 1 else [prediction]
             lines += [
                 f"curl -s -X POST {url}:predict -d '{_json({'instances': [example['example_instance']]})}'",
                 "```",
                 "",
                 f"The answer for this recorded dev-set row, as the export's Keras model gave it: "
-                f"`{_json({'predictions': list(prediction.values())[0:1] if len(prediction) == 1 else [prediction]})}`.",
+                f"`{_json({'predictions': answer})}`.",
             ]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -232,17 +284,23 @@ def render_diabetes_seeds() -> str:
     """The diabetes test accuracy over seeds, with and without the refit, from diabetes_seeds.json."""
     path = RESULTS / "diabetes_seeds.json"
     if not path.exists():
-        return "The spread over seeds is not measured yet: run `python benchmarks/diabetes_seeds.py`."
+        return (
+            "The spread over seeds is not measured yet: run `python benchmarks/diabetes_seeds.py`."
+        )
     data = json.loads(path.read_text())
     by_refit = {v["refit"]: v for v in data["variants"]}
     recorded = recipes.measured_results().get("diabetes", {}).get("test", {}).get("accuracy")
 
     def spread(v):
-        return (f"{v['mean_test_accuracy']:.2%} (standard deviation {v['stdev_test_accuracy']:.2%}, "
-                f"{min(v['test_accuracy']):.2%} to {max(v['test_accuracy']):.2%})")
+        return (
+            f"{v['mean_test_accuracy']:.2%} (standard deviation {v['stdev_test_accuracy']:.2%}, "
+            f"{min(v['test_accuracy']):.2%} to {max(v['test_accuracy']):.2%})"
+        )
 
-    text = (f"Over seeds {', '.join(map(str, data['seeds']))} (`{data['measured_by']}`, {data['date']}), the diabetes "
-            f"test accuracy averages {spread(by_refit[True])} with the refit and {spread(by_refit[False])} without. ")
+    text = (
+        f"Over seeds {', '.join(map(str, data['seeds']))} (`{data['measured_by']}`, {data['date']}), the diabetes "
+        f"test accuracy averages {spread(by_refit[True])} with the refit and {spread(by_refit[False])} without. "
+    )
     if recorded is not None:
         text += f"The recorded seed-0 run's {recorded:.2%} is one draw from that spread, not a property of the recipe."
     return text
@@ -254,17 +312,25 @@ def render_diabetes_steps() -> str:
     if not path.exists():
         return "Not measured yet: run `python benchmarks/diabetes_from_the_notes.py`."
     data = json.loads(path.read_text())
-    rows = ["| step | test accuracy, mean (sd) | min - max | dev accuracy, mean |", "| --- | ---: | ---: | ---: |"]
+    rows = [
+        "| step | test accuracy, mean (sd) | min - max | dev accuracy, mean |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for step in data["steps"]:
-        rows.append(f"| {step['step']} | {step['mean_test_accuracy']:.2%} ({step['stdev_test_accuracy']:.2%}) | "
-                    f"{min(step['test_accuracy']):.2%} - {max(step['test_accuracy']):.2%} | {step['mean_dev_accuracy']:.2%} |")
+        rows.append(
+            f"| {step['step']} | {step['mean_test_accuracy']:.2%} ({step['stdev_test_accuracy']:.2%}) | "
+            f"{min(step['test_accuracy']):.2%} - {max(step['test_accuracy']):.2%} | {step['mean_dev_accuracy']:.2%} |"
+        )
     from modelzoo.datasets.pima_diabetes import read_rows, stratified_split
 
     _, labels = read_rows()
     negative = 1 - labels[stratified_split(labels)["test"]].mean()
-    rows += ["", f"Seeds {', '.join(map(str, data['seeds']))}, {data['test_rows']} test rows, measured by "
-             f"`{data['measured_by']}` ({data['date']}; {data['machine']}). Answering \"tested negative\" for "
-             f"every row scores {negative:.2%} on test."]
+    rows += [
+        "",
+        f"Seeds {', '.join(map(str, data['seeds']))}, {data['test_rows']} test rows, measured by "
+        f'`{data["measured_by"]}` ({data["date"]}; {data["machine"]}). Answering "tested negative" for '
+        f"every row scores {negative:.2%} on test.",
+    ]
     return "\n".join(rows)
 
 
@@ -289,13 +355,15 @@ def render(text: str) -> str:
         if not pattern.search(text):
             raise SystemExit(f"README.md has no '<!-- generated:{name} -->' section")
         rendered = renderer()
-        text = pattern.sub(lambda m: m.group(1) + rendered + "\n" + m.group(2), text)
+        text = pattern.sub(lambda m, body=rendered: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report whether README.md is current")
+    parser.add_argument(
+        "--check", action="store_true", help="only report whether README.md is current"
+    )
     args = parser.parse_args()
     current = README.read_text()
     fresh = render(current)

@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe_file as recipes  # noqa: E402
 from modelzoo import training  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 
@@ -42,20 +41,44 @@ def main() -> None:
         for name in names:
             entry = entries[name]
             run_dir = Path(workdir) / name
-            command = [sys.executable, "-m", "modelzoo.recipes", name, "--fresh", "--no-export", "--run-dir", str(run_dir)]
+            command = [
+                sys.executable,
+                "-m",
+                "modelzoo.recipes",
+                name,
+                "--fresh",
+                "--no-export",
+                "--run-dir",
+                str(run_dir),
+            ]
             subprocess.run(command, check=True, capture_output=True)
             digest = hashlib.sha256((run_dir / training.WEIGHTS_FILE).read_bytes()).hexdigest()
-            rows.append({"recipe": name, "weights": entry.key, "shipped_sha256": entry.sha256, "rerun_sha256": digest,
-                         "identical": digest == entry.sha256, "shipped_on": entry.trained["date"],
-                         "shipped_machine": entry.trained["machine"], "shipped_versions": entry.trained["versions"]})
-            print(f"{name}: {'identical' if digest == entry.sha256 else 'DIFFERENT'} ({digest[:16]}...)", flush=True)
-    save(RESULTS, {
-        "measured_by": "python benchmarks/weights_reproducibility.py",
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "versions": training.versions(),
-        "recipes": rows,
-    })
+            rows.append(
+                {
+                    "recipe": name,
+                    "weights": entry.key,
+                    "shipped_sha256": entry.sha256,
+                    "rerun_sha256": digest,
+                    "identical": digest == entry.sha256,
+                    "shipped_on": entry.trained["date"],
+                    "shipped_machine": entry.trained["machine"],
+                    "shipped_versions": entry.trained["versions"],
+                }
+            )
+            print(
+                f"{name}: {'identical' if digest == entry.sha256 else 'DIFFERENT'} ({digest[:16]}...)",
+                flush=True,
+            )
+    save(
+        RESULTS,
+        {
+            "measured_by": "python benchmarks/weights_reproducibility.py",
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": describe(),
+            "versions": training.versions(),
+            "recipes": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

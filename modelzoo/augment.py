@@ -29,8 +29,13 @@ if TYPE_CHECKING:
 MIN_THINNED_INK = 0.3  # see change_strokes
 # field -> (largest allowed value, whether that value itself is allowed)
 _LIMITS = {
-    "rotation": (180.0, True), "shear": (90.0, False), "scale": (1.0, False), "aspect": (1.0, False),
-    "shift": (0.5, False), "stroke": (1.0, True), "probability": (1.0, True),
+    "rotation": (180.0, True),
+    "shear": (90.0, False),
+    "scale": (1.0, False),
+    "aspect": (1.0, False),
+    "shift": (0.5, False),
+    "stroke": (1.0, True),
+    "probability": (1.0, True),
 }
 
 
@@ -83,8 +88,14 @@ class Augmentation:
 
 
 def projective_transforms(
-    angle: Values, shear: Values, zoom_x: Values, zoom_y: Values, shift_x: Values, shift_y: Values,
-    height: int | tf.Tensor, width: int | tf.Tensor,
+    angle: Values,
+    shear: Values,
+    zoom_x: Values,
+    zoom_y: Values,
+    shift_x: Values,
+    shift_y: Values,
+    height: int | tf.Tensor,
+    width: int | tf.Tensor,
 ) -> tf.Tensor:
     """Per-example transforms [B, 8] for `tf.raw_ops.ImageProjectiveTransformV3`.
 
@@ -105,7 +116,9 @@ def projective_transforms(
     cx, cy = (tf.cast(width, tf.float32) - 1) / 2, (tf.cast(height, tf.float32) - 1) / 2
     x0, y0 = cx + shift_x, cy + shift_y
     zero = tf.zeros_like(m00)
-    return tf.stack([m00, m01, cx - m00 * x0 - m01 * y0, m10, m11, cy - m10 * x0 - m11 * y0, zero, zero], -1)
+    return tf.stack(
+        [m00, m01, cx - m00 * x0 - m01 * y0, m10, m11, cy - m10 * x0 - m11 * y0, zero, zero], -1
+    )
 
 
 def transform_images(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
@@ -113,8 +126,12 @@ def transform_images(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
     import tensorflow as tf
 
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
-        fill_value=tf.constant(0.0, tf.float32), interpolation="BILINEAR", fill_mode="CONSTANT",
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=tf.constant(0.0, tf.float32),
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
     )
 
 
@@ -159,8 +176,14 @@ def augment_batch(images: tf.Tensor, seeds: tf.Tensor, augmentation: Augmentatio
         zoom = 1 + a.scale * sym[:, 2]
         shift = a.shift * tf.cast(shape[2:0:-1], tf.float32) * sym[:, 4:6]  # (x, y) in pixels
         transforms = projective_transforms(
-            a.rotation * sym[:, 0], a.shear * sym[:, 1], zoom * ratio, zoom / ratio,
-            shift[:, 0], shift[:, 1], shape[1], shape[2],
+            a.rotation * sym[:, 0],
+            a.shear * sym[:, 1],
+            zoom * ratio,
+            zoom / ratio,
+            shift[:, 0],
+            shift[:, 1],
+            shape[1],
+            shape[2],
         )
         out = transform_images(out, transforms)
     if a.stroke > 0:
@@ -175,7 +198,9 @@ def augment_batch(images: tf.Tensor, seeds: tf.Tensor, augmentation: Augmentatio
     return out
 
 
-def augment_dataset(dataset: tf.data.Dataset, augmentation: Augmentation, seed: int) -> tf.data.Dataset:
+def augment_dataset(
+    dataset: tf.data.Dataset, augmentation: Augmentation, seed: int
+) -> tf.data.Dataset:
     """Augment the images of a batched (images, labels, ...) dataset, new draws every epoch.
 
     Each batch gets its seed from `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`:
@@ -196,4 +221,3 @@ def augment_dataset(dataset: tf.data.Dataset, augmentation: Augmentation, seed: 
     return tf.data.Dataset.zip(dataset, seeds).map(
         augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
-

@@ -24,9 +24,10 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 STATE_FILE = "state.json"
 
@@ -58,7 +59,9 @@ def write_atomically(path: Path, content: bytes) -> None:
 
 def save_weights_atomically(model, path: Path) -> None:
     """`model.save_weights(path)` via a flushed temporary file and a rename."""
-    temporary = path.with_name(f".{path.name[: -len('.weights.h5')]}.partial.weights.h5")  # Keras wants the suffix
+    temporary = path.with_name(
+        f".{path.name[: -len('.weights.h5')]}.partial.weights.h5"
+    )  # Keras wants the suffix
     model.save_weights(str(temporary))
     with open(temporary, "rb") as f:
         os.fsync(f.fileno())
@@ -89,7 +92,10 @@ class Backup:
     def _usable(self, state) -> bool:
         try:
             int(state["epoch"]), bool(state["complete"])
-            files = [state["weights"], *([state["best_weights"]] if state.get("best_weights") else [])]
+            files = [
+                state["weights"],
+                *([state["best_weights"]] if state.get("best_weights") else []),
+            ]
             return all((self.folder / name).is_file() for name in files)
         except (KeyError, TypeError, ValueError, AttributeError):
             return False
@@ -119,14 +125,20 @@ class Backup:
         else:
             saved = next((state for state in self._states() if int(state["epoch"]) == epoch), None)
             if saved is None:
-                raise ValueError(f"{self.folder} holds no backup after epoch {epoch} (it holds {self.epochs()})")
+                raise ValueError(
+                    f"{self.folder} holds no backup after epoch {epoch} (it holds {self.epochs()})"
+                )
         if saved is None:
             return None
         if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)  # its variables must exist to be loaded
+            model.optimizer.build(
+                model.trainable_variables
+            )  # its variables must exist to be loaded
         model.load_weights(str(self.folder / saved["weights"]))
         variables = _random_state(model)
-        if len(saved.get("random_state", [])) == len(variables):  # by position: names (seed_generator_2) vary
+        if len(saved.get("random_state", [])) == len(
+            variables
+        ):  # by position: names (seed_generator_2) vary
             for variable, value in zip(variables, saved["random_state"]):
                 variable.assign(value)
         import numpy as np
@@ -135,7 +147,9 @@ class Backup:
         if saved.get("best_weights"):
             with np.load(self.folder / saved["best_weights"]) as arrays:
                 best = [arrays[f"w{i}"] for i in range(len(arrays.files))]
-        return BackupState(int(saved["epoch"]), bool(saved["complete"]), saved.get("stopping"), best)
+        return BackupState(
+            int(saved["epoch"]), bool(saved["complete"]), saved.get("stopping"), best
+        )
 
     def save(self, model, epoch: int, *, complete: bool = False, stopping=None) -> None:
         """Save `model` (weights and optimizer) as the state after `epoch` epochs, with `stopping`'s
@@ -145,11 +159,19 @@ class Backup:
         stem = f"{'final' if complete else 'epoch'}-{epoch}"  # final-N does not replace epoch-N, the current state
         name = f"{stem}.weights.h5"
         save_weights_atomically(model, self.folder / name)
-        state = {"epoch": epoch, "complete": complete, "weights": name,
-                 "random_state": [v.numpy().tolist() for v in _random_state(model)]}
+        state = {
+            "epoch": epoch,
+            "complete": complete,
+            "weights": name,
+            "random_state": [v.numpy().tolist() for v in _random_state(model)],
+        }
         if stopping is not None:
-            state["stopping"] = {"wait": stopping.wait, "best": _plain(stopping.best),
-                                 "best_epoch": stopping.best_epoch, "stopped_epoch": stopping.stopped_epoch}
+            state["stopping"] = {
+                "wait": stopping.wait,
+                "best": _plain(stopping.best),
+                "best_epoch": stopping.best_epoch,
+                "stopped_epoch": stopping.stopped_epoch,
+            }
             if stopping.best_weights is not None:
                 import numpy as np
 
@@ -157,7 +179,9 @@ class Backup:
                 np.savez(buffer, **{f"w{i}": w for i, w in enumerate(stopping.best_weights)})
                 state["best_weights"] = f"{stem}.best.npz"
                 write_atomically(self.folder / state["best_weights"], buffer.getvalue())
-        if previous is not None and previous["weights"] == name:  # the same state saved again: keep the one before
+        if (
+            previous is not None and previous["weights"] == name
+        ):  # the same state saved again: keep the one before
             previous = previous.get("previous") if self._usable(previous.get("previous")) else None
         if previous is not None:
             state["previous"] = {key: value for key, value in previous.items() if key != "previous"}
@@ -166,7 +190,9 @@ class Backup:
         for saved in (state, previous):
             if saved is not None:
                 kept.update({saved["weights"], saved.get("best_weights")})
-        for path in self.folder.iterdir():  # what the new state replaced, and leftovers of a killed save
+        for (
+            path
+        ) in self.folder.iterdir():  # what the new state replaced, and leftovers of a killed save
             if path.name not in kept:
                 path.unlink(missing_ok=True)
 

@@ -16,7 +16,14 @@ import click
 
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.quiet import quiet_tensorflow, verbose_option
-from modelzoo.registry import ModelCard, TensorSpec, create_model, did_you_mean, list_models, model_card
+from modelzoo.registry import (
+    ModelCard,
+    TensorSpec,
+    create_model,
+    did_you_mean,
+    list_models,
+    model_card,
+)
 from modelzoo.words import plural
 
 
@@ -67,8 +74,13 @@ def list_command(pattern: str, as_json: bool) -> None:
         raise ModelzooError(f"no model matches {pattern!r}; `modelzoo list` shows them all")
     rows = [("name", "task", "input -> output", "parameters", "weights (test)")]
     rows += [
-        (c.name, c.task, f"{_shape(c.input)} -> {_shape(c.output)}", f"{c.parameters:,}",
-         ", ".join(f"{w.tag} ({w.summary})" for w in c.weights) or "-")
+        (
+            c.name,
+            c.task,
+            f"{_shape(c.input)} -> {_shape(c.output)}",
+            f"{c.parameters:,}",
+            ", ".join(f"{w.tag} ({w.summary})" for w in c.weights) or "-",
+        )
         for c in cards
     ]
     echo_table(rows)
@@ -78,16 +90,21 @@ def _weights_lines(weights) -> list[str]:
     """The record of one shipped set of weights, for `modelzoo show`."""
     from modelzoo.recipe_file import format_metric
 
-    lines = [f"weights {weights.tag!r}:  create_model({weights.model!r}, weights={weights.tag!r}); "
-             f"modelzoo predict {weights.key} FILE"]
+    lines = [
+        f"weights {weights.tag!r}:  create_model({weights.model!r}, weights={weights.tag!r}); "
+        f"modelzoo predict {weights.key} FILE"
+    ]
     for split, scores in weights.metrics.items():
-        shown = ", ".join(f"{k} {format_metric(k, v)}" for k, v in scores.items() if isinstance(v, float))
+        shown = ", ".join(
+            f"{k} {format_metric(k, v)}" for k, v in scores.items() if isinstance(v, float)
+        )
         lines.append(f"  {split + ':':18s} {shown}")
     data = weights.data
     lines += [
         f"  {'trained by:':18s} {weights.command} ({plural(weights.epochs, 'epoch')}, {weights.trained['date']}, "
         f"{weights.trained['machine']})",
-        f"  {'architecture:':18s} {json.dumps(weights.model_args)}: {weights.contract}, {weights.parameters:,} parameters",
+        f"  {'architecture:':18s} {json.dumps(weights.model_args)}: {weights.contract}, "
+        f"{weights.parameters:,} parameters",
         f"  {'data:':18s} {data['name']} ({', '.join(f'{k} {v}' for k, v in data['sizes'].items())}), {data['source']}",
         f"  {'data licence:':18s} {data['licence']}",
         f"  {'classes:':18s} {', '.join(weights.classes) or '- (regression)'}",
@@ -116,7 +133,9 @@ def _card_lines(card: ModelCard) -> list[str]:
 @cli.command("show")
 @verbose_option
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the card as JSON, without the summary.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the card as JSON, without the summary."
+)
 def show_command(name: str, as_json: bool) -> None:
     """Print the card of model NAME and its Keras layer summary."""
     card = model_card(name)
@@ -146,8 +165,12 @@ def data_mirror_option(command):
 @verbose_option
 @click.argument("names", nargs=-1)
 @data_mirror_option
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Where tfds keeps prepared data (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where tfds keeps prepared data (default: $TFDS_DATA_DIR or ~/tensorflow_datasets).",
+)
 def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str | None) -> None:
     """List the data sets, or prepare the NAMES given and print their splits."""
     from modelzoo import data
@@ -168,11 +191,26 @@ def data_command(names: tuple[str, ...], data_mirror: str | None, data_dir: str 
 @cli.command("export")
 @verbose_option
 @click.argument("name")
-@click.option("--weights", "tag", required=True, metavar="TAG", help="The shipped weights to export (see `modelzoo show NAME`).")
-@click.option("--export-dir", type=click.Path(file_okay=False), default="saved_models", show_default=True,
-              help="Where the versioned SavedModel goes: EXPORT_DIR/EXPORT_NAME/VERSION.")
-@click.option("--name", "export_name", metavar="EXPORT_NAME",
-              help="The model's folder (and TF Serving name); default: the export name of the recipe that trained the weights.")
+@click.option(
+    "--weights",
+    "tag",
+    required=True,
+    metavar="TAG",
+    help="The shipped weights to export (see `modelzoo show NAME`).",
+)
+@click.option(
+    "--export-dir",
+    type=click.Path(file_okay=False),
+    default="saved_models",
+    show_default=True,
+    help="Where the versioned SavedModel goes: EXPORT_DIR/EXPORT_NAME/VERSION.",
+)
+@click.option(
+    "--name",
+    "export_name",
+    metavar="EXPORT_NAME",
+    help="The model's folder (and TF Serving name); default: the export name of the recipe that trained the weights.",
+)
 def export_command(name: str, tag: str, export_dir: str, export_name: str | None) -> None:
     """Publish model NAME with its shipped weights TAG as a TF-Serving-ready SavedModel.
 
@@ -185,7 +223,9 @@ def export_command(name: str, tag: str, export_dir: str, export_name: str | None
         raise UsageError(f"--name {export_name!r}: {export.MODEL_FOLDER_RULE}")
     model_card(name)  # wrong names and tags fail before TensorFlow loads
     entry = weights.STORE.get(name, tag)
-    export.check_export_dir(export_dir, export_name or entry.recipe_settings.get("export", {}).get("name", name))
+    export.check_export_dir(
+        export_dir, export_name or entry.recipe_settings.get("export", {}).get("name", name)
+    )
     quiet_tensorflow()
     path = export.publish_shipped(name, tag, export_dir, export_name)
     click.echo(f"{name}:{tag} exported and verified: {path}")
@@ -222,17 +262,27 @@ def verify_command(path: str) -> None:
         click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
     failed = [c.name for c in checks if not c.ok]
     if failed:
-        raise ModelzooError(f"{verify.version_dir(path)} is not servable ({', '.join(failed)} failed)")
+        raise ModelzooError(
+            f"{verify.version_dir(path)} is not servable ({', '.join(failed)} failed)"
+        )
     click.echo(f"{verify.version_dir(path)} is servable")
 
 
 @cli.command("serving-config")
 @verbose_option
 @click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
-@click.option("--keep-versions", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many of the newest versions of each model TF Serving keeps loaded.")
-@click.option("--serving-root", metavar="DIR",
-              help="Where the server sees EXPORT_DIR (e.g. /models in a container); default: its absolute path here.")
+@click.option(
+    "--keep-versions",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many of the newest versions of each model TF Serving keeps loaded.",
+)
+@click.option(
+    "--serving-root",
+    metavar="DIR",
+    help="Where the server sees EXPORT_DIR (e.g. /models in a container); default: its absolute path here.",
+)
 def serving_config_command(export_dir: str, keep_versions: int, serving_root: str | None) -> None:
     """Print a TF Serving models.config (ModelServerConfig) for every model under EXPORT_DIR."""
     quiet_tensorflow()
@@ -244,19 +294,53 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
 @cli.command("predict")
 @verbose_option
 @click.argument("args", nargs=-1, metavar="[SAVED_MODEL|MODEL:TAG] [FILES]...")
-@click.option("--url", metavar="URL", help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.",
+)
 @click.option("--model", metavar="NAME", help="The model name on the server (with --url).")
-@click.option("--version", "model_version", type=click.IntRange(min=1), help="A version on the server (default: the newest).")
-@click.option("--input", "rows_file", type=click.Path(dir_okay=False), metavar="ROWS",
-              help="Examples as rows: a .csv file (optional header line) or a .json list / {\"instances\": ...}.")
-@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Classes to show per example.")
-@click.option("--signature", default="serving_default", show_default=True, help="The signature to run.")
+@click.option(
+    "--version",
+    "model_version",
+    type=click.IntRange(min=1),
+    help="A version on the server (default: the newest).",
+)
+@click.option(
+    "--input",
+    "rows_file",
+    type=click.Path(dir_okay=False),
+    metavar="ROWS",
+    help='Examples as rows: a .csv file (optional header line) or a .json list / {"instances": ...}.',
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Classes to show per example.",
+)
+@click.option(
+    "--signature", default="serving_default", show_default=True, help="The signature to run."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
-@click.option("--print-request", is_flag=True,
-              help="Print the REST predict body for the files, made as the model reads them, instead of predicting "
-              "(e.g. | curl -d @- http://localhost:8501/v1/models/mnist:predict).")
-def predict_command(args: tuple[str, ...], url: str | None, model: str | None, model_version: int | None,
-                    rows_file: str | None, top: int, signature: str, as_json: bool, print_request: bool) -> None:
+@click.option(
+    "--print-request",
+    is_flag=True,
+    help="Print the REST predict body for the files, made as the model reads them, instead of predicting "
+    "(e.g. | curl -d @- http://localhost:8501/v1/models/mnist:predict).",
+)
+def predict_command(
+    args: tuple[str, ...],
+    url: str | None,
+    model: str | None,
+    model_version: int | None,
+    rows_file: str | None,
+    top: int,
+    signature: str,
+    as_json: bool,
+    print_request: bool,
+) -> None:
     """Classify image files (or --input rows) with shipped weights, a local export or a model server.
 
     \b
@@ -285,17 +369,29 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
             remote = serving.Client(url, model, model_version).signature(signature)
             click.echo(json.dumps(predict.request_body(remote, files, rows_file)))
             return
-        predictions = predict.predict_remote(url, model, files, rows_file, top, model_version, signature)
+        predictions = predict.predict_remote(
+            url, model, files, rows_file, top, model_version, signature
+        )
     else:
         if model or model_version:
-            raise UsageError("--model and --version name a model on a server: give --url too, or a local SAVED_MODEL folder")
+            raise UsageError(
+                "--model and --version name a model on a server: give --url too, or a local SAVED_MODEL folder"
+            )
         if not files:
-            raise UsageError("give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder (e.g. saved_models/mnist) "
-                             "and files, or --url and --model")
+            raise UsageError(
+                "give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder (e.g. saved_models/mnist) "
+                "and files, or --url and --model"
+            )
         path, files = files[0], files[1:]
-        shipped = predict.parse_weights_name(path) if not os.path.isdir(path) else None  # checked before TensorFlow loads
+        shipped = (
+            predict.parse_weights_name(path) if not os.path.isdir(path) else None
+        )  # checked before TensorFlow loads
         if shipped and print_request:  # the manifest has the signature: no TensorFlow
-            click.echo(json.dumps(predict.request_body(predict.weights_signature(*shipped), files, rows_file)))
+            click.echo(
+                json.dumps(
+                    predict.request_body(predict.weights_signature(*shipped), files, rows_file)
+                )
+            )
             return
         if shipped:
             quiet_tensorflow()
@@ -303,8 +399,10 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
         else:
             if not os.path.isdir(path):
                 hint = did_you_mean(path.partition(":")[0], list_models()) if ":" in path else ""
-                raise UsageError(f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights{hint}; give "
-                                 "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files")
+                raise UsageError(
+                    f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights{hint}; give "
+                    "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files"
+                )
             quiet_tensorflow()
             if print_request:
                 local = predict.read_signature(path, signature)
@@ -321,13 +419,36 @@ def predict_command(args: tuple[str, ...], url: str | None, model: str | None, m
 @cli.command("serve")
 @verbose_option
 @click.argument("export_dir", type=click.Path(file_okay=False), default="saved_models")
-@click.option("--port", type=click.IntRange(0, 65535), default=8501, show_default=True, help="REST port (0: any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; 0.0.0.0 exposes it to the network.")
-@click.option("--poll-seconds", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
-              help="How often to look for new versions.")
-@click.option("--max-request-mb", type=click.FloatRange(min=0.001), default=16.0, show_default=True,
-              help="Largest request body accepted (larger ones get HTTP 413).")
-def serve_command(export_dir: str, port: int, host: str, poll_seconds: float, max_request_mb: float) -> None:
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8501,
+    show_default=True,
+    help="REST port (0: any free port).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; 0.0.0.0 exposes it to the network.",
+)
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    help="How often to look for new versions.",
+)
+@click.option(
+    "--max-request-mb",
+    type=click.FloatRange(min=0.001),
+    default=16.0,
+    show_default=True,
+    help="Largest request body accepted (larger ones get HTTP 413).",
+)
+def serve_command(
+    export_dir: str, port: int, host: str, poll_seconds: float, max_request_mb: float
+) -> None:
     """Serve every model under EXPORT_DIR with TF Serving's REST API, for development and tests.
 
     Each model's newest complete version is served and new versions are picked up without a
@@ -344,7 +465,10 @@ def serve_command(export_dir: str, port: int, host: str, poll_seconds: float, ma
     for name, version in models.items():
         click.echo(f"serving {name} version {version}: {server.url}/v1/models/{name}")
     if not models:
-        click.echo(f"no model under {os.path.abspath(export_dir)} yet; waiting for one (train with python -m modelzoo.recipes NAME)")
+        click.echo(
+            f"no model under {os.path.abspath(export_dir)} yet; waiting for one (train with python "
+            "-m modelzoo.recipes NAME)"
+        )
     click.echo(f"listening on {server.url} (Ctrl-C stops; a development stand-in for TF Serving)")
     try:
         server.serve_forever()

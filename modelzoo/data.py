@@ -25,9 +25,10 @@ import socket
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from modelzoo.augment import Augmentation, augment_dataset
 from modelzoo.errors import DataError, UsageError
@@ -101,8 +102,14 @@ DATASETS: dict[str, DatasetSpec] = {
             classes=2,
             tfds_name="pima_diabetes",
             feature_names=(
-                "pregnancies", "glucose", "blood_pressure", "skin_thickness",
-                "insulin", "bmi", "diabetes_pedigree", "age",
+                "pregnancies",
+                "glucose",
+                "blood_pressure",
+                "skin_thickness",
+                "insulin",
+                "bmi",
+                "diabetes_pedigree",
+                "age",
             ),
             class_names=("tested negative", "tested positive"),
             origin="modelzoo's tensorflow-datasets builder 'pima_diabetes' (the original CSV, in the package)",
@@ -139,8 +146,10 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="notes_linear",
-            description=("The source notes' regression example: 3 points, x = 1, 2, 3 and y = 2.5, 4.5, 6.5; "
-                         "train, dev and test are all these 3 points."),
+            description=(
+                "The source notes' regression example: 3 points, x = 1, 2, 3 and y = 2.5, 4.5, 6.5; "
+                "train, dev and test are all these 3 points."
+            ),
             input=TensorSpec("features", (None, 1), "float32"),
             target="value",
             classes=None,
@@ -149,8 +158,10 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             name="notes_logistic",
-            description=("The source notes' classification example: 6 points, x = 1 ... 6, class 1 from x = 4; "
-                         "train, dev and test are all these 6 points."),
+            description=(
+                "The source notes' classification example: 6 points, x = 1 ... 6, class 1 from x = 4; "
+                "train, dev and test are all these 6 points."
+            ),
             input=TensorSpec("features", (None, 1), "float32"),
             target="binary",
             classes=2,
@@ -220,7 +231,9 @@ def resolve_mirror(mirror: str | os.PathLike | None = None) -> Path | None:
         return None
     path = Path(mirror).expanduser().resolve()
     if not path.is_dir():
-        raise DataError(f"the data mirror {path} (from {origin}) is not a folder; fix the path or unset it to download")
+        raise DataError(
+            f"the data mirror {path} (from {origin}) is not a folder; fix the path or unset it to download"
+        )
     return path
 
 
@@ -258,7 +271,10 @@ def load(
         arrays, source = spec.generate(), "generated in code (modelzoo.datasets.toy)"
         import tensorflow as tf
 
-        datasets = {split: tf.data.Dataset.from_tensor_slices(arrays[split]) for split in ("train", "dev", "test")}
+        datasets = {
+            split: tf.data.Dataset.from_tensor_slices(arrays[split])
+            for split in ("train", "dev", "test")
+        }
     else:
         datasets, source = _load_tfds(spec, resolve_mirror(mirror), data_dir)
 
@@ -266,15 +282,30 @@ def load(
         datasets = {split: dataset.take(max_examples) for split, dataset in datasets.items()}
     sizes = {split: _count(dataset) for split, dataset in datasets.items()}
     datasets["train_dev"] = datasets["train"].concatenate(datasets["dev"])
+
     def pipeline(split: str, training: bool, augmented: bool):
         size = sizes["train"] + sizes["dev"] if split == "train_dev" else sizes[split]
-        return _pipeline(datasets[split], spec, training=training, batch_size=batch_size, seed=seed, size=size,
-                         one_hot=one_hot, augment=augment if augmented else None)
+        return _pipeline(
+            datasets[split],
+            spec,
+            training=training,
+            batch_size=batch_size,
+            seed=seed,
+            size=size,
+            one_hot=one_hot,
+            augment=augment if augmented else None,
+        )
 
     fitted = ("train", "train_dev")
     pipelines = {split: pipeline(split, split in fitted, split in fitted) for split in datasets}
-    unaugmented = {split: pipeline(split, False, False) for split in fitted} if augment and augment.enabled else {}
-    info = DataInfo(spec.name, spec.input, spec.target, spec.classes, sizes, source, spec.feature_names)
+    unaugmented = (
+        {split: pipeline(split, False, False) for split in fitted}
+        if augment and augment.enabled
+        else {}
+    )
+    info = DataInfo(
+        spec.name, spec.input, spec.target, spec.classes, sizes, source, spec.feature_names
+    )
     return DataSplits(**pipelines, info=info, unaugmented=unaugmented)
 
 
@@ -288,9 +319,16 @@ def shard_by_example(splits: DataSplits) -> DataSplits:
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return DataSplits(**{split: getattr(splits, split).with_options(options)
-                         for split in ("train", "dev", "test", "train_dev")}, info=splits.info,
-                      unaugmented={split: dataset.with_options(options) for split, dataset in splits.unaugmented.items()})
+    return DataSplits(
+        **{
+            split: getattr(splits, split).with_options(options)
+            for split in ("train", "dev", "test", "train_dev")
+        },
+        info=splits.info,
+        unaugmented={
+            split: dataset.with_options(options) for split, dataset in splits.unaugmented.items()
+        },
+    )
 
 
 def _count(dataset: tf.data.Dataset) -> int:
@@ -299,16 +337,28 @@ def _count(dataset: tf.data.Dataset) -> int:
     return size if size >= 0 else int(dataset.reduce(0, lambda count, _: count + 1))
 
 
-def _pipeline(dataset, spec: DatasetSpec, *, training: bool, batch_size: int, seed: int, size: int, one_hot: bool,
-              augment: Augmentation | None = None):
+def _pipeline(
+    dataset,
+    spec: DatasetSpec,
+    *,
+    training: bool,
+    batch_size: int,
+    seed: int,
+    size: int,
+    one_hot: bool,
+    augment: Augmentation | None = None,
+):
     """typed targets -> cache -> (train: seeded shuffle, new order each epoch) -> batch -> (augment) -> prefetch."""
     import tensorflow as tf
 
     if one_hot and spec.target == "class":
-        dataset = dataset.map(lambda x, y: (x, tf.one_hot(y, spec.classes)), num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.map(
+            lambda x, y: (x, tf.one_hot(y, spec.classes)), num_parallel_calls=tf.data.AUTOTUNE
+        )
     if spec.target in ("binary", "value"):
         dataset = dataset.map(
-            lambda x, y: (x, tf.reshape(tf.cast(y, tf.float32), (1,))), num_parallel_calls=tf.data.AUTOTUNE
+            lambda x, y: (x, tf.reshape(tf.cast(y, tf.float32), (1,))),
+            num_parallel_calls=tf.data.AUTOTUNE,
         )
     dataset = dataset.cache()
     if training:
@@ -342,7 +392,9 @@ def _is_complete(builder: tfds.core.DatasetBuilder) -> bool:
     """Prepared: dataset_info.json and features.json present and every shard it lists on disk."""
     if not builder.is_prepared():
         return False
-    return all(Path(path).exists() for split in builder.info.splits.values() for path in split.filepaths)
+    return all(
+        Path(path).exists() for split in builder.info.splits.values() for path in split.filepaths
+    )
 
 
 def _prepare(builder, spec: DatasetSpec, mirror: Path | None, data_dir):
@@ -353,7 +405,11 @@ def _prepare(builder, spec: DatasetSpec, mirror: Path | None, data_dir):
         # tfds writes into an `incomplete.*` folder and renames it when done, but treats any
         # existing version folder as finished. One without its info or shards is left over from
         # an interrupted copy or preparation: remove it and prepare afresh.
-        log.warning("removing the incomplete data folder %s and preparing %s again", builder.data_path, spec.name)
+        log.warning(
+            "removing the incomplete data folder %s and preparing %s again",
+            builder.data_path,
+            spec.name,
+        )
         shutil.rmtree(builder.data_path)
         builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
 
@@ -368,7 +424,9 @@ def _prepare(builder, spec: DatasetSpec, mirror: Path | None, data_dir):
     try:
         builder.download_and_prepare(download_config=download_config)
     except tfds.download.NonMatchingChecksumError as error:
-        raise DataError(f"{spec.name}: a downloaded file does not match its registered sha256: {str(error).splitlines()[0]}") from None
+        raise DataError(
+            f"{spec.name}: a downloaded file does not match its registered sha256: {str(error).splitlines()[0]}"
+        ) from None
     return builder
 
 

@@ -42,20 +42,31 @@ class Placement:
     cluster_has_chief: bool = False
 
     @classmethod
-    def parse(cls, strategy: str = "default", cpu_replicas: int | None = None,
-              environ: dict[str, str] | None = None) -> Placement:
+    def parse(
+        cls,
+        strategy: str = "default",
+        cpu_replicas: int | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> Placement:
         """Check the options (and TF_CONFIG for multi-worker) before TensorFlow is imported."""
         if strategy not in STRATEGIES:
             raise UsageError(f"--strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
         if cpu_replicas is not None:
             if strategy != "mirrored":
-                raise UsageError("--cpu-replicas goes with --strategy mirrored (N logical CPU devices on one machine)")
-            if isinstance(cpu_replicas, bool) or not isinstance(cpu_replicas, int) or cpu_replicas < 1:
+                raise UsageError(
+                    "--cpu-replicas goes with --strategy mirrored (N logical CPU devices on one machine)"
+                )
+            if (
+                isinstance(cpu_replicas, bool)
+                or not isinstance(cpu_replicas, int)
+                or cpu_replicas < 1
+            ):
                 raise UsageError(f"--cpu-replicas must be a positive integer, got {cpu_replicas!r}")
         if strategy != "multi-worker":
             return cls(strategy, cpu_replicas)
         task_type, task_index, workers, has_chief = _read_tf_config(
-            (environ if environ is not None else os.environ).get(TF_CONFIG))
+            (environ if environ is not None else os.environ).get(TF_CONFIG)
+        )
         return cls(strategy, None, task_type, task_index, workers, has_chief)
 
     @property
@@ -79,11 +90,16 @@ class Placement:
                 return tf.distribute.MirroredStrategy(split_cpu(self.cpu_replicas))
             gpus = tf.config.list_logical_devices("GPU")
             return tf.distribute.MirroredStrategy([d.name for d in gpus] or ["/cpu:0"])
-        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=COLLECTIVE_TIMEOUT_S)
+        options = tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=COLLECTIVE_TIMEOUT_S
+        )
         return _keras_multi_worker_strategy()(communication_options=options)
 
     def note(self) -> str | None:
-        """One line when the choice silently amounts to less than it says: `mirrored` with no GPU and no --cpu-replicas."""
+        """One line when the choice silently amounts to less than it says.
+
+        That is `mirrored` with no GPU and no --cpu-replicas.
+        """
         if self.strategy != "mirrored" or self.cpu_replicas:
             return None
         import tensorflow as tf
@@ -91,8 +107,10 @@ class Placement:
         if tf.config.list_physical_devices("GPU"):
             return None
         cores = os.cpu_count() or 1
-        return (f"--strategy mirrored: no GPU found, so this runs 1 replica on the CPU, as --strategy default would; "
-                f"--cpu-replicas N splits the CPU ({cores} core{'s' if cores != 1 else ''}) into N replicas")
+        return (
+            f"--strategy mirrored: no GPU found, so this runs 1 replica on the CPU, as --strategy default would; "
+            f"--cpu-replicas N splits the CPU ({cores} core{'s' if cores != 1 else ''}) into N replicas"
+        )
 
     def describe(self, strategy) -> str:
         """e.g. 'mirrored (2 replicas)' or 'multi-worker (2 workers, 2 replicas in sync)'."""
@@ -144,21 +162,29 @@ def split_cpu(replicas: int) -> list[str]:
 
 def _read_tf_config(text: str | None) -> tuple[str, int, int, bool]:
     """(task type, task index, number of workers, whether there is a chief task) from TF_CONFIG."""
-    example = ('e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-               '"task": {"type": "worker", "index": 0}}\'')
+    example = (
+        'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+        '"task": {"type": "worker", "index": 0}}\''
+    )
     if not text:
-        raise UsageError(f"--strategy multi-worker needs the {TF_CONFIG} environment variable on every worker; {example}")
+        raise UsageError(
+            f"--strategy multi-worker needs the {TF_CONFIG} environment variable on every worker; {example}"
+        )
     try:
         config = json.loads(text)
         cluster, task = config["cluster"], config["task"]
         task_type, task_index = task["type"], task["index"]
         members = cluster[task_type]
     except (ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"{TF_CONFIG} is not a usable cluster description ({error.__class__.__name__}: {error}); {example}") from None
+        raise UsageError(
+            f"{TF_CONFIG} is not a usable cluster description ({error.__class__.__name__}: {error}); {example}"
+        ) from None
     if task_type not in ("chief", "worker"):
         raise UsageError(f"{TF_CONFIG}: task type {task_type!r} cannot train; use chief or worker")
     if not isinstance(task_index, int) or not 0 <= task_index < len(members):
-        raise UsageError(f"{TF_CONFIG}: task index {task_index!r} is not in the cluster's {task_type} list of {len(members)}")
+        raise UsageError(
+            f"{TF_CONFIG}: task index {task_index!r} is not in the cluster's {task_type} list of {len(members)}"
+        )
     workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     return task_type, task_index, workers, bool(cluster.get("chief"))
 
@@ -175,5 +201,7 @@ def agreed_epoch(strategy, held: list[int], most: int) -> int:
     mine = np.zeros(most + 1, np.float32)
     mine[0] = 1.0  # "no backup" (start from scratch) is always possible
     mine[[epoch for epoch in held if 0 < epoch <= most]] = 1.0
-    counts = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(mine)), axis=None)
+    counts = strategy.reduce(
+        tf.distribute.ReduceOp.SUM, strategy.run(lambda: tf.constant(mine)), axis=None
+    )
     return int(np.flatnonzero(counts.numpy() >= strategy.num_replicas_in_sync).max())

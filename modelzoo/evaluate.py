@@ -20,7 +20,9 @@ def wild_digits(model, split: str = "test") -> dict[str, Any]:
     from modelzoo.datasets import wild_digits as held_out
 
     images, labels, kinds = held_out.load(split)
-    spec = InputSpec(model.inputs[0].name, str(model.inputs[0].dtype), tuple(model.inputs[0].shape[1:]))
+    spec = InputSpec(
+        model.inputs[0].name, str(model.inputs[0].dtype), tuple(model.inputs[0].shape[1:])
+    )
     batch = np.stack([grayscale_to_input(image, spec) for image in images])
     predicted = np.asarray(model.predict(batch, batch_size=256, verbose=0)).argmax(axis=-1)
     right = predicted == labels
@@ -28,5 +30,7 @@ def wild_digits(model, split: str = "test") -> dict[str, Any]:
     return {
         "accuracy": float(right.mean()),
         "examples": int(len(labels)),
-        "by_kind": {kind: float(right[groups == kind].mean()) for kind in sorted(set(groups.tolist()))},
+        "by_kind": {
+            kind: float(right[groups == kind].mean()) for kind in sorted(set(groups.tolist()))
+        },
     }

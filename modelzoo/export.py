@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 CARD_FILE = "model_card.json"
 STAGING_PREFIX = ".staging-"
-MODEL_FOLDER_RULE = "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
+MODEL_FOLDER_RULE = (
+    "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
+)
 
 
 class ExportError(ModelzooError):
@@ -38,8 +40,12 @@ class ExportError(ModelzooError):
 def is_model_folder_name(name: object) -> bool:
     """Whether `name` can be a model folder under the export dir: one plain path component that
     TF Serving would not take for a version (all digits) and that stays inside the export dir."""
-    return (isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
-            and not name.isdigit() and name not in (".", ".."))
+    return (
+        isinstance(name, str)
+        and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
+        and not name.isdigit()
+        and name not in (".", "..")
+    )
 
 
 def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
@@ -49,15 +55,22 @@ def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
     once instead of after it trained; nothing is created.
     """
     target = Path(export_dir) / name
-    folder = next(f for f in (target, *target.parents) if os.path.lexists(f) or f == Path(f.anchor or "."))
+    folder = next(
+        f for f in (target, *target.parents) if os.path.lexists(f) or f == Path(f.anchor or ".")
+    )
     problem = None
     if not folder.exists():
         problem = f"{folder} is a broken link"
     elif not folder.is_dir():
         problem = f"{folder} is a file, not a folder"
-    elif not os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
-        problem = (f"{folder} is not writable" if folder == target
-                   else f"cannot create {target.relative_to(folder)} in {folder}: it is not writable")
+    elif not os.access(
+        folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids
+    ):
+        problem = (
+            f"{folder} is not writable"
+            if folder == target
+            else f"cannot create {target.relative_to(folder)} in {folder}: it is not writable"
+        )
     if problem:
         raise UsageError(f"export dir {export_dir}: {problem}; choose another --export-dir")
 
@@ -91,8 +104,17 @@ def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
     archive.write_out(str(path), verbose=False)
 
 
-def make_card(model: keras.Sequential, *, name: str, model_name: str, recipe: dict[str, Any], data: dict[str, Any],
-              metrics: dict[str, Any], versions: dict[str, str], weights: dict[str, Any] | None = None) -> dict[str, Any]:
+def make_card(
+    model: keras.Sequential,
+    *,
+    name: str,
+    model_name: str,
+    recipe: dict[str, Any],
+    data: dict[str, Any],
+    metrics: dict[str, Any],
+    versions: dict[str, str],
+    weights: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The JSON card written beside an exported SavedModel: what it is, how it was trained, its contract."""
     from modelzoo.registry import model_card
 
@@ -104,7 +126,12 @@ def make_card(model: keras.Sequential, *, name: str, model_name: str, recipe: di
         "parameters": model.count_params(),
         "signature": {
             "name": "serving_default",
-            "inputs": {input_key: {"dtype": str(model.inputs[0].dtype), "shape": list(model.inputs[0].shape)}},
+            "inputs": {
+                input_key: {
+                    "dtype": str(model.inputs[0].dtype),
+                    "shape": list(model.inputs[0].shape),
+                }
+            },
             "outputs": {output_key: {"dtype": "float32", "shape": list(model.outputs[0].shape)}},
         },
         "data": data,
@@ -117,7 +144,9 @@ def make_card(model: keras.Sequential, *, name: str, model_name: str, recipe: di
     return card
 
 
-def publish_shipped(model_name: str, tag: str, export_dir: str | os.PathLike, name: str | None = None) -> Path:
+def publish_shipped(
+    model_name: str, tag: str, export_dir: str | os.PathLike, name: str | None = None
+) -> Path:
     """Publish a zoo model with its shipped weights as a verified, versioned SavedModel; no data or training.
 
     The export is named like the recipe that trained the weights unless `name` says otherwise; its
@@ -129,7 +158,9 @@ def publish_shipped(model_name: str, tag: str, export_dir: str | os.PathLike, na
 
     entry = shipped.STORE.get(model_name, tag)
     model = create_model(model_name, weights=tag)
-    record = {k: v for k, v in entry.to_dict().items() if k not in ("recipe_settings", "metrics", "data")}
+    record = {
+        k: v for k, v in entry.to_dict().items() if k not in ("recipe_settings", "metrics", "data")
+    }
     card = make_card(
         model,
         name=name or entry.recipe_settings.get("export", {}).get("name", model_name),
@@ -143,8 +174,15 @@ def publish_shipped(model_name: str, tag: str, export_dir: str | os.PathLike, na
     return publish(model, export_dir, card["name"], card, shipped.STORE.samples(entry))
 
 
-def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, card: dict[str, Any], samples,
-            *, candidate: bool = False) -> Path:
+def publish(
+    model: keras.Sequential,
+    export_dir: str | os.PathLike,
+    name: str,
+    card: dict[str, Any],
+    samples,
+    *,
+    candidate: bool = False,
+) -> Path:
     """Export to `<export_dir>/<name>/<next version>/` atomically; return the version folder.
 
     With `candidate`, the verified export goes to `<export_dir>/<name>/candidates/<stamp>/`
@@ -160,11 +198,15 @@ def publish(model: keras.Sequential, export_dir: str | os.PathLike, name: str, c
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(model_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{_host()}-{os.getpid()}-", dir=model_dir))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{_host()}-{os.getpid()}-", dir=model_dir)
+    )
     _STAGED_HERE.add(staging)
     umask = os.umask(0)
     os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it 0700: a server running as another user could not read it
+    staging.chmod(
+        0o777 & ~umask
+    )  # mkdtemp makes it 0700: a server running as another user could not read it
     try:
         write_saved_model(model, staging)
         extra = staging / "assets.extra"
@@ -273,7 +315,9 @@ def promote(candidate: str | os.PathLike) -> Path:
 
     path = Path(candidate)
     if path.parent.name != CANDIDATES_DIR or not (path / "saved_model.pb").is_file():
-        raise ExportError(f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)")
+        raise ExportError(
+            f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)"
+        )
     verify.require_servable(path, require_version_name=False)
     card_file = path / "assets.extra" / CARD_FILE
     try:
@@ -281,8 +325,11 @@ def promote(candidate: str | os.PathLike) -> Path:
     except (OSError, ValueError):
         card = None
     if isinstance(card, dict) and isinstance(card.get("publish"), dict):
-        card["publish"].update(decision="published", forced=True,
-                               reason=f"promoted by hand from candidate {path.name}; gate said: {card['publish'].get('reason', '')}")
+        card["publish"].update(
+            decision="published",
+            forced=True,
+            reason=f"promoted by hand from candidate {path.name}; gate said: {card['publish'].get('reason', '')}",
+        )
         temporary = card_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(card, indent=2) + "\n")
         os.replace(temporary, card_file)

@@ -70,20 +70,39 @@ class PublishSettings:
         return not (self.maximum is not None and not value <= self.maximum)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in {"metric": self.metric, "minimum": self.minimum, "maximum": self.maximum,
-                                  "tolerance": self.tolerance}.items() if v is not None}
+        return {
+            k: v
+            for k, v in {
+                "metric": self.metric,
+                "minimum": self.minimum,
+                "maximum": self.maximum,
+                "tolerance": self.tolerance,
+            }.items()
+            if v is not None
+        }
 
 
-def settings_from(section: dict[str, Any], metrics: tuple[str, ...]) -> tuple[PublishSettings | None, list[tuple[str, str]]]:
+def settings_from(
+    section: dict[str, Any], metrics: tuple[str, ...]
+) -> tuple[PublishSettings | None, list[tuple[str, str]]]:
     """(settings, [(field, problem)]) of a recipe's [publish] table given its [train] metrics."""
     problems = []
     allowed = ("loss", *metrics)
     metric = section.get("metric", "accuracy" if "accuracy" in metrics else "loss")
     if metric not in allowed:
-        problems.append(("metric", f"must be a metric the run measures (train.metrics gives {', '.join(allowed)}), got {metric!r}"))
+        problems.append(
+            (
+                "metric",
+                f"must be a metric the run measures (train.metrics gives {', '.join(allowed)}), got {metric!r}",
+            )
+        )
     for key in ("minimum", "maximum", "tolerance"):
         value = section.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)):
+        if value is not None and (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
             problems.append((key, f"must be a finite number, got {value!r}"))
     if problems:
         return None, problems
@@ -96,7 +115,9 @@ def settings_from(section: dict[str, Any], metrics: tuple[str, ...]) -> tuple[Pu
         problems.append(("tolerance", f"must be >= 0, got {section['tolerance']!r}"))
     if problems:
         return None, problems
-    return PublishSettings(metric, section.get("minimum"), section.get("maximum"), float(section.get("tolerance", 0.0))), []
+    return PublishSettings(
+        metric, section.get("minimum"), section.get("maximum"), float(section.get("tolerance", 0.0))
+    ), []
 
 
 def weights_fingerprint(model) -> str:
@@ -123,22 +144,34 @@ def served(model_dir: Path) -> tuple[int, Path, dict[str, Any] | None] | None:
     return version, folder, card if isinstance(card, dict) else None
 
 
-def decide(settings: PublishSettings, card: dict[str, Any], *, max_examples: int | None,
-           served_now: tuple[int, Path, dict[str, Any] | None] | None, publish_anyway: bool = False) -> dict[str, Any]:
+def decide(
+    settings: PublishSettings,
+    card: dict[str, Any],
+    *,
+    max_examples: int | None,
+    served_now: tuple[int, Path, dict[str, Any] | None] | None,
+    publish_anyway: bool = False,
+) -> dict[str, Any]:
     """The gate's record for a new export whose card is `card`: decision, reason and the numbers.
 
     "decision" is "published", "candidate" or "unchanged"; "reason" is one line.
     """
     metric = settings.metric
     value = card["metrics"]["test"][metric]
-    record: dict[str, Any] = {"metric": metric, "value": value,
-                              **{k: v for k, v in settings.to_dict().items() if k != "metric"}, "served_version": None}
+    record: dict[str, Any] = {
+        "metric": metric,
+        "value": value,
+        **{k: v for k, v in settings.to_dict().items() if k != "metric"},
+        "served_version": None,
+    }
     problems: list[str] = []
     notes: list[str] = []
     shown = f"test {metric} {_fmt(metric, value)}"
     if max_examples is not None:
-        problems.append(f"tested on {card['data']['sizes']['test']} examples (data.max_examples = {max_examples}), "
-                        "not the whole test split the target is for")
+        problems.append(
+            f"tested on {card['data']['sizes']['test']} examples (data.max_examples = {max_examples}), "
+            "not the whole test split the target is for"
+        )
     if not settings.meets_target(value):
         problems.append(f"{shown} misses the recipe's target ({settings.target})")
     if served_now is not None:
@@ -146,9 +179,16 @@ def decide(settings: PublishSettings, card: dict[str, Any], *, max_examples: int
         record["served_version"] = version
         fingerprint = card.get("publish", {}).get("weights_sha256")
         served_publish = (served_card or {}).get("publish") or {}
-        if fingerprint and served_publish.get("weights_sha256") == fingerprint and not publish_anyway:
-            record.update(decision="unchanged", forced=False,
-                          reason=f"the same weights as served version {version} ({folder}); nothing new to serve")
+        if (
+            fingerprint
+            and served_publish.get("weights_sha256") == fingerprint
+            and not publish_anyway
+        ):
+            record.update(
+                decision="unchanged",
+                forced=False,
+                reason=f"the same weights as served version {version} ({folder}); nothing new to serve",
+            )
             return record
         comparable, why_not = _comparable(card, served_card, metric)
         if comparable:
@@ -156,23 +196,37 @@ def decide(settings: PublishSettings, card: dict[str, Any], *, max_examples: int
             record["served_value"] = served_value
             worse = served_value - value if settings.higher_is_better else value - served_value
             if worse > settings.tolerance + 1e-12:
-                problems.append(f"{shown} is worse than served version {version}'s {_fmt(metric, served_value)} "
-                                f"by more than the tolerance {_fmt(metric, settings.tolerance)}")
+                problems.append(
+                    f"{shown} is worse than served version {version}'s {_fmt(metric, served_value)} "
+                    f"by more than the tolerance {_fmt(metric, settings.tolerance)}"
+                )
         else:
             record["served_not_compared"] = why_not
             notes.append(f"served version {version} not compared: {why_not}")
     if not problems:
-        decision, reason = "published", f"{shown}" + (f" meets the target ({settings.target})" if settings.target else "")
+        decision, reason = (
+            "published",
+            f"{shown}" + (f" meets the target ({settings.target})" if settings.target else ""),
+        )
         if record.get("served_value") is not None:
             served_shown = f"served version {record['served_version']}'s {_fmt(metric, record['served_value'])}"
-            better = value >= record["served_value"] if settings.higher_is_better else value <= record["served_value"]
+            better = (
+                value >= record["served_value"]
+                if settings.higher_is_better
+                else value <= record["served_value"]
+            )
             reason += f"{' and' if settings.target else ''} " + (
-                f"is not worse than {served_shown}" if better
-                else f"is within the tolerance {_fmt(metric, settings.tolerance)} of {served_shown}")
+                f"is not worse than {served_shown}"
+                if better
+                else f"is within the tolerance {_fmt(metric, settings.tolerance)} of {served_shown}"
+            )
         elif not settings.target and not notes:
             reason += " (no target in the recipe and no served version to compare with)"
     elif publish_anyway:
-        decision, reason = "published", "published anyway (--publish-anyway): " + "; ".join(problems)
+        decision, reason = (
+            "published",
+            "published anyway (--publish-anyway): " + "; ".join(problems),
+        )
     else:
         decision, reason = "candidate", "; ".join(problems)
     if notes:
@@ -181,7 +235,9 @@ def decide(settings: PublishSettings, card: dict[str, Any], *, max_examples: int
     return record
 
 
-def _comparable(card: dict[str, Any], served_card: dict[str, Any] | None, metric: str) -> tuple[bool, str]:
+def _comparable(
+    card: dict[str, Any], served_card: dict[str, Any] | None, metric: str
+) -> tuple[bool, str]:
     """Whether two cards' test scores can be compared: same data set, same test size, the metric in both."""
     if served_card is None:
         return False, "it has no readable model card"
@@ -197,8 +253,17 @@ def _comparable(card: dict[str, Any], served_card: dict[str, Any] | None, metric
     return True, ""
 
 
-def export(model, export_dir, name: str, card: dict[str, Any], samples, settings: PublishSettings, *,
-           max_examples: int | None, publish_anyway: bool = False) -> tuple[Path | None, dict[str, Any]]:
+def export(
+    model,
+    export_dir,
+    name: str,
+    card: dict[str, Any],
+    samples,
+    settings: PublishSettings,
+    *,
+    max_examples: int | None,
+    publish_anyway: bool = False,
+) -> tuple[Path | None, dict[str, Any]]:
     """Gate, then export: (the version or candidate folder, or None when unchanged; the gate's record).
 
     The record is also written into the card (`card["publish"]`) before the export is staged.
@@ -206,22 +271,43 @@ def export(model, export_dir, name: str, card: dict[str, Any], samples, settings
     from modelzoo import export as export_module
 
     model_dir = Path(export_dir) / name
-    if model_dir.is_dir():  # also when nothing is published: what killed exports left is cleared here
+    if (
+        model_dir.is_dir()
+    ):  # also when nothing is published: what killed exports left is cleared here
         export_module.remove_stale_staging(model_dir)
     card = {**card, "publish": {"weights_sha256": weights_fingerprint(model)}}
     existing = _version_with_weights(model_dir, card["publish"]["weights_sha256"])
     if existing is not None:  # e.g. a rerun of a run killed after its export was renamed into place
-        record = {"decision": "unchanged", "forced": False, "weights_sha256": card["publish"]["weights_sha256"],
-                  "reason": f"the same weights are already version {existing.name} ({existing}); nothing new to serve"}
+        record = {
+            "decision": "unchanged",
+            "forced": False,
+            "weights_sha256": card["publish"]["weights_sha256"],
+            "reason": f"the same weights are already version {existing.name} ({existing}); nothing new to serve",
+        }
         return existing, record
-    record = decide(settings, card, max_examples=max_examples, served_now=served(model_dir), publish_anyway=publish_anyway)
+    record = decide(
+        settings,
+        card,
+        max_examples=max_examples,
+        served_now=served(model_dir),
+        publish_anyway=publish_anyway,
+    )
     record["weights_sha256"] = card["publish"]["weights_sha256"]
-    kept = _same_candidate(model_dir, record["weights_sha256"]) if record["decision"] == "candidate" else None
+    kept = (
+        _same_candidate(model_dir, record["weights_sha256"])
+        if record["decision"] == "candidate"
+        else None
+    )
     if kept is not None:  # the same run again (a repeated sweep, say): one candidate is enough
-        record.update(decision="unchanged", reason=f"{record['reason']}; the same weights are already candidate {kept}")
+        record.update(
+            decision="unchanged",
+            reason=f"{record['reason']}; the same weights are already candidate {kept}",
+        )
     if record["decision"] != "unchanged":
         card["publish"] = record
-        path = export_module.publish(model, export_dir, name, card, samples, candidate=record["decision"] == "candidate")
+        path = export_module.publish(
+            model, export_dir, name, card, samples, candidate=record["decision"] == "candidate"
+        )
     else:
         path = None
     return path, record
@@ -253,7 +339,10 @@ def _same_candidate(model_dir: Path, fingerprint: str) -> Path | None:
             card = json.loads((candidate / "assets.extra" / CARD_FILE).read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(card, dict) and (card.get("publish") or {}).get("weights_sha256") == fingerprint:
+        if (
+            isinstance(card, dict)
+            and (card.get("publish") or {}).get("weights_sha256") == fingerprint
+        ):
             return candidate
     return None
 
@@ -263,8 +352,10 @@ def summary(record: dict[str, Any], path: Path | None) -> str:
     if record["decision"] == "unchanged":
         return f"nothing new to publish: {record['reason']}"
     if record["decision"] == "candidate":
-        return (f"not published: {record['reason']}; kept as candidate {path}, which no server loads; "
-                f"publish it with `modelzoo publish {path}` or run again with --publish-anyway")
+        return (
+            f"not published: {record['reason']}; kept as candidate {path}, which no server loads; "
+            f"publish it with `modelzoo publish {path}` or run again with --publish-anyway"
+        )
     return f"published as version {path.name}: {record['reason']}"
 
 

@@ -86,7 +86,9 @@ def load_images(paths: list[str], spec: InputSpec) -> np.ndarray:
     import numpy as np
 
     if not spec.is_image:
-        raise InputError(f"the model takes {spec}, not images; give rows with --input rows.csv or rows.json")
+        raise InputError(
+            f"the model takes {spec}, not images; give rows with --input rows.csv or rows.json"
+        )
     return np.stack([load_image(path, spec) for path in paths])
 
 
@@ -119,17 +121,25 @@ def load_image(path: str | Path, spec: InputSpec) -> np.ndarray:
     except PermissionError as error:
         raise InputError(f"{path}: cannot read it ({error.strerror})") from None
     except UnidentifiedImageError as error:
-        raise InputError(f"{path}: not an image Pillow can read ({error}); the model takes {spec}") from None
+        raise InputError(
+            f"{path}: not an image Pillow can read ({error}); the model takes {spec}"
+        ) from None
     except _DECODE_ERRORS as error:
         raise InputError(_damaged(path, "image", error)) from None
     with opened:
         columns, rows = opened.size
         if columns * rows > MAX_IMAGE_PIXELS:
-            raise InputError(_too_large(path, f"{columns}x{rows} pixels ({_megapixels(columns * rows)} megapixels)"))
+            raise InputError(
+                _too_large(
+                    path, f"{columns}x{rows} pixels ({_megapixels(columns * rows)} megapixels)"
+                )
+            )
         # An MPO is a phone's JPEG with extra pictures (a depth map, a preview): its first frame is the photo.
         if getattr(opened, "is_animated", False) and opened.format != "MPO":
-            raise InputError(f"{path}: an animated or multi-page image ({opened.format}, more than one frame); "
-                             "the model takes one picture: save the frame you mean as a PNG and give that")
+            raise InputError(
+                f"{path}: an animated or multi-page image ({opened.format}, more than one frame); "
+                "the model takes one picture: save the frame you mean as a PNG and give that"
+            )
         try:
             opened.load()
             ImageOps.exif_transpose(opened, in_place=True)
@@ -145,8 +155,10 @@ def load_image(path: str | Path, spec: InputSpec) -> np.ndarray:
 
 
 def _too_large(path: str | Path, size: str) -> str:
-    return (f"{path}: {size}, over the {_megapixels(MAX_IMAGE_PIXELS)}-megapixel limit for an input image; "
-            "downscale it (e.g. to 1000 pixels on its longer side) and try again")
+    return (
+        f"{path}: {size}, over the {_megapixels(MAX_IMAGE_PIXELS)}-megapixel limit for an input image; "
+        "downscale it (e.g. to 1000 pixels on its longer side) and try again"
+    )
 
 
 def _megapixels(pixels: int) -> str:
@@ -154,7 +166,10 @@ def _megapixels(pixels: int) -> str:
 
 
 def _damaged(path: str | Path, kind: str, error: Exception) -> str:
-    return f"{path}: a damaged or truncated {kind} file Pillow cannot decode ({error}); save it again or give another file"
+    return (
+        f"{path}: a damaged or truncated {kind} file Pillow cannot decode ({error}); "
+        "save it again or give another file"
+    )
 
 
 def _flatten_transparency(image: Image.Image) -> Image.Image:
@@ -177,7 +192,11 @@ def grayscale_to_input(gray: np.ndarray, spec: InputSpec) -> np.ndarray:
 def _as_dtype(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
     import numpy as np
 
-    return (pixels / 255.0).astype(spec.dtype) if np.dtype(spec.dtype).kind == "f" else pixels.astype(spec.dtype)
+    return (
+        (pixels / 255.0).astype(spec.dtype)
+        if np.dtype(spec.dtype).kind == "f"
+        else pixels.astype(spec.dtype)
+    )
 
 
 def _mnist_style(gray: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -205,7 +224,9 @@ def _mnist_style(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     digit = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = min(height * 5 / 7 / digit.shape[0], width * 5 / 7 / digit.shape[1])
     size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
-    digit = np.asarray(Image.fromarray(digit).resize(size, Image.Resampling.LANCZOS), dtype=np.float64)
+    digit = np.asarray(
+        Image.fromarray(digit).resize(size, Image.Resampling.LANCZOS), dtype=np.float64
+    )
     mass = digit.sum()
     centre_y = (digit.sum(axis=1) @ np.arange(digit.shape[0])) / mass
     centre_x = (digit.sum(axis=0) @ np.arange(digit.shape[1])) / mass
@@ -236,7 +257,11 @@ def load_rows(path: str | Path, spec: InputSpec) -> np.ndarray:
             raise InputError(f"{path}: not valid JSON ({error})") from None
         if isinstance(rows, dict) and "instances" in rows:
             rows = rows["instances"]
-        rows = [row.get(spec.name) if isinstance(row, dict) else row for row in rows] if isinstance(rows, list) else rows
+        rows = (
+            [row.get(spec.name) if isinstance(row, dict) else row for row in rows]
+            if isinstance(rows, list)
+            else rows
+        )
         where = [f"{path} row {i + 1}" for i in range(len(rows) if isinstance(rows, list) else 0)]
     else:
         rows, where, header = _read_csv(path)
@@ -246,13 +271,17 @@ def load_rows(path: str | Path, spec: InputSpec) -> np.ndarray:
     arrays = []
     for row, place in zip(rows, where):
         if numeric:
-            array = _numbers(row, place, spec, header) if is_json else _cells(row, place, spec, header)
+            array = (
+                _numbers(row, place, spec, header) if is_json else _cells(row, place, spec, header)
+            )
         else:
             try:
                 array = np.asarray(row, dtype=spec.dtype)
             except (TypeError, ValueError, OverflowError) as error:
                 raise InputError(f"{place}: {error}; the model takes {spec}") from None
-        if array.ndim != len(spec.shape) or any(d is not None and d != n for d, n in zip(spec.shape, array.shape)):
+        if array.ndim != len(spec.shape) or any(
+            d is not None and d != n for d, n in zip(spec.shape, array.shape)
+        ):
             raise InputError(f"{place}: shape {list(array.shape)}, the model takes {spec}")
         if numeric:
             _check_range(array, row, place, spec, header)
@@ -323,12 +352,16 @@ def _numbers(row, place: str, spec: InputSpec, header: list[str]) -> np.ndarray:
     try:
         array = np.asarray(row)
     except ValueError:
-        raise InputError(f"{place}: nested lists of different lengths; the model takes {spec}") from None
+        raise InputError(
+            f"{place}: nested lists of different lengths; the model takes {spec}"
+        ) from None
     if array.dtype.kind not in "biuf":  # text, null, objects or integers too large for int64
         found = _first_non_number(row)
         if found is not None:
             index, what = found
-            raise InputError(f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec}")
+            raise InputError(
+                f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec}"
+            )
     return np.asarray(row, dtype=np.float64)
 
 
@@ -358,13 +391,22 @@ def _check_range(values: np.ndarray, row, place: str, spec: InputSpec, header: l
     checks = [(~np.isfinite(values), "not a finite number")]
     if dtype.kind == "f":
         info = np.finfo(dtype)
-        checks.append((np.abs(values) > info.max, f"outside {dtype}'s range (±{float(info.max):.3g})"))
+        checks.append(
+            (np.abs(values) > info.max, f"outside {dtype}'s range (±{float(info.max):.3g})")
+        )
     elif dtype.kind in "iu":
         bounds = np.iinfo(dtype)
         checks.append((np.mod(values, 1) != 0, f"not a whole number, which {dtype} needs"))
-        checks.append(((values < bounds.min) | (values > bounds.max), f"outside {dtype}'s range [{bounds.min}, {bounds.max}]"))
+        checks.append(
+            (
+                (values < bounds.min) | (values > bounds.max),
+                f"outside {dtype}'s range [{bounds.min}, {bounds.max}]",
+            )
+        )
     with np.errstate(invalid="ignore"):
         for bad, what in checks:
             if bad.any():
                 index = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise InputError(f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec}")
+                raise InputError(
+                    f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec}"
+                )

@@ -24,8 +24,13 @@ class MulticlassHinge(keras.losses.Loss):
     regularizers, not from here.
     """
 
-    def __init__(self, margin: float = 1.0, name: str = "multiclass_hinge", reduction: str = "sum_over_batch_size",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        margin: float = 1.0,
+        name: str = "multiclass_hinge",
+        reduction: str = "sum_over_batch_size",
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.margin = float(margin)
 

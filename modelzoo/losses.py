@@ -61,10 +61,13 @@ class Output:
     activation: str
 
     def describe(self) -> str:
-        kind = {"softmax": "softmax probabilit", "sigmoid": "sigmoid probabilit"}.get(self.activation)
+        kind = {"softmax": "softmax probabilit", "sigmoid": "sigmoid probabilit"}.get(
+            self.activation
+        )
         if kind:
             return f"{self.units} {kind}{'y' if self.units == 1 else 'ies'}"
-        return f"{self.units} {'linear' if self.activation == 'linear' else self.activation} score{'s' * (self.units != 1)}"
+        activation = "linear" if self.activation == "linear" else self.activation
+        return f"{self.units} {activation} score{'s' * (self.units != 1)}"
 
 
 def keras_loss(name: str) -> str | keras.losses.Loss:
@@ -91,7 +94,9 @@ def model_output(model: str, model_args: dict[str, Any]) -> Output:
         arguments.update(shipped.STORE.get(model, tag).model_args)
     arguments.update({k: v for k, v in model_args.items() if k != "weights"})
     units = next((arguments[k] for k in UNITS_ARGUMENTS if k in parameters), card.output.shape[-1])
-    activation = next((arguments[k] for k in ACTIVATION_ARGUMENTS if k in parameters), card.output_activation)
+    activation = next(
+        (arguments[k] for k in ACTIVATION_ARGUMENTS if k in parameters), card.output_activation
+    )
     return Output(int(units), activation or "linear")
 
 
@@ -99,7 +104,11 @@ def fitting_losses(output: Output, target: str, classes: int | None) -> tuple[st
     """The losses that train `output` against targets of kind `target` ("class", "binary", "value")."""
     if target == "class" and classes is not None and output.units == classes > 1:
         if output.activation == "softmax":
-            return ("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_hinge")
+            return (
+                "sparse_categorical_crossentropy",
+                "categorical_crossentropy",
+                "categorical_hinge",
+            )
         if output.activation == "linear":
             return ("multiclass_hinge", "categorical_hinge")
     if target == "binary" and output.units == 1 and output.activation == "sigmoid":
@@ -109,7 +118,9 @@ def fitting_losses(output: Output, target: str, classes: int | None) -> tuple[st
     return ()
 
 
-def loss_problem(loss: str, model: str, model_args: dict[str, Any], data: str) -> tuple[str, str] | None:
+def loss_problem(
+    loss: str, model: str, model_args: dict[str, Any], data: str
+) -> tuple[str, str] | None:
     """("section.field", why) if `loss` cannot train `model` (with `model_args`) on data set `data`, else None.
 
     The field is train.loss when another loss would fit, else the model argument that set the
@@ -122,12 +133,18 @@ def loss_problem(loss: str, model: str, model_args: dict[str, Any], data: str) -
     fits = fitting_losses(output, spec.target, spec.classes)
     if loss in fits:
         return None
-    targets = {"class": f"{spec.classes} classes (integer labels)", "binary": "0/1 labels",
-               "value": "real-valued targets"}[spec.target]
+    targets = {
+        "class": f"{spec.classes} classes (integer labels)",
+        "binary": "0/1 labels",
+        "value": "real-valued targets",
+    }[spec.target]
     what = f"{model} gives {output.describe()} and {data} has {targets}"
     if fits:
-        why = (f"; {loss} needs linear scores, not probabilities"
-               if loss in SCORE_LOSSES and output.activation in ("softmax", "sigmoid") else "")
+        why = (
+            f"; {loss} needs linear scores, not probabilities"
+            if loss in SCORE_LOSSES and output.activation in ("softmax", "sigmoid")
+            else ""
+        )
         return "train.loss", f"{loss} does not fit: {what}{why}; losses that fit: {', '.join(fits)}"
     score_losses = fitting_losses(Output(spec.classes or 0, "linear"), "class", spec.classes)
     needed = {
@@ -135,5 +152,7 @@ def loss_problem(loss: str, model: str, model_args: dict[str, Any], data: str) -
         "binary": "one sigmoid unit",
         "value": "one linear unit",
     }[spec.target]
-    field = next((k for k in (*UNITS_ARGUMENTS, *ACTIVATION_ARGUMENTS, "weights") if k in model_args), "name")
+    field = next(
+        (k for k in (*UNITS_ARGUMENTS, *ACTIVATION_ARGUMENTS, "weights") if k in model_args), "name"
+    )
     return f"model.{field}", f"no loss fits: {what}; the model needs {needed}"

@@ -44,7 +44,9 @@ SMALL_NORMAL_STDDEV = 0.01
 #: Kernel initializers by the name a factory's `initializer` takes, each given the layer's seed.
 INITIALIZERS: dict[str, Callable[[int | None], Any]] = {
     "glorot_uniform": lambda seed: keras.initializers.GlorotUniform(seed=seed),
-    "small_normal": lambda seed: keras.initializers.RandomNormal(mean=0.0, stddev=SMALL_NORMAL_STDDEV, seed=seed),
+    "small_normal": lambda seed: keras.initializers.RandomNormal(
+        mean=0.0, stddev=SMALL_NORMAL_STDDEV, seed=seed
+    ),
 }
 
 
@@ -185,7 +187,9 @@ def deep_relu_mlp(
     make = _Weighted(initializer, l2, checks.seed("seed", seed))
 
     is_image = len(input_shape) > 1
-    layers = [keras.Input(shape=input_shape, dtype=input_dtype, name="image" if is_image else "features")]
+    layers = [
+        keras.Input(shape=input_shape, dtype=input_dtype, name="image" if is_image else "features")
+    ]
     if rescale is not None:
         layers.append(keras.layers.Rescaling(rescale, name="rescale"))
     if is_image:

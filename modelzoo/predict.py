@@ -29,10 +29,17 @@ class Prediction:
     top: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"input": self.source, "outputs": self.outputs, "top": self.top, "summary": self.summary}
+        return {
+            "input": self.source,
+            "outputs": self.outputs,
+            "top": self.top,
+            "summary": self.summary,
+        }
 
 
-def prepare(signature: Signature, files: list[str], rows_file: str | None) -> tuple[np.ndarray, list[str]]:
+def prepare(
+    signature: Signature, files: list[str], rows_file: str | None
+) -> tuple[np.ndarray, list[str]]:
     """The input batch for `files` (images) or `rows_file` (CSV/JSON rows), and a label per example."""
     spec = signature.input
     if files and rows_file:
@@ -69,12 +76,19 @@ def interpret(outputs: dict[str, np.ndarray], sources: list[str], top: int = 3) 
         else:
             summary = ", ".join(f"{v:.6g}" for v in flat.tolist())
             summary = f"{key} = {summary}"
-        predictions.append(Prediction(source, {k: v.tolist() for k, v in raw.items()}, summary, ranked))
+        predictions.append(
+            Prediction(source, {k: v.tolist() for k, v in raw.items()}, summary, ranked)
+        )
     return predictions
 
 
-def predict_local(path: str, files: list[str], rows_file: str | None, top: int = 3,
-                  signature_name: str = DEFAULT_SIGNATURE) -> list[Prediction]:
+def predict_local(
+    path: str,
+    files: list[str],
+    rows_file: str | None,
+    top: int = 3,
+    signature_name: str = DEFAULT_SIGNATURE,
+) -> list[Prediction]:
     """Predict with an export on this machine (loaded as TF Serving loads it), no server needed."""
     from modelzoo import serving
 
@@ -99,14 +113,26 @@ def read_signature(path: str, signature_name: str = DEFAULT_SIGNATURE) -> Signat
 
     try:
         folder = verify.version_dir(path)
-        graphs = saved_model_pb2.SavedModel.FromString((folder / "saved_model.pb").read_bytes()).meta_graphs
+        graphs = saved_model_pb2.SavedModel.FromString(
+            (folder / "saved_model.pb").read_bytes()
+        ).meta_graphs
     except (ModelzooError, OSError, DecodeError):
-        raise serving.ServingError(f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404) from None
+        raise serving.ServingError(
+            f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404
+        ) from None
     graph = next((g for g in graphs if list(g.meta_info_def.tags) == ["serve"]), None)
-    definitions = {} if graph is None else {
-        key: json_format.MessageToDict(value, preserving_proto_field_name=True)
-        for key, value in graph.signature_def.items() if not key.startswith("__")}
-    return Signature.from_metadata({"metadata": {"signature_def": {"signature_def": definitions}}}, signature_name)
+    definitions = (
+        {}
+        if graph is None
+        else {
+            key: json_format.MessageToDict(value, preserving_proto_field_name=True)
+            for key, value in graph.signature_def.items()
+            if not key.startswith("__")
+        }
+    )
+    return Signature.from_metadata(
+        {"metadata": {"signature_def": {"signature_def": definitions}}}, signature_name
+    )
 
 
 def weights_signature(model_name: str, tag: str) -> Signature:
@@ -118,8 +144,11 @@ def weights_signature(model_name: str, tag: str) -> Signature:
     def spec(tensor: dict) -> model_inputs.InputSpec:
         return model_inputs.InputSpec(tensor["name"], tensor["dtype"], tuple(tensor["shape"]))
 
-    return Signature(DEFAULT_SIGNATURE, {entry.input["name"]: spec(entry.input)},
-                     {entry.output["name"]: spec(entry.output)})
+    return Signature(
+        DEFAULT_SIGNATURE,
+        {entry.input["name"]: spec(entry.input)},
+        {entry.output["name"]: spec(entry.output)},
+    )
 
 
 def request_body(signature: Signature, files: list[str], rows_file: str | None) -> dict:
@@ -130,8 +159,15 @@ def request_body(signature: Signature, files: list[str], rows_file: str | None) 
     return serving.predict_request({signature.input.name: batch}, signature)
 
 
-def predict_remote(url: str, model: str, files: list[str], rows_file: str | None, top: int = 3,
-                   version: int | None = None, signature_name: str = DEFAULT_SIGNATURE) -> list[Prediction]:
+def predict_remote(
+    url: str,
+    model: str,
+    files: list[str],
+    rows_file: str | None,
+    top: int = 3,
+    version: int | None = None,
+    signature_name: str = DEFAULT_SIGNATURE,
+) -> list[Prediction]:
     """Predict through TF Serving's REST API (or `modelzoo serve`) at `url`."""
     from modelzoo import serving
 
@@ -153,8 +189,9 @@ def parse_weights_name(text: str) -> tuple[str, str] | None:
     return model, tag
 
 
-def predict_weights(model_name: str, tag: str, files: list[str], rows_file: str | None,
-                    top: int = 3) -> list[Prediction]:
+def predict_weights(
+    model_name: str, tag: str, files: list[str], rows_file: str | None, top: int = 3
+) -> list[Prediction]:
     """Predict with a zoo model and its shipped weights, in this process: no export, data or server.
 
     The files are read against the contract the manifest records before TensorFlow loads.

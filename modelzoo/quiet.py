@@ -34,13 +34,17 @@ DEFAULT_LEVEL = 3
 SEVERITIES = "IWEF"  # TF_CPP_MIN_LOG_LEVEL 0 shows I(nfo) and up, 1 W(arning), 2 E(rror), 3 F(atal)
 # An absl / TensorFlow C++ log line: "I0000 00:00:1795537281.220521    2117 port.cc:153] oneDNN ..."
 CPP_LOG_LINE = re.compile(rb"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\]\s]+:\d+\] ")
-ABSL_BANNER = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+ABSL_BANNER = (
+    b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+)
 PYTHON_NOISE = ("absl", "tensorflow", "tensorflow_datasets", "keras", "h5py")
 
 _verbose = False
 
 
-def set_verbose(_ctx: click.Context | None = None, _param: click.Parameter | None = None, value: bool = True) -> bool:
+def set_verbose(
+    _ctx: click.Context | None = None, _param: click.Parameter | None = None, value: bool = True
+) -> bool:
     """Keep TensorFlow's logging, or not (the `--verbose` option's callback, called by every invocation)."""
     global _verbose
     _verbose = bool(value)
@@ -49,8 +53,13 @@ def set_verbose(_ctx: click.Context | None = None, _param: click.Parameter | Non
 
 def verbose_option(command):
     """`--verbose`: show TensorFlow's own log lines and warnings too."""
-    return click.option("--verbose", is_flag=True, expose_value=False, callback=set_verbose,
-                        help="Also show TensorFlow's own log lines and warnings.")(command)
+    return click.option(
+        "--verbose",
+        is_flag=True,
+        expose_value=False,
+        callback=set_verbose,
+        help="Also show TensorFlow's own log lines and warnings.",
+    )(command)
 
 
 def min_level() -> int:
@@ -113,8 +122,16 @@ class _QuietImport(importlib.abc.MetaPathFinder):
         if name != "tensorflow":
             return None
         sys.meta_path.remove(self)
-        spec = next((found for finder in sys.meta_path if hasattr(finder, "find_spec")
-                     for found in [finder.find_spec(name, path, target)] if found is not None), None)
+        spec = next(
+            (
+                found
+                for finder in sys.meta_path
+                if hasattr(finder, "find_spec")
+                for found in [finder.find_spec(name, path, target)]
+                if found is not None
+            ),
+            None,
+        )
         if spec is not None and spec.loader is not None:
             spec.loader = _QuietLoader(spec.loader, self.level)
         return spec
@@ -134,5 +151,7 @@ def quiet_tensorflow() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     for module in PYTHON_NOISE:
         warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
-    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietImport) for f in sys.meta_path):
+    if "tensorflow" not in sys.modules and not any(
+        isinstance(f, _QuietImport) for f in sys.meta_path
+    ):
         sys.meta_path.insert(0, _QuietImport(level))

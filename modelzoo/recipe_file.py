@@ -34,9 +34,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from modelzoo import checks
+from modelzoo import checks, gate
 from modelzoo import data as data_module
-from modelzoo import gate
 from modelzoo.augment import Augmentation
 from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
@@ -117,16 +116,26 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as JSON data (lists, not tuples: equal to itself read back), in the sections of its file."""
-        return json.loads(json.dumps({
-            "name": self.name,
-            "description": self.description,
-            "model": {"name": self.model, **self.model_args},
-            "data": {"name": self.data, **({"max_examples": self.max_examples} if self.max_examples else {})},
-            "train": dataclasses.asdict(self.train),
-            **({"augment": self.augment.to_dict()} if self.augment else {}),
-            "export": {"name": self.export_name, **({"weights_tag": self.weights_tag} if self.weights_tag else {})},
-            "source": self.source,
-        }))
+        return json.loads(
+            json.dumps(
+                {
+                    "name": self.name,
+                    "description": self.description,
+                    "model": {"name": self.model, **self.model_args},
+                    "data": {
+                        "name": self.data,
+                        **({"max_examples": self.max_examples} if self.max_examples else {}),
+                    },
+                    "train": dataclasses.asdict(self.train),
+                    **({"augment": self.augment.to_dict()} if self.augment else {}),
+                    "export": {
+                        "name": self.export_name,
+                        **({"weights_tag": self.weights_tag} if self.weights_tag else {}),
+                    },
+                    "source": self.source,
+                }
+            )
+        )
 
 
 def builtin_names() -> list[str]:
@@ -163,9 +172,13 @@ def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.rpartition(".")
         if not section:
-            raise RecipeError(f"--set {dotted}: name a field as section.field, e.g. train.epochs or model.hidden_units")
+            raise RecipeError(
+                f"--set {dotted}: name a field as section.field, e.g. train.epochs or model.hidden_units"
+            )
         if section not in SECTIONS:
-            raise RecipeError(f"--set {dotted}: unknown section {section!r}; sections: {', '.join(SECTIONS)}")
+            raise RecipeError(
+                f"--set {dotted}: unknown section {section!r}; sections: {', '.join(SECTIONS)}"
+            )
         document.setdefault(section, {})[key] = value
     return _resolve(document, path, text, name=path.stem, overridden=set(overrides or {}))
 
@@ -179,9 +192,11 @@ def read_text(path: Path) -> str:
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = content[:error.start].count(b"\n") + 1
-        raise RecipeError(f"{path}:{line}: not UTF-8 text (byte {content[error.start]:#04x} at offset {error.start}); "
-                          "save the recipe as UTF-8") from None
+        line = content[: error.start].count(b"\n") + 1
+        raise RecipeError(
+            f"{path}:{line}: not UTF-8 text (byte {content[error.start]:#04x} at offset {error.start}); "
+            "save the recipe as UTF-8"
+        ) from None
 
 
 SECTIONS = {
@@ -207,7 +222,9 @@ def _where(path: Path, text: str, section: str | None, key: str) -> str:
     return str(path)
 
 
-def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overridden: set[str]) -> Recipe:
+def _resolve(
+    document: dict[str, Any], path: Path, text: str, name: str, overridden: set[str]
+) -> Recipe:
     def fail(section: str | None, key: str, message: str) -> RecipeError:
         label = f"{section}.{key}" if section else key
         where = f"{path.name}, --set" if label in overridden else _where(path, text, section, key)
@@ -217,13 +234,22 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
         if key == "description":
             continue
         if key not in SECTIONS:
-            raise fail(None, key, f"unknown field{did_you_mean(key, SECTIONS)}; a recipe has description and the sections [{'], ['.join(SECTIONS)}]")
+            raise fail(
+                None,
+                key,
+                f"unknown field{did_you_mean(key, SECTIONS)}; a recipe has description and the "
+                f"sections [{'], ['.join(SECTIONS)}]",
+            )
         if not isinstance(value, dict):
             raise fail(None, key, "must be a section: [" + key + "]")
         allowed = SECTIONS[key]
         for field_name in value:
             if allowed is not None and field_name != "name" and field_name not in allowed:
-                raise fail(key, field_name, f"unknown field{did_you_mean(field_name, allowed)}; [{key}] takes {', '.join(allowed)}")
+                raise fail(
+                    key,
+                    field_name,
+                    f"unknown field{did_you_mean(field_name, allowed)}; [{key}] takes {', '.join(allowed)}",
+                )
     for section in ("model", "data", "export"):
         if "name" not in document.get(section, {}):
             raise fail(section, "name", f"missing: [{section}] needs a name")
@@ -235,22 +261,34 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     model_args = dict(document["model"])
     model = model_args.pop("name")
     if model not in list_models():
-        raise fail("model", "name", f"unknown model {model!r}{did_you_mean(str(model), list_models())}")
+        raise fail(
+            "model", "name", f"unknown model {model!r}{did_you_mean(str(model), list_models())}"
+        )
     model_args = {k: tuple(v) if isinstance(v, list) else v for k, v in model_args.items()}
     accepted = [*factory_parameters(model), "weights"]
     for key in model_args:
         if key not in accepted:
-            raise fail("model", key, f"{model} takes no {key!r}{did_you_mean(key, accepted)}; it takes {', '.join(accepted)}")
+            raise fail(
+                "model",
+                key,
+                f"{model} takes no {key!r}{did_you_mean(key, accepted)}; it takes {', '.join(accepted)}",
+            )
     try:
         check_arguments(model, **model_args)
     except UsageError as error:
         # "model: argument must be ..." -> the field is the word after the model's name
         argument = re.match(r"[^:]+: (\w+)", str(error))
-        raise fail("model", argument.group(1) if argument else "name", str(error).split(": ", 1)[-1]) from None
+        raise fail(
+            "model", argument.group(1) if argument else "name", str(error).split(": ", 1)[-1]
+        ) from None
 
     data_section = document["data"]
     if data_section["name"] not in data_module.DATASETS:
-        raise fail("data", "name", f"unknown data set {data_section['name']!r}{did_you_mean(str(data_section['name']), data_module.DATASETS)}")
+        raise fail(
+            "data",
+            "name",
+            f"unknown data set {data_section['name']!r}{did_you_mean(str(data_section['name']), data_module.DATASETS)}",
+        )
     max_examples = data_section.get("max_examples")
     if max_examples is not None and (not _is_int(max_examples) or max_examples < 1):
         raise fail("data", "max_examples", f"must be a positive integer, got {max_examples!r}")
@@ -273,7 +311,11 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     augment = None
     if "augment" in document:
         if "name" in document["augment"]:
-            raise fail("augment", "name", f"unknown field; [augment] takes {', '.join(SECTIONS['augment'])}")
+            raise fail(
+                "augment",
+                "name",
+                f"unknown field; [augment] takes {', '.join(SECTIONS['augment'])}",
+            )
         for key, value in document["augment"].items():
             try:
                 Augmentation(**{key: value})
@@ -281,29 +323,44 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
                 raise fail("augment", key, str(error)) from None
         augment = Augmentation(**document["augment"])
         if len(data_module.DATASETS[data_section["name"]].input.shape) != 4:
-            raise fail("augment", next(iter(document["augment"]), "rotation"),
-                       f"augmentation changes images; {data_section['name']} has feature rows: remove [augment]")
+            raise fail(
+                "augment",
+                next(iter(document["augment"]), "rotation"),
+                f"augmentation changes images; {data_section['name']} has feature rows: remove [augment]",
+            )
 
     export_name = document["export"]["name"]
     if not is_model_folder_name(export_name):
         raise fail("export", "name", f"{MODEL_FOLDER_RULE}, got {export_name!r}")
     weights_tag = document["export"].get("weights_tag")
-    if weights_tag is not None and (not isinstance(weights_tag, str) or not re.fullmatch(r"[A-Za-z0-9_]+", weights_tag)):
-        raise fail("export", "weights_tag", f"must be a tag of letters, digits and '_', got {weights_tag!r}")
+    if weights_tag is not None and (
+        not isinstance(weights_tag, str) or not re.fullmatch(r"[A-Za-z0-9_]+", weights_tag)
+    ):
+        raise fail(
+            "export",
+            "weights_tag",
+            f"must be a tag of letters, digits and '_', got {weights_tag!r}",
+        )
 
     publish_section = document.get("publish", {})
     if "name" in publish_section:
         raise fail("publish", "name", f"unknown field; [publish] takes {', '.join(gate.FIELDS)}")
-    publish, problems = gate.settings_from(publish_section, train.metrics if isinstance(train.metrics, tuple) else ())
+    publish, problems = gate.settings_from(
+        publish_section, train.metrics if isinstance(train.metrics, tuple) else ()
+    )
     for key, problem in problems:
         raise fail("publish", key, problem)
 
     predict_section = document.get("predict", {})
     if "name" in predict_section:
-        raise fail("predict", "name", f"unknown field; [predict] takes {', '.join(SECTIONS['predict'])}")
+        raise fail(
+            "predict", "name", f"unknown field; [predict] takes {', '.join(SECTIONS['predict'])}"
+        )
     predict_inputs = ()
     if "inputs" in predict_section:
-        predict_inputs, problem = _predict_inputs(predict_section["inputs"], data_module.DATASETS[data_section["name"]])
+        predict_inputs, problem = _predict_inputs(
+            predict_section["inputs"], data_module.DATASETS[data_section["name"]]
+        )
         if problem:
             raise fail("predict", "inputs", problem)
 
@@ -327,17 +384,28 @@ def _resolve(document: dict[str, Any], path: Path, text: str, name: str, overrid
     )
 
 
-def _predict_inputs(rows: Any, spec: data_module.DatasetSpec) -> tuple[tuple[tuple[float, ...], ...], str | None]:
+def _predict_inputs(
+    rows: Any, spec: data_module.DatasetSpec
+) -> tuple[tuple[tuple[float, ...], ...], str | None]:
     """[predict] inputs as rows of floats, or a problem: a list of feature rows the data set's width."""
     if len(spec.input.shape) != 2:
-        return (), f"takes feature rows; {spec.name} has {spec.input.dtype} images of shape {list(spec.input.shape[1:])}"
+        return (
+            (),
+            f"takes feature rows; {spec.name} has {spec.input.dtype} images of shape {list(spec.input.shape[1:])}",
+        )
     width = spec.input.shape[1]
     example = f"e.g. inputs = [[{', '.join(['1.0'] * width)}]]"
-    if not isinstance(rows, (list, tuple)) or not all(isinstance(row, (list, tuple)) for row in rows):
+    if not isinstance(rows, (list, tuple)) or not all(
+        isinstance(row, (list, tuple)) for row in rows
+    ):
         return (), f"must be a list of feature rows, {example}; got {rows!r}"
     for row in rows:
         if len(row) != width or not all(checks.is_finite_number(value) for value in row):
-            return (), f"each row must be {plural(width, 'finite number')} (the features of {spec.name}), {example}; got {list(row)!r}"
+            return (
+                (),
+                f"each row must be {plural(width, 'finite number')} (the features of {spec.name}), "
+                f"{example}; got {list(row)!r}",
+            )
     return tuple(tuple(float(value) for value in row) for row in rows), None
 
 
@@ -348,22 +416,38 @@ def _is_int(value: Any) -> bool:
 def _train_problems(train: TrainSettings):
     """(field, problem) for every value of [train] that cannot work."""
     if train.loss not in LOSSES:
-        yield "loss", f"unknown loss {train.loss!r}{did_you_mean(str(train.loss), LOSSES)}; choose from {', '.join(LOSSES)}"
+        yield (
+            "loss",
+            f"unknown loss {train.loss!r}{did_you_mean(str(train.loss), LOSSES)}; choose from {', '.join(LOSSES)}",
+        )
     if train.optimizer not in OPTIMIZERS:
-        yield "optimizer", f"unknown optimizer {train.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
+        yield (
+            "optimizer",
+            f"unknown optimizer {train.optimizer!r}; choose from {', '.join(OPTIMIZERS)}",
+        )
     if not checks.is_finite_number(train.learning_rate) or train.learning_rate <= 0:
         yield "learning_rate", f"must be a finite number > 0, got {train.learning_rate!r}"
     if train.schedule not in SCHEDULES:
         yield "schedule", f"must be one of {', '.join(SCHEDULES)}, got {train.schedule!r}"
     if not isinstance(train.metrics, tuple) or not all(m in METRICS for m in train.metrics):
         yield "metrics", f"must be a list drawn from {', '.join(METRICS)}, got {train.metrics!r}"
-    for key, low, high in (("batch_size", 1, MAX_COUNT), ("epochs", 1, MAX_COUNT),
-                           ("early_stopping_patience", 0, MAX_COUNT), ("seed", 0, SEED_LIMIT - 1)):
+    for key, low, high in (
+        ("batch_size", 1, MAX_COUNT),
+        ("epochs", 1, MAX_COUNT),
+        ("early_stopping_patience", 0, MAX_COUNT),
+        ("seed", 0, SEED_LIMIT - 1),
+    ):
         value = getattr(train, key)
         if not _is_int(value) or value < low:
-            yield key, f"must be {'a positive integer' if low else 'an integer >= 0'}, got {value!r}"
+            yield (
+                key,
+                f"must be {'a positive integer' if low else 'an integer >= 0'}, got {value!r}",
+            )
         elif value > high:
-            yield key, f"must be at most {high}{' (2**32 - 1)' if key == 'seed' else ''}, got {value!r}"
+            yield (
+                key,
+                f"must be at most {high}{' (2**32 - 1)' if key == 'seed' else ''}, got {value!r}",
+            )
     if not isinstance(train.refit, bool):
         yield "refit", f"must be true or false, got {train.refit!r}"
 

@@ -12,8 +12,9 @@ import difflib
 import fnmatch
 import inspect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from modelzoo import weights as shipped
 from modelzoo.errors import UsageError

@@ -13,8 +13,8 @@ import fcntl
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from modelzoo.errors import UsageError
 
@@ -37,16 +37,22 @@ class FolderLock:
         try:
             fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
-            raise UsageError(f"run folder {self.folder}: cannot write its lock file ({error.strerror}); "
-                             f"choose another folder") from None
+            raise UsageError(
+                f"run folder {self.folder}: cannot write its lock file ({error.strerror}); "
+                f"choose another folder"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(fd)
             if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise UsageError(f"run folder {self.folder}: cannot lock it ({error.strerror})") from None
-            raise FolderBusy(f"run folder {self.folder} is in use by process {holder(self.folder) or '(unknown)'}; "
-                             f"wait for it to finish or choose another folder") from None
+                raise UsageError(
+                    f"run folder {self.folder}: cannot lock it ({error.strerror})"
+                ) from None
+            raise FolderBusy(
+                f"run folder {self.folder} is in use by process {holder(self.folder) or '(unknown)'}; "
+                f"wait for it to finish or choose another folder"
+            ) from None
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
@@ -80,9 +86,17 @@ def try_lock(folder: Path) -> FolderLock | None:
 
 
 @contextlib.contextmanager
-def claimed(recipe_name: str, runs_root: str | os.PathLike, run_dir: str | os.PathLike | None, fresh: bool, *,
-            resumable: Callable[[Path], bool], same_recipe: Callable[[Path], bool], finished: Callable[[Path], bool],
-            run_files: tuple[str, ...]) -> Iterator[tuple[Path, bool]]:
+def claimed(
+    recipe_name: str,
+    runs_root: str | os.PathLike,
+    run_dir: str | os.PathLike | None,
+    fresh: bool,
+    *,
+    resumable: Callable[[Path], bool],
+    same_recipe: Callable[[Path], bool],
+    finished: Callable[[Path], bool],
+    run_files: tuple[str, ...],
+) -> Iterator[tuple[Path, bool]]:
     """Choose, lock and hold the run's folder for the block; yields (folder, whether it resumes).
 
     Without `run_dir`, the newest resumable run of the same recipe under `runs_root/<recipe>/`
@@ -98,7 +112,9 @@ def claimed(recipe_name: str, runs_root: str | os.PathLike, run_dir: str | os.Pa
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise UsageError(f"--run-dir {folder}: cannot create it ({error.strerror}); choose another folder") from None
+            raise UsageError(
+                f"--run-dir {folder}: cannot create it ({error.strerror}); choose another folder"
+            ) from None
         lock = FolderLock(folder)
         lock.acquire()
         try:
@@ -107,7 +123,9 @@ def claimed(recipe_name: str, runs_root: str | os.PathLike, run_dir: str | os.Pa
             lock.release()
             raise
     else:
-        folder, lock, resuming, made = _default(Path(runs_root) / recipe_name, fresh, resumable, same_recipe)
+        folder, lock, resuming, made = _default(
+            Path(runs_root) / recipe_name, fresh, resumable, same_recipe
+        )
     try:
         yield folder, resuming
     except BaseException:
@@ -123,7 +141,9 @@ def _check_explicit(folder: Path, fresh: bool, resumable, same_recipe, finished,
         raise UsageError(f"--run-dir {folder} holds a finished run; choose another folder")
     same = same_recipe(folder)
     if any(p.name != LOCK_FILE for p in folder.iterdir()) and not same and not fresh:
-        raise UsageError(f"--run-dir {folder} holds files of another run; choose another folder or add --fresh")
+        raise UsageError(
+            f"--run-dir {folder} holds files of another run; choose another folder or add --fresh"
+        )
     resuming = same and resumable(folder) and not fresh
     if not resuming:  # also a run of this recipe stopped before its first backup
         for name in run_files:
@@ -139,9 +159,13 @@ def _stamp_order(folder: Path) -> tuple[str, int]:
     return f"{date}-{stamp}", int(n) if n.isdigit() else 1
 
 
-def _default(root: Path, fresh: bool, resumable, same_recipe) -> tuple[Path, FolderLock, bool, bool]:
+def _default(
+    root: Path, fresh: bool, resumable, same_recipe
+) -> tuple[Path, FolderLock, bool, bool]:
     if not fresh and root.is_dir():
-        for folder in sorted((p for p in root.iterdir() if p.is_dir()), key=_stamp_order, reverse=True):
+        for folder in sorted(
+            (p for p in root.iterdir() if p.is_dir()), key=_stamp_order, reverse=True
+        ):
             if resumable(folder) and same_recipe(folder):
                 lock = try_lock(folder)
                 if lock is None:  # another process is resuming it

@@ -38,16 +38,39 @@ log = logging.getLogger("modelzoo.serving")
 
 #: TF's DataType names (as TF Serving's JSON metadata spells them) and their NumPy dtypes.
 DTYPES = {
-    "DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16", "DT_INT8": "int8",
-    "DT_INT16": "int16", "DT_INT32": "int32", "DT_INT64": "int64", "DT_UINT8": "uint8",
-    "DT_UINT16": "uint16", "DT_UINT32": "uint32", "DT_UINT64": "uint64", "DT_BOOL": "bool",
+    "DT_FLOAT": "float32",
+    "DT_DOUBLE": "float64",
+    "DT_HALF": "float16",
+    "DT_INT8": "int8",
+    "DT_INT16": "int16",
+    "DT_INT32": "int32",
+    "DT_INT64": "int64",
+    "DT_UINT8": "uint8",
+    "DT_UINT16": "uint16",
+    "DT_UINT32": "uint32",
+    "DT_UINT64": "uint64",
+    "DT_BOOL": "bool",
     "DT_STRING": "object",
 }
 
 
 #: TF status codes (tensorflow/core/protobuf/error_codes.proto) as TF Serving answers them over
 #: HTTP (ToHTTPStatusCode in tensorflow_serving/model_servers/http_server.cc); others are 500.
-_HTTP_STATUS = {1: 499, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400, 12: 501, 14: 503, 16: 401}
+_HTTP_STATUS = {
+    1: 499,
+    3: 400,
+    4: 504,
+    5: 404,
+    6: 409,
+    7: 403,
+    8: 429,
+    9: 400,
+    10: 409,
+    11: 400,
+    12: 501,
+    14: 503,
+    16: 401,
+}
 
 
 class ServingError(ModelzooError):
@@ -92,7 +115,9 @@ class Signature:
     def input(self) -> InputSpec:
         """The only input (every zoo model has one)."""
         if len(self.inputs) != 1:
-            raise ServingError(f"signature {self.name!r} takes {len(self.inputs)} inputs; give them by name")
+            raise ServingError(
+                f"signature {self.name!r} takes {len(self.inputs)} inputs; give them by name"
+            )
         return next(iter(self.inputs.values()))
 
 
@@ -118,7 +143,9 @@ def encode_json(value: Any) -> Any:
 def _decode_b64(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) != {"b64"}:
-            raise ServingError(f"an object where a value was expected: {json.dumps(value)[:80]}; only {{\"b64\": ...}} is allowed")
+            raise ServingError(
+                f'an object where a value was expected: {json.dumps(value)[:80]}; only {{"b64": ...}} is allowed'
+            )
         try:
             return base64.b64decode(value["b64"], validate=True)
         except (ValueError, TypeError):
@@ -152,11 +179,15 @@ def json_depth(body: bytes) -> int:
 def parse_json(body: bytes) -> Any:
     """A request body as JSON, or a 400: malformed, or nested deeper than MAX_JSON_DEPTH."""
     if json_depth(body) > MAX_JSON_DEPTH:
-        raise ServingError(f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels")
+        raise ServingError(
+            f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels"
+        )
     try:
         return json.loads(body)
     except RecursionError:
-        raise ServingError(f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels") from None
+        raise ServingError(
+            f"JSON Parse error: arrays and objects nested deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     except ValueError as error:  # UnicodeDecodeError included
         raise ServingError(f"JSON Parse error: {error}") from None
 
@@ -188,33 +219,51 @@ def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.nda
     if types & {list, dict, tuple}:
         raise ServingError(f"{where}: ragged values; every example must be {spec}")
     expected = (None, *spec.shape) if batched else spec.shape
-    if array.ndim != len(expected) or any(d is not None and d != n for d, n in zip(expected, array.shape)):
+    if array.ndim != len(expected) or any(
+        d is not None and d != n for d, n in zip(expected, array.shape)
+    ):
         shape = list(array.shape[1:] if batched else array.shape)
         raise ServingError(f"{where}: an example of shape {shape} where the model takes {spec}")
     kind = "O" if spec.dtype == "object" else np.dtype(spec.dtype).kind
-    allowed = {"O": {str, bytes}, "b": {bool}, "i": {int}, "u": {int}, "f": {int, float}}.get(kind, {int, float})
+    allowed = {"O": {str, bytes}, "b": {bool}, "i": {int}, "u": {int}, "f": {int, float}}.get(
+        kind, {int, float}
+    )
     if not types <= allowed:
         bad = next(v for v in flat if type(v) not in allowed)
-        raise ServingError(f"{where}: JSON value {_json_text(bad)} is not of type {spec.dtype}; the model takes {spec}")
+        raise ServingError(
+            f"{where}: JSON value {_json_text(bad)} is not of type {spec.dtype}; the model takes {spec}"
+        )
     if kind == "O":
         return array
     if kind in "iu":
         info = np.iinfo(spec.dtype)
         if min(flat) < info.min or max(flat) > info.max:
-            raise ServingError(f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec}")
+            raise ServingError(
+                f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec}"
+            )
     elif kind == "f":
         exact = _EXACT_INTEGERS.get(spec.dtype, 2**53 - 1)
-        inexact = next((v for v in flat if type(v) is int and abs(v) > exact), None) if int in types else None
+        inexact = (
+            next((v for v in flat if type(v) is int and abs(v) > exact), None)
+            if int in types
+            else None
+        )
         if inexact is not None:
-            raise ServingError(f"{where}: cannot convert JSON value {_json_text(inexact)} to {spec.dtype} without loss of precision")
+            raise ServingError(
+                f"{where}: cannot convert JSON value {_json_text(inexact)} to {spec.dtype} without loss of precision"
+            )
         numbers = flat.astype(np.float64)
         if not np.isfinite(numbers).all():
             bad = numbers[~np.isfinite(numbers)][0]
-            raise ServingError(f"{where}: {bad} is not a number the model can take ({spec}); send finite values")
+            raise ServingError(
+                f"{where}: {bad} is not a number the model can take ({spec}); send finite values"
+            )
         if np.abs(numbers).max() > np.finfo(spec.dtype).max:
             bad = numbers[np.abs(numbers) > np.finfo(spec.dtype).max][0]
-            raise ServingError(f"{where}: cannot convert JSON value {bad:g} to {spec.dtype} without loss of precision "
-                               f"(outside {spec.dtype}'s range)")
+            raise ServingError(
+                f"{where}: cannot convert JSON value {bad:g} to {spec.dtype} without loss of precision "
+                f"(outside {spec.dtype}'s range)"
+            )
         return numbers.astype(spec.dtype).reshape(array.shape)
     return flat.astype(spec.dtype).reshape(array.shape)
 
@@ -222,40 +271,51 @@ def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.nda
 def parse_predict_request(body: Any, signature: Signature) -> tuple[dict[str, np.ndarray], bool]:
     """({input key: batch}, row_format) from a predict request's JSON body."""
     if not isinstance(body, dict):
-        raise ServingError("the request body must be a JSON object with \"instances\" or \"inputs\"")
+        raise ServingError('the request body must be a JSON object with "instances" or "inputs"')
     if ("instances" in body) == ("inputs" in body):
-        raise ServingError("give exactly one of \"instances\" (rows) or \"inputs\" (columns)")
+        raise ServingError('give exactly one of "instances" (rows) or "inputs" (columns)')
     names = list(signature.inputs)
     if "instances" in body:
         rows = body["instances"]
         if not isinstance(rows, list) or not rows:
-            raise ServingError("\"instances\" must be a non-empty list of examples")
+            raise ServingError('"instances" must be a non-empty list of examples')
         named = [isinstance(r, dict) and "b64" not in r for r in rows]
         if any(named) != all(named):
-            raise ServingError("\"instances\" mixes named ({input: value}) and bare examples")
+            raise ServingError('"instances" mixes named ({input: value}) and bare examples')
         if not named[0]:
             if len(names) != 1:
-                raise ServingError(f"the signature takes inputs {names}: give each instance as an object keyed by them")
+                raise ServingError(
+                    f"the signature takes inputs {names}: give each instance as an object keyed by them"
+                )
             rows = [{names[0]: r} for r in rows]
         for index, row in enumerate(rows):
             if set(row) != set(names):
-                raise ServingError(f"instance {index}: keys {sorted(row)}, the signature takes {names}")
+                raise ServingError(
+                    f"instance {index}: keys {sorted(row)}, the signature takes {names}"
+                )
         batch = {
-            key: _as_tensor([row[key] for row in rows], spec, batched=True, where=f"instances ({key})")
+            key: _as_tensor(
+                [row[key] for row in rows], spec, batched=True, where=f"instances ({key})"
+            )
             for key, spec in signature.inputs.items()
         }
         return batch, True
     columns = body["inputs"]
     if isinstance(columns, dict) and "b64" not in columns:
         if set(columns) != set(names):
-            raise ServingError(f"\"inputs\" names {sorted(columns)}, the signature takes {names}")
+            raise ServingError(f'"inputs" names {sorted(columns)}, the signature takes {names}')
     elif len(names) == 1:
         columns = {names[0]: columns}
     else:
-        raise ServingError(f"the signature takes inputs {names}: give \"inputs\" as an object keyed by them")
-    batch = {key: _as_tensor(columns[key], spec, batched=True, where=f"inputs ({key})") for key, spec in signature.inputs.items()}
+        raise ServingError(
+            f'the signature takes inputs {names}: give "inputs" as an object keyed by them'
+        )
+    batch = {
+        key: _as_tensor(columns[key], spec, batched=True, where=f"inputs ({key})")
+        for key, spec in signature.inputs.items()
+    }
     if len({len(v) for v in batch.values()}) != 1:
-        raise ServingError("\"inputs\" have different batch sizes")
+        raise ServingError('"inputs" have different batch sizes')
     return batch, False
 
 
@@ -265,7 +325,11 @@ def format_predict_response(outputs: dict[str, np.ndarray], row_format: bool) ->
         if len(outputs) == 1:
             return {"predictions": encode_json(next(iter(outputs.values())))}
         count = len(next(iter(outputs.values())))
-        return {"predictions": [{k: encode_json(v[i]) for k, v in outputs.items()} for i in range(count)]}
+        return {
+            "predictions": [
+                {k: encode_json(v[i]) for k, v in outputs.items()} for i in range(count)
+            ]
+        }
     if len(outputs) == 1:
         return {"outputs": encode_json(next(iter(outputs.values())))}
     return {"outputs": {k: encode_json(v) for k, v in outputs.items()}}
@@ -291,23 +355,35 @@ class Servable:
         self.warmup_replayed = 0
         try:
             with deprecation.silence():  # the v1 loader is the one TF Serving's C++ side matches
-                meta_graph = tf.compat.v1.saved_model.loader.load(self.session, ["serve"], str(path))
-            if DEFAULT_SIGNATURE in meta_graph.signature_def:  # warm up as TF Serving does before serving
+                meta_graph = tf.compat.v1.saved_model.loader.load(
+                    self.session, ["serve"], str(path)
+                )
+            if (
+                DEFAULT_SIGNATURE in meta_graph.signature_def
+            ):  # warm up as TF Serving does before serving
                 for request in tfserving.read_warmup_requests(path):
                     self._run_proto(meta_graph.signature_def[DEFAULT_SIGNATURE], request)
                     self.warmup_replayed += 1
         except Exception:
             self.session.close()
             raise
-        self.signature_defs = {k: v for k, v in meta_graph.signature_def.items() if not k.startswith("__")}
+        self.signature_defs = {
+            k: v for k, v in meta_graph.signature_def.items() if not k.startswith("__")
+        }
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         for key, value in meta_graph.signature_def.items():
             signature_map.signature_def[key].CopyFrom(value)
         self.metadata = {
             "model_spec": {"name": name, "signature_name": "", "version": str(version)},
-            "metadata": {"signature_def": json_format.MessageToDict(signature_map, preserving_proto_field_name=True)},
+            "metadata": {
+                "signature_def": json_format.MessageToDict(
+                    signature_map, preserving_proto_field_name=True
+                )
+            },
         }
-        self.signatures = {key: Signature.from_metadata(self.metadata, key) for key in self.signature_defs}
+        self.signatures = {
+            key: Signature.from_metadata(self.metadata, key) for key in self.signature_defs
+        }
 
     def _run_proto(self, signature_def, inputs: dict) -> None:
         feeds = {signature_def.inputs[k].name: v for k, v in inputs.items()}
@@ -316,10 +392,14 @@ class Servable:
     def signature(self, name: str | None) -> Signature:
         name = name or DEFAULT_SIGNATURE
         if name not in self.signatures:
-            raise ServingError(f'Serving signature name: "{name}" not found in signature def; the model has {sorted(self.signatures)}')
+            raise ServingError(
+                f'Serving signature name: "{name}" not found in signature def; the model has {sorted(self.signatures)}'
+            )
         return self.signatures[name]
 
-    def run(self, inputs: dict[str, np.ndarray], signature_name: str | None = None) -> dict[str, np.ndarray]:
+    def run(
+        self, inputs: dict[str, np.ndarray], signature_name: str | None = None
+    ) -> dict[str, np.ndarray]:
         """Run a signature on a batch: {input key: array} -> {output key: array}."""
         import tensorflow as tf
 
@@ -331,14 +411,23 @@ class Servable:
             return self.session.run(fetches, feeds)
         except tf.errors.InvalidArgumentError as error:
             raise ServingError(error.message.splitlines()[0]) from None
-        except tf.errors.OpError as error:  # the status's HTTP code, as ToHTTPStatusCode in model_servers/http_server.cc
-            raise ServingError(error.message.strip() or type(error).__name__, _HTTP_STATUS.get(error.error_code, 500)) from None
+        except (
+            tf.errors.OpError
+        ) as error:  # the status's HTTP code, as ToHTTPStatusCode in model_servers/http_server.cc
+            raise ServingError(
+                error.message.strip() or type(error).__name__,
+                _HTTP_STATUS.get(error.error_code, 500),
+            ) from None
 
     def predict_json(self, body: Any) -> dict:
         """Answer a REST predict request body as TF Serving would."""
         name = body.get("signature_name") if isinstance(body, dict) else None
-        if isinstance(body, dict) and "signature_name" in body and not isinstance(name, str):  # FillSignature in tensorflow_serving/util/json_tensor.cc
-            raise ServingError(f"JSON Value: {_json_text(name)} not formatted correctly. 'signature_name' key must be a string value.")
+        if (
+            isinstance(body, dict) and "signature_name" in body and not isinstance(name, str)
+        ):  # FillSignature in tensorflow_serving/util/json_tensor.cc
+            raise ServingError(
+                f"JSON Value: {_json_text(name)} not formatted correctly. 'signature_name' key must be a string value."
+            )
         signature = self.signature(name)
         inputs, row_format = parse_predict_request(body, signature)
         return format_predict_response(self.run(inputs, signature.name), row_format)
@@ -354,9 +443,13 @@ def load_local(path: str | os.PathLike) -> Servable:
     try:
         folder = verify.version_dir(path)
     except ModelzooError:
-        raise ServingError(f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404) from None
+        raise ServingError(
+            f"{path} holds no SavedModel; give saved_models/NAME or saved_models/NAME/VERSION", 404
+        ) from None
     version = storage.parse_version(folder.name)
-    return Servable(folder.parent.name if version is not None else folder.name, version or 0, folder)
+    return Servable(
+        folder.parent.name if version is not None else folder.name, version or 0, folder
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,7 +462,9 @@ def _snapshot(folder: Path) -> tuple:
     for root, _, files in os.walk(folder):
         for file in files:
             stat = (Path(root) / file).stat()
-            entries.append((os.path.relpath(Path(root) / file, folder), stat.st_size, stat.st_mtime_ns))
+            entries.append(
+                (os.path.relpath(Path(root) / file, folder), stat.st_size, stat.st_mtime_ns)
+            )
     return tuple(sorted(entries))
 
 
@@ -384,7 +479,9 @@ class ModelRepository:
     def __init__(self, root: str | os.PathLike, poll_seconds: float = 1.0):
         self.root = Path(root).resolve()
         if not self.root.is_dir():
-            raise ModelzooError(f"{self.root} is not a folder; give the export folder, e.g. saved_models/")
+            raise ModelzooError(
+                f"{self.root} is not a folder; give the export folder, e.g. saved_models/"
+            )
         self.poll_seconds = poll_seconds
         self._served: dict[str, Servable] = {}
         self._seen: dict[tuple[str, int], tuple] = {}
@@ -398,10 +495,12 @@ class ModelRepository:
 
     def refresh(self, settle: bool = True) -> None:
         """Look for new versions once; with `settle`, load only versions unchanged since the last look."""
-        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in sorted(
+            p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
             try:
                 self._refresh_model(folder, settle)
-            except Exception as error:  # noqa: BLE001: one model's trouble never stops the others
+            except Exception as error:  # noqa: BLE001 -- one model's trouble never stops the others
                 log.warning("cannot scan %s: %s: %s", folder, type(error).__name__, error)
 
     def _refresh_model(self, folder: Path, settle: bool) -> None:
@@ -410,7 +509,11 @@ class ModelRepository:
         for name in skipped:
             if (folder.name, name) not in self._skipped:
                 self._skipped.add((folder.name, name))
-                log.info("%s: ignoring folder %r, not a version (TF Serving's versions are ASCII digits)", folder.name, name)
+                log.info(
+                    "%s: ignoring folder %r, not a version (TF Serving's versions are ASCII digits)",
+                    folder.name,
+                    name,
+                )
         current = self._served.get(folder.name)
         for version, path in sorted(versions.items(), reverse=True):
             if current is not None and version <= current.version:
@@ -433,8 +536,10 @@ class ModelRepository:
             return False
         try:
             servable = Servable(name, version, path)
-        except Exception as error:  # noqa: BLE001: any load failure keeps the old version serving
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        except Exception as error:  # noqa: BLE001 -- any load failure keeps the old version serving
+            message = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
             self._failed[key] = (snapshot, message)
             log.warning("not serving %s version %d: %s", name, version, message)
             return False
@@ -481,14 +586,16 @@ class ModelRepository:
     def start(self) -> None:
         """Load what is there now, then poll for new versions in a background thread."""
         self.refresh(settle=False)
-        self._thread = threading.Thread(target=self._poll, name="modelzoo-model-poller", daemon=True)
+        self._thread = threading.Thread(
+            target=self._poll, name="modelzoo-model-poller", daemon=True
+        )
         self._thread.start()
 
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.refresh()
-            except Exception as error:  # noqa: BLE001: the poller outlives any one bad poll
+            except Exception as error:  # noqa: BLE001 -- the poller outlives any one bad poll
                 log.warning("cannot scan %s: %s: %s", self.root, type(error).__name__, error)
 
     def stop(self) -> None:
@@ -514,8 +621,12 @@ class ModelRepository:
     def _find(self, name: str, version: int | None) -> Servable:
         servable = self._served.get(name)
         if servable is None:
-            raise ServingError(f"Servable not found for request: Latest({name})" if version is None
-                               else f"Servable not found for request: Specific({name}, {version})", 404)
+            raise ServingError(
+                f"Servable not found for request: Latest({name})"
+                if version is None
+                else f"Servable not found for request: Specific({name}, {version})",
+                404,
+            )
         if version is not None and version != servable.version:
             raise ServingError(f"Servable not found for request: Specific({name}, {version})", 404)
         return servable
@@ -528,9 +639,15 @@ class ModelRepository:
             raise ServingError(f"Could not find any versions of model {name}", 404)
         if version is not None and version != servable.version:
             raise ServingError(f"Could not find version {version} of model {name}", 404)
-        return {"model_version_status": [
-            {"version": str(servable.version), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
-        ]}
+        return {
+            "model_version_status": [
+                {
+                    "version": str(servable.version),
+                    "state": "AVAILABLE",
+                    "status": {"error_code": "OK", "error_message": ""},
+                }
+            ]
+        }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,7 +670,10 @@ def read_body(environ: dict, limit: int) -> bytes:
     from werkzeug.wsgi import get_input_stream
 
     def too_large(size: str) -> ServingError:
-        return ServingError(f"request too large: {size} bytes, the limit is {limit} (modelzoo serve --max-request-mb)", 413)
+        return ServingError(
+            f"request too large: {size} bytes, the limit is {limit} (modelzoo serve --max-request-mb)",
+            413,
+        )
 
     try:
         length = int(environ["CONTENT_LENGTH"]) if environ.get("CONTENT_LENGTH") else None
@@ -561,7 +681,9 @@ def read_body(environ: dict, limit: int) -> bytes:
         raise ServingError("Content-Length is not a number") from None
     if length is not None and length > limit:
         raise too_large(str(length))
-    stream = get_input_stream(environ, max_content_length=None)  # Content-Length's bytes, or the dechunked stream
+    stream = get_input_stream(
+        environ, max_content_length=None
+    )  # Content-Length's bytes, or the dechunked stream
     parts, size = [], 0
     try:
         while chunk := stream.read(min(1 << 16, limit + 1 - size)):
@@ -572,7 +694,9 @@ def read_body(environ: dict, limit: int) -> bytes:
     except (OSError, ClientDisconnected) as error:
         if isinstance(error, TimeoutError) or environ.get(_TIMED_OUT, lambda: False)():
             raise ServingError("request timeout: the body did not arrive in time", 408) from None
-        raise ServingError("the request body ended early or is not valid chunked encoding") from None
+        raise ServingError(
+            "the request body ended early or is not valid chunked encoding"
+        ) from None
     environ.get(_READ_DONE, lambda: None)()
     return b"".join(parts)
 
@@ -586,14 +710,27 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
     class ModelName(BaseConverter):
         regex = r"[^/:]+"
 
-    urls = Map([
-        Rule("/v1/models/<model:name>", endpoint="status", methods=["GET"]),
-        Rule("/v1/models/<model:name>/versions/<int:version>", endpoint="status", methods=["GET"]),
-        Rule("/v1/models/<model:name>/metadata", endpoint="metadata", methods=["GET"]),
-        Rule("/v1/models/<model:name>/versions/<int:version>/metadata", endpoint="metadata", methods=["GET"]),
-        Rule("/v1/models/<model:name>:predict", endpoint="predict", methods=["POST"]),
-        Rule("/v1/models/<model:name>/versions/<int:version>:predict", endpoint="predict", methods=["POST"]),
-    ], converters={"model": ModelName})
+    urls = Map(
+        [
+            Rule("/v1/models/<model:name>", endpoint="status", methods=["GET"]),
+            Rule(
+                "/v1/models/<model:name>/versions/<int:version>", endpoint="status", methods=["GET"]
+            ),
+            Rule("/v1/models/<model:name>/metadata", endpoint="metadata", methods=["GET"]),
+            Rule(
+                "/v1/models/<model:name>/versions/<int:version>/metadata",
+                endpoint="metadata",
+                methods=["GET"],
+            ),
+            Rule("/v1/models/<model:name>:predict", endpoint="predict", methods=["POST"]),
+            Rule(
+                "/v1/models/<model:name>/versions/<int:version>:predict",
+                endpoint="predict",
+                methods=["POST"],
+            ),
+        ],
+        converters={"model": ModelName},
+    )
 
     def status(request: Request, name: str, version: int | None = None) -> dict:
         return repository.status(name, version)
@@ -609,7 +746,9 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
     handlers = {"status": status, "metadata": metadata, "predict": predict}
 
     def reply(payload: dict, code: int = 200) -> Response:
-        return Response(json.dumps(payload, indent=4) + "\n", status=code, mimetype="application/json")
+        return Response(
+            json.dumps(payload, indent=4) + "\n", status=code, mimetype="application/json"
+        )
 
     @Request.application
     def application(request: Request) -> Response:
@@ -622,7 +761,7 @@ def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX
             return reply({"error": str(error)}, error.status)
         except HTTPException as error:
             return reply({"error": error.description or error.name}, error.code or 500)
-        except Exception as error:  # noqa: BLE001: a bad request never takes the server down
+        except Exception as error:  # noqa: BLE001 -- a bad request never takes the server down
             log.exception("internal error")
             return reply({"error": f"internal error: {type(error).__name__}: {error}"}, 500)
 
@@ -642,7 +781,9 @@ class _Deadlines:
         self._expired: set = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="modelzoo-request-deadlines", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="modelzoo-request-deadlines", daemon=True
+        )
         self._thread.start()
 
     def arm(self, connection) -> None:
@@ -674,7 +815,9 @@ class _Deadlines:
                     self._expired.add(connection)
             for connection in late:
                 try:
-                    connection.shutdown(socket.SHUT_RD)  # a blocked read returns at once; a reply can still be written
+                    connection.shutdown(
+                        socket.SHUT_RD
+                    )  # a blocked read returns at once; a reply can still be written
                 except OSError:
                     pass
 
@@ -682,7 +825,9 @@ class _Deadlines:
         self._stop.set()
 
 
-def _make_http_server(host: str, port: int, app, workers: int, request_timeout: float, max_pending: int):
+def _make_http_server(
+    host: str, port: int, app, workers: int, request_timeout: float, max_pending: int
+):
     """A werkzeug server whose requests run on a fixed pool of `workers` threads, each read within `request_timeout`."""
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
@@ -692,7 +837,9 @@ def _make_http_server(host: str, port: int, app, workers: int, request_timeout: 
     deadlines = _Deadlines(request_timeout)
 
     class Handler(WSGIRequestHandler):
-        timeout = request_timeout + 5  # each socket operation; the deadline cuts a slow read off first
+        timeout = (
+            request_timeout + 5
+        )  # each socket operation; the deadline cuts a slow read off first
 
         def setup(self) -> None:
             super().setup()
@@ -730,7 +877,7 @@ def _make_http_server(host: str, port: int, app, workers: int, request_timeout: 
         def work(self, request, client_address) -> None:
             try:
                 self.finish_request(request, client_address)
-            except Exception:  # noqa: BLE001: as socketserver does, log and drop the connection
+            except Exception:  # noqa: BLE001 -- as socketserver does, log and drop the connection
                 self.handle_error(request, client_address)
             finally:
                 self.shutdown_request(request)
@@ -740,8 +887,10 @@ def _make_http_server(host: str, port: int, app, workers: int, request_timeout: 
             body = b'{"error": "server busy: too many connections waiting; try again"}\n'
             try:
                 request.setblocking(False)
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+                )
             except OSError:
                 pass
             self.shutdown_request(request)
@@ -761,10 +910,18 @@ def _make_http_server(host: str, port: int, app, workers: int, request_timeout: 
 class Server:
     """`modelzoo serve`: the repository, polled, behind a werkzeug HTTP server with a fixed pool of workers."""
 
-    def __init__(self, export_dir: str | os.PathLike, host: str = "127.0.0.1", port: int = 8501,
-                 poll_seconds: float = 1.0, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, *,
-                 workers: int = DEFAULT_WORKERS, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-                 max_pending: int = DEFAULT_MAX_PENDING):
+    def __init__(
+        self,
+        export_dir: str | os.PathLike,
+        host: str = "127.0.0.1",
+        port: int = 8501,
+        poll_seconds: float = 1.0,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_pending: int = DEFAULT_MAX_PENDING,
+    ):
         self.repository = ModelRepository(export_dir, poll_seconds)
         self.repository.start()
         try:
@@ -772,7 +929,9 @@ class Server:
             self.http = _make_http_server(host, port, app, workers, request_timeout, max_pending)
         except OSError as error:
             self.repository.stop()
-            raise ModelzooError(f"cannot listen on {host}:{port} ({error.strerror}); choose another --port") from None
+            raise ModelzooError(
+                f"cannot listen on {host}:{port} ({error.strerror}); choose another --port"
+            ) from None
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{self.http.server_port}"
 
     def serve_forever(self) -> None:
@@ -783,7 +942,9 @@ class Server:
 
     def start_background(self) -> threading.Thread:
         """Serve from a daemon thread (tests, notebooks); stop with `shutdown()`."""
-        thread = threading.Thread(target=self.http.serve_forever, name="modelzoo-serve", daemon=True)
+        thread = threading.Thread(
+            target=self.http.serve_forever, name="modelzoo-serve", daemon=True
+        )
         thread.start()
         return thread
 
@@ -812,7 +973,11 @@ class Client:
     def __init__(self, url: str, model: str, version: int | None = None, timeout: float = 30.0):
         import requests
 
-        self.base = url.rstrip("/") + f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "")
+        self.base = (
+            url.rstrip("/")
+            + f"/v1/models/{model}"
+            + (f"/versions/{version}" if version is not None else "")
+        )
         self.url, self.timeout = url, timeout
         self.session = requests.Session()
 
@@ -820,17 +985,23 @@ class Client:
         import requests
 
         try:
-            response = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+            response = self.session.request(
+                method, self.base + path, timeout=self.timeout, **kwargs
+            )
         except requests.RequestException as error:
-            raise ModelzooError(f"cannot reach a model server at {self.url} ({type(error).__name__}); "
-                                "start TF Serving or `modelzoo serve saved_models/`") from None
+            raise ModelzooError(
+                f"cannot reach a model server at {self.url} ({type(error).__name__}); "
+                "start TF Serving or `modelzoo serve saved_models/`"
+            ) from None
         try:
             payload = response.json()
         except ValueError:
             payload = {"error": response.text.strip()[:200]}
         if response.status_code != 200:
-            raise ServingError(f"{self.base + path}: HTTP {response.status_code}: {payload.get('error', payload)}",
-                               response.status_code)
+            raise ServingError(
+                f"{self.base + path}: HTTP {response.status_code}: {payload.get('error', payload)}",
+                response.status_code,
+            )
         return payload
 
     def status(self) -> dict:

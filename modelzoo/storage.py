@@ -29,7 +29,9 @@ def parse_version(name: str) -> int | None:
     return number if number <= INT64_MAX else None
 
 
-def version_folders(model_dir: str | os.PathLike, skipped: list[str] | None = None) -> dict[int, Path]:
+def version_folders(
+    model_dir: str | os.PathLike, skipped: list[str] | None = None
+) -> dict[int, Path]:
     """{version: folder} for the integer version folders under `model_dir`, in ascending order.
 
     Names of other folders (except hidden ones, like a publish's staging folder) are appended to

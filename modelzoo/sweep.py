@@ -22,9 +22,10 @@ import math
 import os
 import shutil
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from modelzoo import recipe_file as recipes
 from modelzoo.errors import UsageError
@@ -80,7 +81,9 @@ class SearchSpace:
             "parameters": [[p.field, list(p.values)] for p in self.parameters],
             "random_trials": self.random_trials,
         }
-        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return hashlib.sha256(
+            json.dumps(content, sort_keys=True, default=str).encode()
+        ).hexdigest()[:10]
 
 
 def parse_grid(text: str, base: Recipe) -> Parameter:
@@ -88,7 +91,9 @@ def parse_grid(text: str, base: Recipe) -> Parameter:
     key, sep, values_text = text.partition("=")
     key = key.strip()
     if not sep or not key or not values_text.strip():
-        raise UsageError(f"--grid {text!r}: write FIELD=V1,V2,..., e.g. --grid hidden_units=32,64,128")
+        raise UsageError(
+            f"--grid {text!r}: write FIELD=V1,V2,..., e.g. --grid hidden_units=32,64,128"
+        )
     field = key if "." in key else _section_of(key, base)
     values = _parse_values(values_text)
     if len(set(map(json.dumps, values))) != len(values):
@@ -116,13 +121,19 @@ def _parse_values(text: str) -> list[Any]:
     return values
 
 
-def make_space(name_or_path: str, grids: list[str], overrides: dict[str, Any] | None = None,
-               random_trials: int | None = None) -> SearchSpace:
+def make_space(
+    name_or_path: str,
+    grids: list[str],
+    overrides: dict[str, Any] | None = None,
+    random_trials: int | None = None,
+) -> SearchSpace:
     """Check the recipe, every --grid value (each one as a recipe override) and the trial budget; no TensorFlow."""
     overrides = dict(overrides or {})
     base = recipes.load(name_or_path, overrides)
     if not grids:
-        raise UsageError("sweep: give at least one --grid FIELD=V1,V2,..., e.g. --grid hidden_units=32,64,128")
+        raise UsageError(
+            "sweep: give at least one --grid FIELD=V1,V2,..., e.g. --grid hidden_units=32,64,128"
+        )
     parameters = tuple(parse_grid(text, base) for text in grids)
     fields = [p.field for p in parameters]
     if len(set(fields)) != len(fields):
@@ -132,7 +143,9 @@ def make_space(name_or_path: str, grids: list[str], overrides: dict[str, Any] | 
             try:
                 recipes.load(name_or_path, {**overrides, parameter.field: value})
             except RecipeError as error:
-                raise UsageError(f"--grid {parameter.label}={value!r}: {str(error).split(': ', 1)[-1]}") from None
+                raise UsageError(
+                    f"--grid {parameter.label}={value!r}: {str(error).split(': ', 1)[-1]}"
+                ) from None
     if random_trials is not None and random_trials < 1:
         raise UsageError(f"--random must be a positive number of trials, got {random_trials}")
     return SearchSpace(base, overrides, parameters, random_trials)
@@ -155,8 +168,16 @@ class Trial:
     message: str = ""
 
 
-def search(space: SearchSpace, folder: Path, *, mirror=None, data_dir=None, fresh: bool = False,
-           echo: Callable[[str], None] = print, placement=None) -> list[Trial]:
+def search(
+    space: SearchSpace,
+    folder: Path,
+    *,
+    mirror=None,
+    data_dir=None,
+    fresh: bool = False,
+    echo: Callable[[str], None] = print,
+    placement=None,
+) -> list[Trial]:
     """Run the trials that are not finished yet (KerasTuner keeps the state in `folder`); return them all."""
     import keras_tuner
 
@@ -169,28 +190,53 @@ def search(space: SearchSpace, folder: Path, *, mirror=None, data_dir=None, fres
     objective = keras_tuner.Objective(f"val_{metric}", direction)
     hyperparameters = keras_tuner.HyperParameters()
     for parameter in space.parameters:
-        hyperparameters.Choice(parameter.label, [_encode(v) for v in parameter.values], ordered=False)
-    oracle_kwargs = dict(objective=objective, hyperparameters=hyperparameters, seed=space.base.train.seed,
-                         max_trials=space.trials)
-    oracle = (keras_tuner.oracles.RandomSearchOracle(**oracle_kwargs) if space.random_trials
-              else _resumable_grid_oracle()(**oracle_kwargs))
+        hyperparameters.Choice(
+            parameter.label, [_encode(v) for v in parameter.values], ordered=False
+        )
+    oracle_kwargs = dict(
+        objective=objective,
+        hyperparameters=hyperparameters,
+        seed=space.base.train.seed,
+        max_trials=space.trials,
+    )
+    oracle = (
+        keras_tuner.oracles.RandomSearchOracle(**oracle_kwargs)
+        if space.random_trials
+        else _resumable_grid_oracle()(**oracle_kwargs)
+    )
     by_label = {p.label: p for p in space.parameters}
 
     class RecipeTuner(keras_tuner.engine.base_tuner.BaseTuner):
         """Each trial: a normal run of the recipe with the trial's values, scored on dev."""
 
         def run_trial(self, trial, *args, **kwargs):
-            values = {by_label[k].field: _decode(v) for k, v in trial.hyperparameters.values.items()}
+            values = {
+                by_label[k].field: _decode(v) for k, v in trial.hyperparameters.values.items()
+            }
             number = len([t for t in self.oracle.trials.values() if t.status == "COMPLETED"]) + 1
             run_dir = folder / "trials" / trial.trial_id
-            if (run_dir / training.METRICS_FILE).exists():  # finished, but the search stopped before recording it
+            if (
+                run_dir / training.METRICS_FILE
+            ).exists():  # finished, but the search stopped before recording it
                 metrics = json.loads((run_dir / training.METRICS_FILE).read_text())
             else:
-                echo(f"trial {trial.trial_id} ({number} of {space.trials}): {describe_values(values)}")
-                metrics = training.run(space.recipe_for(values), run_dir=run_dir, mirror=mirror, data_dir=data_dir,
-                                       evaluate_test=False, echo=echo, placement=placement).metrics
+                echo(
+                    f"trial {trial.trial_id} ({number} of {space.trials}): {describe_values(values)}"
+                )
+                metrics = training.run(
+                    space.recipe_for(values),
+                    run_dir=run_dir,
+                    mirror=mirror,
+                    data_dir=data_dir,
+                    evaluate_test=False,
+                    echo=echo,
+                    placement=placement,
+                ).metrics
             score = metrics["dev"][metric]
-            echo(f"trial {trial.trial_id}: dev {metric} {recipes.format_metric(metric, score)} after {plural(metrics['epochs_run'], 'epoch')}")
+            echo(
+                f"trial {trial.trial_id}: dev {metric} {recipes.format_metric(metric, score)} "
+                f"after {plural(metrics['epochs_run'], 'epoch')}"
+            )
             return {f"val_{metric}": score}
 
         def save_model(self, trial_id, model, step=0):
@@ -223,10 +269,15 @@ def _resumable_grid_oracle():
             super().set_state(state)
             self._ordered_ids = type(self._ordered_ids)()
             by_grid_order = functools.cmp_to_key(
-                lambda a, b: self._compare(self.trials[a].hyperparameters.values, self.trials[b].hyperparameters.values))
+                lambda a, b: self._compare(
+                    self.trials[a].hyperparameters.values, self.trials[b].hyperparameters.values
+                )
+            )
             for trial_id in sorted(self.start_order, key=by_grid_order):
                 self._ordered_ids.insert(trial_id)
-            self._populate_next = list(self.start_order)  # each one's successor is made once, if not tried yet
+            self._populate_next = list(
+                self.start_order
+            )  # each one's successor is made once, if not tried yet
 
     return ResumableGridSearchOracle
 
@@ -240,8 +291,14 @@ def collect(oracle, space: SearchSpace, folder: Path) -> list[Trial]:
         score = trial.metrics.get_best_value(metric) if trial.metrics.exists(metric) else None
         history = folder / "trials" / trial_id / "metrics.json"
         epochs = json.loads(history.read_text()).get("epochs_run") if history.exists() else None
-        values = {by_label[k].field: _decode(v) for k, v in trial.hyperparameters.values.items() if k in by_label}
-        reason = (trial.message or "").strip().splitlines()[-1:] if trial.status != "COMPLETED" else []
+        values = {
+            by_label[k].field: _decode(v)
+            for k, v in trial.hyperparameters.values.items()
+            if k in by_label
+        }
+        reason = (
+            (trial.message or "").strip().splitlines()[-1:] if trial.status != "COMPLETED" else []
+        )
         trials.append(Trial(trial_id, values, score, str(trial.status), epochs, "".join(reason)))
     return trials
 
@@ -253,23 +310,38 @@ def best(trials: list[Trial], direction: str) -> Trial:
     return (max if direction == "max" else min)(finished, key=lambda t: t.score)
 
 
-def report(space: SearchSpace, trials: list[Trial], folder: Path) -> tuple[list[tuple[str, ...]], Trial]:
+def report(
+    space: SearchSpace, trials: list[Trial], folder: Path
+) -> tuple[list[tuple[str, ...]], Trial]:
     """The table rows (header first) and the winner; writes sweep.json and sweep.png into `folder`."""
     metric, direction = space.objective
     winner = best(trials, direction)
     rows = [("trial", *[p.label for p in space.parameters], f"dev {metric}", "epochs", "")]
     for t in trials:
-        rows.append((t.trial_id, *[json.dumps(t.values.get(p.field)) for p in space.parameters],
-                     recipes.format_metric(metric, t.score) if t.score is not None else t.status.lower(),
-                     str(t.epochs or ""), "<- best" if t is winner else ""))
-    (folder / SWEEP_FILE).write_text(json.dumps({
-        "recipe": space.base.name,
-        "objective": {"metric": f"dev {metric}", "direction": direction},
-        "parameters": {p.field: list(p.values) for p in space.parameters},
-        "mode": f"random, {space.random_trials} trials" if space.random_trials else "grid",
-        "trials": [dataclasses.asdict(t) for t in trials],
-        "winner": dataclasses.asdict(winner),
-    }, indent=2, default=str) + "\n")
+        rows.append(
+            (
+                t.trial_id,
+                *[json.dumps(t.values.get(p.field)) for p in space.parameters],
+                recipes.format_metric(metric, t.score) if t.score is not None else t.status.lower(),
+                str(t.epochs or ""),
+                "<- best" if t is winner else "",
+            )
+        )
+    (folder / SWEEP_FILE).write_text(
+        json.dumps(
+            {
+                "recipe": space.base.name,
+                "objective": {"metric": f"dev {metric}", "direction": direction},
+                "parameters": {p.field: list(p.values) for p in space.parameters},
+                "mode": f"random, {space.random_trials} trials" if space.random_trials else "grid",
+                "trials": [dataclasses.asdict(t) for t in trials],
+                "winner": dataclasses.asdict(winner),
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
     plot(space, trials, folder / PLOT_FILE)
     return rows, winner
 
@@ -283,13 +355,25 @@ def plot(space: SearchSpace, trials: list[Trial], path: Path) -> None:
 
     metric, _ = space.objective
     finished = [t for t in trials if t.score is not None]
-    figure, axes = plt.subplots(1, len(space.parameters), figsize=(4.5 * len(space.parameters), 3.6), squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(space.parameters), figsize=(4.5 * len(space.parameters), 3.6), squeeze=False
+    )
     for axis, parameter in zip(axes[0], space.parameters):
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in parameter.values)
+        numeric = all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in parameter.values
+        )
         labels = [json.dumps(v) for v in parameter.values]
-        position = (lambda v: v) if numeric else (lambda v: labels.index(json.dumps(v)))
-        axis.scatter([position(t.values[parameter.field]) for t in finished], [t.score for t in finished])
-        if numeric and min(parameter.values) > 0 and max(parameter.values) / min(parameter.values) >= 10:
+        position = (
+            (lambda v: v) if numeric else (lambda v, labels=labels: labels.index(json.dumps(v)))
+        )
+        axis.scatter(
+            [position(t.values[parameter.field]) for t in finished], [t.score for t in finished]
+        )
+        if (
+            numeric
+            and min(parameter.values) > 0
+            and max(parameter.values) / min(parameter.values) >= 10
+        ):
             axis.set_xscale("log")
         if not numeric:
             axis.set_xticks(range(len(labels)), labels)
@@ -312,4 +396,6 @@ def _decode(value: Any) -> Any:
 
 
 def describe_values(values: dict[str, Any]) -> str:
-    return " ".join(f"{field.split('.', 1)[1]}={json.dumps(value)}" for field, value in values.items())
+    return " ".join(
+        f"{field.split('.', 1)[1]}={json.dumps(value)}" for field, value in values.items()
+    )

@@ -31,7 +31,9 @@ def write_warmup_requests(export: Path, model_name: str, input_key: str, inputs)
                 model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default")
             )
             request.inputs[input_key].CopyFrom(tf.make_tensor_proto(inputs[example : example + 1]))
-            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request)
+            )
             writer.write(log.SerializeToString())
     return path
 
@@ -47,7 +49,9 @@ def read_warmup_requests(export: Path) -> list[dict[str, object]]:
     requests = []
     for record in tf.data.TFRecordDataset(str(path)).as_numpy_iterator():
         log = prediction_log_pb2.PredictionLog.FromString(record)
-        requests.append({key: tf.make_ndarray(proto) for key, proto in log.predict_log.request.inputs.items()})
+        requests.append(
+            {key: tf.make_ndarray(proto) for key, proto in log.predict_log.request.inputs.items()}
+        )
     return requests
 
 
@@ -59,11 +63,14 @@ def servable_models(export_dir: str | os.PathLike) -> dict[str, Path]:
     return {
         folder.name: folder
         for folder in sorted(root.iterdir())
-        if folder.is_dir() and any((v / "saved_model.pb").is_file() for v in storage.version_folders(folder).values())
+        if folder.is_dir()
+        and any((v / "saved_model.pb").is_file() for v in storage.version_folders(folder).values())
     }
 
 
-def model_server_config(export_dir: str | os.PathLike, keep_versions: int = 1, serving_root: str | None = None) -> str:
+def model_server_config(
+    export_dir: str | os.PathLike, keep_versions: int = 1, serving_root: str | None = None
+) -> str:
     """A ModelServerConfig text proto serving the newest `keep_versions` versions of every model.
 
     base_path is each model's absolute folder, or `serving_root/NAME` where the server sees the
@@ -74,7 +81,9 @@ def model_server_config(export_dir: str | os.PathLike, keep_versions: int = 1, s
 
     models = servable_models(export_dir)
     if not models:
-        raise ModelzooError(f"{Path(export_dir).resolve()} holds no exported model; train one with python -m modelzoo.recipes NAME")
+        raise ModelzooError(
+            f"{Path(export_dir).resolve()} holds no exported model; train one with python -m modelzoo.recipes NAME"
+        )
     config = model_server_config_pb2.ModelServerConfig()
     for name, folder in models.items():
         entry = config.model_config_list.config.add()

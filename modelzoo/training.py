@@ -4,7 +4,8 @@ A run folder (`runs/<recipe>/<timestamp>/`) receives the resolved recipe, `histo
 TensorBoard logs, `curves.png` (loss and metrics against the epoch) and `metrics.json`. A backup
 (`modelzoo.checkpoint`) is written after every epoch and kept until the run has exported and
 written metrics.json: the same command after a crash resumes from the last finished epoch, or
-straight at evaluation and export when training had ended, and `fresh=True` starts over. A run whose loss turns NaN or explodes (above
+straight at evaluation and export when training had ended, and `fresh=True` starts over. A run
+whose loss turns NaN or explodes (above
 `DIVERGENCE_FACTOR` x the untrained model's dev loss) stops and exports nothing.
 
 With `train.refit`, the first fit only chooses: early stopping on the dev loss picks the epoch
@@ -25,16 +26,17 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from modelzoo import checkpoint, distribute, gate, run_folder
 from modelzoo import data as data_module
 from modelzoo import export as export_module
-from modelzoo import checkpoint, distribute, gate, run_folder
 from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
-from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.errors import ModelzooError
 from modelzoo.losses import keras_loss
 from modelzoo.recipe_file import Recipe
 from modelzoo.registry import create_model, factory_parameters
@@ -92,7 +94,9 @@ def _same_recipe(folder: Path, recipe: Recipe) -> bool:
     except (OSError, ValueError):
         return False
     current = recipe.to_dict()
-    return {k: v for k, v in saved.items() if k != "source"} == {k: v for k, v in current.items() if k != "source"}
+    return {k: v for k, v in saved.items() if k != "source"} == {
+        k: v for k, v in current.items() if k != "source"
+    }
 
 
 def run(
@@ -122,27 +126,66 @@ def run(
     placement = placement or Placement()
     if not placement.is_chief:
         runs_root = Path(runs_root) / placement.worker_name
-        run_dir = None if run_dir is None else Path(run_dir).with_name(f"{Path(run_dir).name}.{placement.worker_name}")
+        run_dir = (
+            None
+            if run_dir is None
+            else Path(run_dir).with_name(f"{Path(run_dir).name}.{placement.worker_name}")
+        )
     if not placement.is_chief or not evaluate_test:
         export_dir = None
     if export_dir is not None:  # a run that could not be published is refused before it trains
         export_module.check_export_dir(export_dir, recipe.export_name)
     mirror = data_module.resolve_mirror(mirror)  # a bad mirror fails before TensorFlow loads
-    with run_folder.claimed(recipe.name, runs_root, run_dir, fresh, resumable=_interrupted,
-                            same_recipe=lambda folder: _same_recipe(folder, recipe),
-                            finished=lambda folder: (folder / METRICS_FILE).exists(),
-                            run_files=_RUN_FILES) as (folder, resuming):
-        return _run_in(folder, resuming, recipe, export_dir=export_dir, mirror=mirror, data_dir=data_dir, echo=echo,
-                       callbacks=callbacks, placement=placement, evaluate_test=evaluate_test,
-                       publish_anyway=publish_anyway)
+    with run_folder.claimed(
+        recipe.name,
+        runs_root,
+        run_dir,
+        fresh,
+        resumable=_interrupted,
+        same_recipe=lambda folder: _same_recipe(folder, recipe),
+        finished=lambda folder: (folder / METRICS_FILE).exists(),
+        run_files=_RUN_FILES,
+    ) as (folder, resuming):
+        return _run_in(
+            folder,
+            resuming,
+            recipe,
+            export_dir=export_dir,
+            mirror=mirror,
+            data_dir=data_dir,
+            echo=echo,
+            callbacks=callbacks,
+            placement=placement,
+            evaluate_test=evaluate_test,
+            publish_anyway=publish_anyway,
+        )
 
 
 #: What a run that starts over in its folder removes first.
-_RUN_FILES = (BACKUP_DIR, HISTORY_FILE, "logs", SELECTION_FILE, REFIT_BACKUP_DIR, REFIT_HISTORY_FILE)
+_RUN_FILES = (
+    BACKUP_DIR,
+    HISTORY_FILE,
+    "logs",
+    SELECTION_FILE,
+    REFIT_BACKUP_DIR,
+    REFIT_HISTORY_FILE,
+)
 
 
-def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror, data_dir, echo, callbacks,
-            placement: Placement, evaluate_test: bool, publish_anyway: bool) -> RunResult:
+def _run_in(
+    folder: Path,
+    resuming: bool,
+    recipe: Recipe,
+    *,
+    export_dir,
+    mirror,
+    data_dir,
+    echo,
+    callbacks,
+    placement: Placement,
+    evaluate_test: bool,
+    publish_anyway: bool,
+) -> RunResult:
     """The body of `run`, in a claimed run folder."""
 
     import keras
@@ -172,37 +215,75 @@ def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror,
     (folder / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
     where = "" if placement.strategy == "default" else f", {placement.describe(strategy)}"
     if placement.strategy == "multi-worker":
-        where += ", this process the chief" if placement.is_chief else f", this process {placement.worker_name}"
-    echo(f"{'resuming' if resuming else 'training'} {recipe.name}: {recipe.model} on {recipe.data} "
-         f"({sizes['train']} train, {sizes['dev']} dev examples{where}); run folder {folder}")
+        where += (
+            ", this process the chief"
+            if placement.is_chief
+            else f", this process {placement.worker_name}"
+        )
+    echo(
+        f"{'resuming' if resuming else 'training'} {recipe.name}: {recipe.model} on {recipe.data} "
+        f"({sizes['train']} train, {sizes['dev']} dev examples{where}); run folder {folder}"
+    )
 
     selection = _read_json(folder / SELECTION_FILE) if resuming and refit else None
     train_seconds = 0.0
     if selection is None:
         model = _compiled_model(recipe, strategy, splits.train, sizes["train"])
-        train_seconds += _fit(model, recipe, placement, folder, "fit", splits.train, splits.dev,
-                              epochs=settings.epochs, callbacks=callbacks)
+        train_seconds += _fit(
+            model,
+            recipe,
+            placement,
+            folder,
+            "fit",
+            splits.train,
+            splits.dev,
+            epochs=settings.epochs,
+            callbacks=callbacks,
+        )
         rows = read_history(folder / HISTORY_FILE)
         epochs_run = len(rows)
         evaluated = ("train", "dev", "test") if evaluate_test and not refit else ("train", "dev")
         with _worker_failures(placement, recipe):
-            scores = {split: model.evaluate(splits.for_evaluation(split), verbose=0, return_dict=True) for split in evaluated}
+            scores = {
+                split: model.evaluate(splits.for_evaluation(split), verbose=0, return_dict=True)
+                for split in evaluated
+            }
         if refit:
-            selection = {"epochs": selected_epochs(rows, settings),
-                         "epochs_run": epochs_run, "train": scores["train"], "dev": scores["dev"]}
+            selection = {
+                "epochs": selected_epochs(rows, settings),
+                "epochs_run": epochs_run,
+                "train": scores["train"],
+                "dev": scores["dev"],
+            }
             _write_json(folder / SELECTION_FILE, json.loads(json.dumps(selection, default=float)))
     if refit:
         examples = sizes["train"] + sizes["dev"]
-        echo(f"refit {recipe.name}: a fresh model on train + dev ({examples} examples) for the "
-             f"{plural(selection['epochs'], 'epoch')} the dev split chose")
+        echo(
+            f"refit {recipe.name}: a fresh model on train + dev ({examples} examples) for the "
+            f"{plural(selection['epochs'], 'epoch')} the dev split chose"
+        )
         keras.utils.set_random_seed(settings.seed)
         model = _compiled_model(recipe, strategy, splits.train_dev, examples)
-        train_seconds += _fit(model, recipe, placement, folder, "refit", splits.train_dev, None,
-                              epochs=selection["epochs"], callbacks=callbacks)
+        train_seconds += _fit(
+            model,
+            recipe,
+            placement,
+            folder,
+            "refit",
+            splits.train_dev,
+            None,
+            epochs=selection["epochs"],
+            callbacks=callbacks,
+        )
         with _worker_failures(placement, recipe):
-            scores = {"train": selection["train"], "dev": selection["dev"],
-                      "test": model.evaluate(splits.test, verbose=0, return_dict=True)}
-            refit_scores = model.evaluate(splits.for_evaluation("train_dev"), verbose=0, return_dict=True)
+            scores = {
+                "train": selection["train"],
+                "dev": selection["dev"],
+                "test": model.evaluate(splits.test, verbose=0, return_dict=True),
+            }
+            refit_scores = model.evaluate(
+                splits.for_evaluation("train_dev"), verbose=0, return_dict=True
+            )
         epochs_run = selection["epochs_run"]
 
     metrics = {
@@ -221,20 +302,34 @@ def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror,
         "versions": versions(),
     }
     if refit:
-        metrics["refit"] = {"epochs": selection["epochs"], "examples": examples, "train_dev": refit_scores}
+        metrics["refit"] = {
+            "epochs": selection["epochs"],
+            "examples": examples,
+            "train_dev": refit_scores,
+        }
     if model.count_params() <= SMALL_MODEL:
         metrics["weights"] = {w.path: w.numpy().tolist() for w in model.weights}
     if recipe.predict_inputs:
         metrics["predictions"] = predictions_at(model, recipe.predict_inputs)
     metrics = json.loads(json.dumps(metrics, default=float))
     title = f"{recipe.name}: {recipe.model} on {recipe.data}"
-    plot_curves(read_history(folder / HISTORY_FILE), folder / "curves.png", title=title,
-                early_stopping=bool(settings.early_stopping_patience))
+    plot_curves(
+        read_history(folder / HISTORY_FILE),
+        folder / "curves.png",
+        title=title,
+        early_stopping=bool(settings.early_stopping_patience),
+    )
     if refit:
-        plot_curves(read_history(folder / REFIT_HISTORY_FILE), folder / "curves-refit.png",
-                    title=f"{title}, refit on train + dev", train_label="train + dev")
+        plot_curves(
+            read_history(folder / REFIT_HISTORY_FILE),
+            folder / "curves-refit.png",
+            title=f"{title}, refit on train + dev",
+            train_label="train + dev",
+        )
 
-    if placement.strategy != "default":  # save and export a one-device copy, free of distributed variables
+    if (
+        placement.strategy != "default"
+    ):  # save and export a one-device copy, free of distributed variables
         trained, model = model, build_model(recipe, pretrained=False)
         model.set_weights(trained.get_weights())
     if placement.is_chief:
@@ -244,13 +339,22 @@ def _run_in(folder: Path, resuming: bool, recipe: Recipe, *, export_dir, mirror,
     if export_dir is not None:
         card = export_card(recipe, model, metrics, splits.info)
         samples, _ = data_module.take_arrays(splits.dev, VERIFY_SAMPLES)
-        export_path, metrics["publish"] = gate.export(model, export_dir, recipe.export_name, card, samples,
-                                                      recipe.publish, max_examples=recipe.max_examples,
-                                                      publish_anyway=publish_anyway)
+        export_path, metrics["publish"] = gate.export(
+            model,
+            export_dir,
+            recipe.export_name,
+            card,
+            samples,
+            recipe.publish,
+            max_examples=recipe.max_examples,
+            publish_anyway=publish_anyway,
+        )
         if export_path is not None:
             metrics["export"] = str(export_path)
     _write_json(folder / METRICS_FILE, metrics)
-    _remove_backups(folder)  # only now: a run killed before this point resumes at evaluation and export
+    _remove_backups(
+        folder
+    )  # only now: a run killed before this point resumes at evaluation and export
     return RunResult(folder, metrics, export_path)
 
 
@@ -260,7 +364,10 @@ def _remove_backups(folder: Path) -> None:
 
 
 #: Where each fit of a run keeps its backup, its history and its TensorBoard logs.
-_FIT_FILES = {"fit": (BACKUP_DIR, HISTORY_FILE, "logs"), "refit": (REFIT_BACKUP_DIR, REFIT_HISTORY_FILE, "logs/refit")}
+_FIT_FILES = {
+    "fit": (BACKUP_DIR, HISTORY_FILE, "logs"),
+    "refit": (REFIT_BACKUP_DIR, REFIT_HISTORY_FILE, "logs/refit"),
+}
 
 
 def _compiled_model(recipe: Recipe, strategy, train, examples: int):
@@ -286,8 +393,18 @@ def compile_model(model, recipe: Recipe, examples: int) -> None:
     )
 
 
-def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, train, dev, *, epochs: int,
-         callbacks: Sequence) -> float:
+def _fit(
+    model,
+    recipe: Recipe,
+    placement: Placement,
+    folder: Path,
+    stage: str,
+    train,
+    dev,
+    *,
+    epochs: int,
+    callbacks: Sequence,
+) -> float:
     """One `model.fit` with a backup every epoch (`stage` "fit" or "refit" names its files); its seconds.
 
     A backup from an earlier, killed attempt is restored first, and the fit goes on from its epoch;
@@ -302,20 +419,33 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
     # The untrained model's dev loss: a training loss far above it means the steps are too large.
     # (Dev, not train: evaluating the shuffled training pipeline would use up one of its orders.)
     baseline = model.evaluate(dev, verbose=0, return_dict=True)["loss"] if dev is not None else None
-    with model.distribute_strategy.scope():  # optimizer variables made on restore must be distributed too
+    with (
+        model.distribute_strategy.scope()
+    ):  # optimizer variables made on restore must be distributed too
         # Workers killed at slightly different instants may hold different epochs: all take the latest they share.
-        epoch = (distribute.agreed_epoch(model.distribute_strategy, backup.epochs(), epochs)
-                 if placement.strategy == "multi-worker" else None)
+        epoch = (
+            distribute.agreed_epoch(model.distribute_strategy, backup.epochs(), epochs)
+            if placement.strategy == "multi-worker"
+            else None
+        )
         restored = backup.restore(model, epoch)
     initial_epoch = restored.epoch if restored else 0
-    _keep_history_rows(folder / history_file, initial_epoch)  # rows of epochs the backup does not hold
+    _keep_history_rows(
+        folder / history_file, initial_epoch
+    )  # rows of epochs the backup does not hold
     if restored is not None and restored.complete:
         return 0.0
     stopping = None
     if dev is not None and recipe.train.early_stopping_patience:
         stopping = checkpoint.resumable_early_stopping(
-            restored, monitor="val_loss", patience=recipe.train.early_stopping_patience, restore_best_weights=True)
-    if restored is not None and restored.stopped:  # killed after early stopping ended the fit, before its last save
+            restored,
+            monitor="val_loss",
+            patience=recipe.train.early_stopping_patience,
+            restore_best_weights=True,
+        )
+    if (
+        restored is not None and restored.stopped
+    ):  # killed after early stopping ended the fit, before its last save
         if restored.best_weights is not None:
             model.set_weights(restored.best_weights)
         backup.save(model, initial_epoch, complete=True)
@@ -350,19 +480,29 @@ def _fit(model, recipe: Recipe, placement: Placement, folder: Path, stage: str, 
         )
     seconds = time.perf_counter() - start
     losses = history.history.get("loss", [])
-    if losses and not all(math.isfinite(v) for v in losses) or model.stop_training and _nan_weights(model):
+    if (
+        losses
+        and not all(math.isfinite(v) for v in losses)
+        or model.stop_training
+        and _nan_weights(model)
+    ):
         reason = "the loss became NaN or infinite"
     elif guard.diverged is not None:
         epoch, loss = guard.diverged
-        reason = (f"the training loss reached {loss:.4g} in epoch {epoch}, more than {DIVERGENCE_FACTOR:g}x "
-                  f"the untrained model's {guard.baseline:.4g}")
+        reason = (
+            f"the training loss reached {loss:.4g} in epoch {epoch}, more than {DIVERGENCE_FACTOR:g}x "
+            f"the untrained model's {guard.baseline:.4g}"
+        )
     else:
-        backup.save(model, initial_epoch + len(losses), complete=True)  # the weights after early stopping's restore
+        backup.save(
+            model, initial_epoch + len(losses), complete=True
+        )  # the weights after early stopping's restore
         return seconds
     _write_json(folder / METRICS_FILE, {"status": "diverged", "recipe": recipe.name})
     _remove_backups(folder)
     raise TrainingError(
-        f"{recipe.name}: training diverged ({reason}) after {plural(initial_epoch + len(losses), 'epoch')}; nothing was exported. "
+        f"{recipe.name}: training diverged ({reason}) after "
+        f"{plural(initial_epoch + len(losses), 'epoch')}; nothing was exported. "
         f"Lower train.learning_rate (now {recipe.train.learning_rate}) and run again"
     )
 
@@ -372,7 +512,7 @@ DIVERGENCE_FACTOR = 10.0
 
 
 def _draw_orders_of_finished_epochs(train, epochs: int) -> None:
-    """Advance `train`'s random streams past `epochs` epochs, so a resumed fit sees the same data as an uninterrupted one.
+    """Advance `train`'s random streams past `epochs` epochs, so a resumed fit sees what an uninterrupted one saw.
 
     Each iterator made over the pipeline draws the next shuffle order and augmentation seeds.
     Keras 3's `fit` makes two per epoch when the batch count is known (one to train on, one ready
@@ -403,8 +543,14 @@ def _keep_history_rows(path: Path, epochs: int) -> None:
         return
     header, rows = lines[0], lines[1:]
     width = header.count(",")
-    kept = [row for row in rows if row.endswith("\n") and row.count(",") == width
-            and row.split(",", 1)[0].isdigit() and int(row.split(",", 1)[0]) < epochs]
+    kept = [
+        row
+        for row in rows
+        if row.endswith("\n")
+        and row.count(",") == width
+        and row.split(",", 1)[0].isdigit()
+        and int(row.split(",", 1)[0]) < epochs
+    ]
     if kept != rows:
         checkpoint.write_atomically(path, "".join([header, *kept]).encode())
 
@@ -421,7 +567,11 @@ def divergence_guard(baseline: float | None):
 
         def on_epoch_end(self, epoch: int, logs=None) -> None:
             loss = (logs or {}).get("loss")
-            if self.baseline is not None and loss is not None and loss > DIVERGENCE_FACTOR * self.baseline:
+            if (
+                self.baseline is not None
+                and loss is not None
+                and loss > DIVERGENCE_FACTOR * self.baseline
+            ):
                 self.diverged = (epoch + 1, float(loss))
                 self.model.stop_training = True
 
@@ -446,8 +596,13 @@ def _worker_failures(placement: Placement, recipe: Recipe):
 
     try:
         yield
-    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
-            tf.errors.FailedPreconditionError, tf.errors.InternalError) as error:
+    except (
+        tf.errors.UnavailableError,
+        tf.errors.DeadlineExceededError,
+        tf.errors.CancelledError,
+        tf.errors.FailedPreconditionError,
+        tf.errors.InternalError,
+    ) as error:
         first_line = (error.message or str(error)).strip().splitlines()[0][:200]
         raise TrainingError(
             f"{recipe.name}: multi-worker training lost contact with another worker ({type(error).__name__}: "
@@ -471,7 +626,9 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int):
     settings = recipe.train
     rate = settings.learning_rate
     if settings.schedule == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps_per_epoch * settings.epochs)
+        rate = keras.optimizers.schedules.CosineDecay(
+            rate, decay_steps=steps_per_epoch * settings.epochs
+        )
     optimizers = {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
@@ -498,8 +655,14 @@ def read_history(path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v != "NA"} for row in csv.DictReader(f)]
 
 
-def plot_curves(rows: list[dict[str, float]], path: Path, title: str, *, train_label: str = "train",
-                early_stopping: bool = False) -> None:
+def plot_curves(
+    rows: list[dict[str, float]],
+    path: Path,
+    title: str,
+    *,
+    train_label: str = "train",
+    early_stopping: bool = False,
+) -> None:
     """One panel per quantity (loss, then each metric): the training split (`train_label`) and dev
     against the epoch; with `early_stopping`, a vertical line at the epoch whose weights were restored."""
     if not rows:
@@ -511,15 +674,22 @@ def plot_curves(rows: list[dict[str, float]], path: Path, title: str, *, train_l
     plt.close(figure)
 
 
-def curves_figure(rows: list[dict[str, float]], title: str, *, train_label: str = "train",
-                  early_stopping: bool = False):
+def curves_figure(
+    rows: list[dict[str, float]],
+    title: str,
+    *,
+    train_label: str = "train",
+    early_stopping: bool = False,
+):
     """The matplotlib figure `plot_curves` saves."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [k for k in rows[0] if k != "epoch" and not k.startswith("val_") and k != "learning_rate"]
+    names = [
+        k for k in rows[0] if k != "epoch" and not k.startswith("val_") and k != "learning_rate"
+    ]
     figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
     epochs = [int(row["epoch"]) + 1 for row in rows]
     # EarlyStopping(restore_best_weights=True) ends a fit with the weights of its lowest dev loss.
@@ -532,7 +702,9 @@ def curves_figure(rows: list[dict[str, float]], title: str, *, train_label: str 
         if f"val_{name}" in rows[0]:
             axis.plot(epochs, [row[f"val_{name}"] for row in rows], marker="o", label="dev")
         if restored is not None:
-            axis.axvline(restored, color="grey", linestyle="--", label=f"restored (epoch {restored})")
+            axis.axvline(
+                restored, color="grey", linestyle="--", label=f"restored (epoch {restored})"
+            )
         axis.set_xlabel("epoch")
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)

@@ -49,10 +49,15 @@ def version_dir(path: str | Path) -> Path:
         return folder
     versions = storage.version_folders(folder)
     if not versions:
-        raise VerifyError(f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME or saved_models/NAME/VERSION")
+        raise VerifyError(
+            f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME "
+            "or saved_models/NAME/VERSION"
+        )
     newest = versions[max(versions)]
     if not (newest / "saved_model.pb").is_file():
-        raise VerifyError(f"{newest} holds no saved_model.pb: not a SavedModel (still being written, or not an export)")
+        raise VerifyError(
+            f"{newest} holds no saved_model.pb: not a SavedModel (still being written, or not an export)"
+        )
     return newest
 
 
@@ -81,53 +86,113 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
 
     if require_version_name:
         is_version = storage.parse_version(export.name) is not None
-        check("version folder", is_version, f"{export.name!r} {'is' if is_version else 'is not'} an integer version")
+        check(
+            "version folder",
+            is_version,
+            f"{export.name!r} {'is' if is_version else 'is not'} an integer version",
+        )
     model = saved_model_pb2.SavedModel()
     try:
         model.ParseFromString((export / "saved_model.pb").read_bytes())
     except (OSError, DecodeError) as error:
-        raise VerifyError(f"{export / 'saved_model.pb'} is not a readable SavedModel ({type(error).__name__}: {error})") from None
+        raise VerifyError(
+            f"{export / 'saved_model.pb'} is not a readable SavedModel ({type(error).__name__}: {error})"
+        ) from None
     tag_sets = [sorted(m.meta_info_def.tags) for m in model.meta_graphs]
     check("tag set", tag_sets == [["serve"]], f"tag sets {tag_sets}, expected exactly [['serve']]")
     graph = next((m for m in model.meta_graphs if list(m.meta_info_def.tags) == ["serve"]), None)
     signature = graph.signature_def.get("serving_default") if graph is not None else None
-    check("serving_default", signature is not None, "signature serving_default " + ("present" if signature is not None else "missing"))
+    check(
+        "serving_default",
+        signature is not None,
+        "signature serving_default " + ("present" if signature is not None else "missing"),
+    )
     if signature is None:
         return checks
-    check("method", signature.method_name == PREDICT_METHOD, f"method {signature.method_name!r}, expected {PREDICT_METHOD!r}")
-    tensors = {**{f"input {k}": v for k, v in signature.inputs.items()}, **{f"output {k}": v for k, v in signature.outputs.items()}}
-    fixed_batch = [name for name, info in tensors.items() if not info.tensor_shape.dim or info.tensor_shape.dim[0].size != -1]
-    check("batch dimension", not fixed_batch, "any batch size" if not fixed_batch else f"fixed or unknown batch size in {fixed_batch}")
+    check(
+        "method",
+        signature.method_name == PREDICT_METHOD,
+        f"method {signature.method_name!r}, expected {PREDICT_METHOD!r}",
+    )
+    tensors = {
+        **{f"input {k}": v for k, v in signature.inputs.items()},
+        **{f"output {k}": v for k, v in signature.outputs.items()},
+    }
+    fixed_batch = [
+        name
+        for name, info in tensors.items()
+        if not info.tensor_shape.dim or info.tensor_shape.dim[0].size != -1
+    ]
+    check(
+        "batch dimension",
+        not fixed_batch,
+        "any batch size" if not fixed_batch else f"fixed or unknown batch size in {fixed_batch}",
+    )
     generated = [k for k in (*signature.inputs, *signature.outputs) if GENERATED_KEY.match(k)]
-    check("signature keys", not generated,
-          f"inputs {sorted(signature.inputs)}, outputs {sorted(signature.outputs)}" + (f"; generated names {generated}: name the Keras input and output layers" if generated else ""))
+    check(
+        "signature keys",
+        not generated,
+        f"inputs {sorted(signature.inputs)}, outputs {sorted(signature.outputs)}"
+        + (
+            f"; generated names {generated}: name the Keras input and output layers"
+            if generated
+            else ""
+        ),
+    )
     denied = sorted(_OP_DENYLIST & set(meta_graph.ops_used_by_graph_def(graph.graph_def)))
-    check("denylisted ops", not denied, f"none of {sorted(_OP_DENYLIST)}" if not denied else f"uses {denied}")
+    check(
+        "denylisted ops",
+        not denied,
+        f"none of {sorted(_OP_DENYLIST)}" if not denied else f"uses {denied}",
+    )
 
     samples = export / "assets.extra" / SAMPLES_FILE
     if not samples.is_file():
-        check("session load and run", False, f"no recorded samples ({samples}); export with modelzoo to record them")
+        check(
+            "session load and run",
+            False,
+            f"no recorded samples ({samples}); export with modelzoo to record them",
+        )
         return checks
     recorded = np.load(samples)
     # The child sends its outputs back through its stdout: no temporary file to leave behind if
     # either process is killed.
-    result = subprocess.run([sys.executable, "-m", "modelzoo.verify", str(export), str(samples)], capture_output=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "modelzoo.verify", str(export), str(samples)], capture_output=True
+    )
     if result.returncode != 0:
         reason = _last_error_line(result.stderr.decode(errors="replace"))
         check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
         return checks
     served = dict(np.load(io.BytesIO(result.stdout)))
-    check("session load and run", True, f"loaded by tag 'serve' in a fresh process; ran {len(recorded['inputs'])} sample inputs")
+    check(
+        "session load and run",
+        True,
+        f"loaded by tag 'serve' in a fresh process; ran {len(recorded['inputs'])} sample inputs",
+    )
     replayed = int(served.pop("warmup:replayed"))
-    check("warmup replay", replayed > 0, f"replayed {replayed} warmup requests through the session" if replayed
-          else "no assets.extra/tf_serving_warmup_requests: TF Serving would answer the first requests cold")
+    check(
+        "warmup replay",
+        replayed > 0,
+        f"replayed {replayed} warmup requests through the session"
+        if replayed
+        else "no assets.extra/tf_serving_warmup_requests: TF Serving would answer the first requests cold",
+    )
     for key in signature.outputs:
         expected = recorded[f"output:{key}"] if f"output:{key}" in recorded else None
         if expected is None:
             check(f"output {key}", False, "no recorded Keras output to compare with")
             continue
-        difference = float(np.max(np.abs(served[key] - expected))) if served[key].shape == expected.shape else float("inf")
-        check(f"output {key}", difference <= TOLERANCE, f"max |served - Keras| = {difference:.2e} (tolerance {TOLERANCE:g})")
+        difference = (
+            float(np.max(np.abs(served[key] - expected)))
+            if served[key].shape == expected.shape
+            else float("inf")
+        )
+        check(
+            f"output {key}",
+            difference <= TOLERANCE,
+            f"max |served - Keras| = {difference:.2e} (tolerance {TOLERANCE:g})",
+        )
     return checks
 
 
@@ -136,13 +201,17 @@ def require_servable(path: str | Path, **options) -> list[Check]:
     checks = verify(path, **options)
     failed = [c for c in checks if not c.ok]
     if failed:
-        raise VerifyError(f"{path} is not servable: " + "; ".join(f"{c.name}: {c.detail}" for c in failed))
+        raise VerifyError(
+            f"{path} is not servable: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
+        )
     return checks
 
 
 def _last_error_line(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "Could not" in line or "not find" in line]
+    errors = [
+        line for line in lines if "Error" in line or "Could not" in line or "not find" in line
+    ]
     return (errors or lines or ["no output"])[-1][:500]
 
 

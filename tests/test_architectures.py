@@ -23,7 +23,9 @@ def test_deep_relu_mlp_stacks_relu_layers():
     model = modelzoo.create_model("deep_relu_mlp")
     assert widths(model) == [6, 4, 1]
     assert [layer.activation.__name__ for layer in model.layers] == ["relu", "relu", "sigmoid"]
-    assert modelzoo.create_model("deep_relu_mlp", hidden_units=64).count_params() == 8 * 64 + 64 + 65
+    assert (
+        modelzoo.create_model("deep_relu_mlp", hidden_units=64).count_params() == 8 * 64 + 64 + 65
+    )
 
 
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
@@ -43,7 +45,9 @@ def test_deep_relu_mlp_with_sigmoid_is_the_notes_diabetes_network():
 def test_deep_relu_mlp_refuses_other_hidden_activations_in_one_line(value):
     message = f"deep_relu_mlp: activation must be one of relu, sigmoid, tanh, got {value!r}"
     with pytest.raises(ValueError) as error:
-        modelzoo.check_arguments("deep_relu_mlp", activation=value)  # before TensorFlow builds anything
+        modelzoo.check_arguments(
+            "deep_relu_mlp", activation=value
+        )  # before TensorFlow builds anything
     assert str(error.value) == message
     with pytest.raises(ValueError) as error:
         modelzoo.create_model("deep_relu_mlp", activation=value)
@@ -52,9 +56,13 @@ def test_deep_relu_mlp_refuses_other_hidden_activations_in_one_line(value):
 
 def test_deep_relu_mlp_on_mnist_images_and_as_linear_scores():
     mnist = dict(input_shape=(28, 28, 1), input_dtype="uint8", rescale=1 / 255, output_units=10)
-    mlp = modelzoo.create_model("deep_relu_mlp", hidden_units=(128, 64), output_activation="softmax", **mnist)
+    mlp = modelzoo.create_model(
+        "deep_relu_mlp", hidden_units=(128, 64), output_activation="softmax", **mnist
+    )
     assert widths(mlp) == [128, 64, 10] and mlp.layers[-1].name == "probabilities"
-    linear = modelzoo.create_model("deep_relu_mlp", hidden_units=(), output_activation="linear", **mnist)
+    linear = modelzoo.create_model(
+        "deep_relu_mlp", hidden_units=(), output_activation="linear", **mnist
+    )
     assert linear.count_params() == 784 * 10 + 10 and linear.layers[-1].name == "scores"
 
 
@@ -69,7 +77,12 @@ def test_normalization_layer_takes_raw_feature_rows():
 
 def test_softmax_mnist_classifier_rescales_pixels_inside():
     model = modelzoo.create_model("softmax_mnist_classifier", hidden_units=32, dropout=0.0)
-    assert [layer.name for layer in model.layers] == ["rescale", "flatten", "hidden", "probabilities"]
+    assert [layer.name for layer in model.layers] == [
+        "rescale",
+        "flatten",
+        "hidden",
+        "probabilities",
+    ]
     assert model.get_layer("rescale").scale == pytest.approx(1 / 255)
 
 
@@ -83,7 +96,11 @@ def test_conv_output_size_rule(size, kernel, padding, stride, expected):
 
 def test_small_cnn_blocks_follow_the_size_rule():
     model = modelzoo.create_model("small_cnn", filters=(8, 16, 32))
-    shapes = [tuple(layer.output.shape[1:3]) for layer in model.layers if layer.name.startswith(("conv", "pool"))]
+    shapes = [
+        tuple(layer.output.shape[1:3])
+        for layer in model.layers
+        if layer.name.startswith(("conv", "pool"))
+    ]
     assert shapes == [(26, 26), (13, 13), (11, 11), (5, 5), (3, 3), (1, 1)]
     same = modelzoo.create_model("small_cnn", filters=(8, 8, 8, 8), padding="same")
     assert tuple(same.get_layer("pool_4").output.shape[1:3]) == (1, 1)

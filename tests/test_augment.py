@@ -40,7 +40,9 @@ def spread(images: np.ndarray) -> np.ndarray:
     weights = images[..., 0].astype(float)
     rows, cols = np.indices(weights.shape[1:])
     (x, y), total = centre_of_mass(images).T[:, :, None, None], weights.sum(axis=(1, 2))
-    variance = [(weights * (at - mean) ** 2).sum(axis=(1, 2)) / total for at, mean in ((cols, x), (rows, y))]
+    variance = [
+        (weights * (at - mean) ** 2).sum(axis=(1, 2)) / total for at, mean in ((cols, x), (rows, y))
+    ]
     return np.sqrt(np.stack(variance, axis=1))
 
 
@@ -86,18 +88,27 @@ def test_rotation_by_90_degrees_turns_a_bar_counterclockwise():
     expected = np.zeros_like(image)
     expected[0, :3, 2, 0] = 255  # from the top edge to the centre
     transforms = projective_transforms(tf.constant([90.0]), 0.0, 1.0, 1.0, 0.0, 0.0, 5, 5)
-    np.testing.assert_allclose(transform_images(tf.constant(image), transforms), expected, atol=1e-3)
+    np.testing.assert_allclose(
+        transform_images(tf.constant(image), transforms), expected, atol=1e-3
+    )
 
 
 def test_rotation_stays_within_its_range():
     bar = np.zeros((64, 28, 28, 1), np.uint8)
     bar[:, 13:15, 4:24] = 255
-    out = augment_batch(tf.constant(bar), seed(3), Augmentation(rotation=10)).numpy()[..., 0].astype(float)
+    out = (
+        augment_batch(tf.constant(bar), seed(3), Augmentation(rotation=10))
+        .numpy()[..., 0]
+        .astype(float)
+    )
     rows, cols = np.indices((28, 28))
     angles = []
     for image in out:  # principal axis from second moments; y grows downwards
         x, y = np.average(cols, weights=image), np.average(rows, weights=image)
-        cxx, cyy = np.average((cols - x) ** 2, weights=image), np.average((rows - y) ** 2, weights=image)
+        cxx, cyy = (
+            np.average((cols - x) ** 2, weights=image),
+            np.average((rows - y) ** 2, weights=image),
+        )
         cxy = np.average((cols - x) * (rows - y), weights=image)
         angles.append(np.degrees(0.5 * np.arctan2(-2 * cxy, cxx - cyy)))
     assert max(np.abs(angles)) <= 10.5 and min(angles) < -5 and max(angles) > 5
@@ -105,9 +116,13 @@ def test_rotation_stays_within_its_range():
 
 def test_shift_moves_the_centre_of_mass():
     images = digit_like(2)
-    transforms = projective_transforms(tf.zeros([2]), 0.0, 1.0, 1.0, tf.constant([3.0, -2.0]), 1.0, 28, 28)
+    transforms = projective_transforms(
+        tf.zeros([2]), 0.0, 1.0, 1.0, tf.constant([3.0, -2.0]), 1.0, 28, 28
+    )
     moved = transform_images(tf.constant(images, tf.float32), transforms).numpy()
-    np.testing.assert_allclose(centre_of_mass(moved) - centre_of_mass(images), [[3, 1], [-2, 1]], atol=1e-3)
+    np.testing.assert_allclose(
+        centre_of_mass(moved) - centre_of_mass(images), [[3, 1], [-2, 1]], atol=1e-3
+    )
 
     images = digit_like(64)
     out = augment_batch(tf.constant(images), seed(4), Augmentation(shift=0.1)).numpy()
@@ -156,7 +171,10 @@ def test_stroke_thickening_adds_ink_and_thinning_removes_it():
     out = change_strokes(images, tf.constant([1, -1, 0])).numpy()
     ink, before = out.sum(axis=(1, 2, 3)), images.numpy().sum(axis=(1, 2, 3))
     assert ink[0] > before[0] and ink[1] < before[1] and ink[2] == before[2]
-    reference = [tf.nn.max_pool2d(images, 2, 1, "SAME")[0], -tf.nn.max_pool2d(-images, 2, 1, "SAME")[1]]
+    reference = [
+        tf.nn.max_pool2d(images, 2, 1, "SAME")[0],
+        -tf.nn.max_pool2d(-images, 2, 1, "SAME")[1],
+    ]
     np.testing.assert_array_equal(out[:2], np.stack(reference))
 
     line = np.zeros((1, 28, 28, 1), np.float32)
@@ -171,7 +189,9 @@ def test_stroke_thickening_adds_ink_and_thinning_removes_it():
 
 def test_probability_leaves_the_rest_unchanged():
     images = digit_like(64)
-    out = augment_batch(tf.constant(images), seed(6), Augmentation(rotation=30, probability=0.5)).numpy()
+    out = augment_batch(
+        tf.constant(images), seed(6), Augmentation(rotation=30, probability=0.5)
+    ).numpy()
     unchanged = np.all(out == images, axis=(1, 2, 3))
     assert 10 < unchanged.sum() < 54
 
@@ -202,9 +222,19 @@ def test_pipeline_is_deterministic_and_new_each_epoch(fresh_python):
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("rotation", -1), ("rotation", 181), ("shear", 90), ("scale", 1.0), ("aspect", 1.5),
-        ("shift", 0.5), ("stroke", 1.1), ("probability", -0.1), ("probability", 2),
-        ("rotation", "10"), ("shift", None), ("stroke", True), ("scale", float("nan")),
+        ("rotation", -1),
+        ("rotation", 181),
+        ("shear", 90),
+        ("scale", 1.0),
+        ("aspect", 1.5),
+        ("shift", 0.5),
+        ("stroke", 1.1),
+        ("probability", -0.1),
+        ("probability", 2),
+        ("rotation", "10"),
+        ("shift", None),
+        ("stroke", True),
+        ("scale", float("nan")),
     ],
 )
 def test_validation_names_the_field(field, value):

@@ -25,7 +25,11 @@ def test_a_backup_keeps_the_state_before_the_current_one_and_restores_either(tmp
         kernels[epoch] = model.get_weights()[0].copy()
         backup.save(model, epoch)
     assert backup.epochs() == [3, 2]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch-2.weights.h5", "epoch-3.weights.h5", "state.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "epoch-2.weights.h5",
+        "epoch-3.weights.h5",
+        "state.json",
+    ]
 
     fresh = tiny_model()
     assert backup.restore(fresh, 2).epoch == 2
@@ -43,7 +47,10 @@ def test_the_final_save_keeps_the_last_epochs_state_before_it(tmp_path):
     backup.save(model, 4, complete=True)
     backup.save(model, 4, complete=True)  # saved again: the state before stays epoch-4
     state = json.loads((tmp_path / "state.json").read_text())
-    assert (state["weights"], state["previous"]["weights"]) == ("final-4.weights.h5", "epoch-4.weights.h5")
+    assert (state["weights"], state["previous"]["weights"]) == (
+        "final-4.weights.h5",
+        "epoch-4.weights.h5",
+    )
     assert backup.restore(tiny_model(), 4).complete
 
 
@@ -57,6 +64,8 @@ def test_a_state_whose_files_are_gone_is_not_offered(tmp_path):
     assert backup.epochs() == [] and not backup.exists()
 
 
-@pytest.mark.parametrize("held, most, agreed", [([3, 2], 8, 3), ([], 8, 0), ([9], 8, 0), ([2, 1], 2, 2)])
+@pytest.mark.parametrize(
+    "held, most, agreed", [([3, 2], 8, 3), ([], 8, 0), ([9], 8, 0), ([2, 1], 2, 2)]
+)
 def test_agreed_epoch_on_one_replica_is_the_latest_held(held, most, agreed):
     assert agreed_epoch(tf.distribute.get_strategy(), held, most) == agreed

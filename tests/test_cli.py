@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
+from conftest import run_python
 
 import modelzoo
 from modelzoo.cli import cli
-from conftest import run_python
 
 
 def invoke(*args):
@@ -19,7 +19,16 @@ def test_list_prints_every_model_with_its_contract():
     result = invoke("list")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0].split() == ["name", "task", "input", "->", "output", "parameters", "weights", "(test)"]
+    assert lines[0].split() == [
+        "name",
+        "task",
+        "input",
+        "->",
+        "output",
+        "parameters",
+        "weights",
+        "(test)",
+    ]
     for name in modelzoo.list_models():
         card = modelzoo.model_card(name)
         (row,) = [line for line in lines if line.startswith(name + " ")]
@@ -62,7 +71,9 @@ def test_help_and_list_do_not_import_tensorflow():
 
 def test_module_entry_points_answer_help():
     for module in ("modelzoo", "modelzoo.recipes"):
-        result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", module, "--help"], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("Usage:")
 
@@ -71,7 +82,13 @@ def test_data_lists_data_sets_and_refuses_unknown_names():
     result = invoke("data")
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == [
-        "mnist", "notes_linear", "notes_logistic", "pima_diabetes", "toy_linear", "toy_logistic", "xor"
+        "mnist",
+        "notes_linear",
+        "notes_logistic",
+        "pima_diabetes",
+        "toy_linear",
+        "toy_logistic",
+        "xor",
     ]
     result = invoke("data", "xor", "mnits")
     assert result.exit_code == 2 and "did you mean 'mnist'" in result.output

@@ -56,19 +56,26 @@ def test_pima_csv_and_stratified_split():
     assert all(np.array_equal(splits[k], v) for k, v in stratified_split(labels).items())
 
 
-@pytest.mark.parametrize("name, x, y", [
-    ("notes_linear", [1, 2, 3], [2.5, 4.5, 6.5]),
-    ("notes_logistic", [1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1]),
-])
+@pytest.mark.parametrize(
+    "name, x, y",
+    [
+        ("notes_linear", [1, 2, 3], [2.5, 4.5, 6.5]),
+        ("notes_logistic", [1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1]),
+    ],
+)
 def test_the_notes_examples_are_their_points_in_every_split(name, x, y):
     splits = data.load(name, batch_size=100)
     for split in ("train", "dev", "test"):
         features, targets = next(iter(splits.for_evaluation(split)))
-        assert sorted(zip(features.numpy()[:, 0].tolist(), targets.numpy()[:, 0].tolist())) == list(zip(x, y))
+        assert sorted(zip(features.numpy()[:, 0].tolist(), targets.numpy()[:, 0].tolist())) == list(
+            zip(x, y)
+        )
     assert splits.info.sizes == {"train": len(x), "dev": len(x), "test": len(x)}
 
 
-@pytest.mark.parametrize("name", ["xor", "toy_linear", "toy_logistic", "notes_linear", "notes_logistic"])
+@pytest.mark.parametrize(
+    "name", ["xor", "toy_linear", "toy_logistic", "notes_linear", "notes_logistic"]
+)
 def test_toy_pipelines_batch_shuffle_and_type_targets(name):
     splits = data.load(name, batch_size=16, seed=1)
     first_epoch = np.concatenate([b[0].numpy() for b in splits.train])
@@ -100,7 +107,9 @@ def test_mirror_from_environment_and_bad_mirror(monkeypatch, tmp_path):
     assert data.resolve_mirror() == tmp_path.resolve()
     assert data.resolve_mirror(tmp_path / "..") == tmp_path.parent.resolve()
     monkeypatch.setenv(data.MIRROR_ENV, str(tmp_path / "absent"))
-    with pytest.raises(DataError, match=r"data mirror .*absent \(from MODELZOO_DATA_MIRROR\) is not a folder"):
+    with pytest.raises(
+        DataError, match=r"data mirror .*absent \(from MODELZOO_DATA_MIRROR\) is not a folder"
+    ):
         data.resolve_mirror()
 
 
@@ -116,15 +125,21 @@ def _fake_mirror(root, *, skip=(), corrupt=None):
 
 
 def test_mirror_missing_files_are_listed(tmp_path):
-    mirror = _fake_mirror(tmp_path / "mirror", skip=("t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz"))
-    with pytest.raises(DataError, match=r"lacks t10k-labels-idx1-ubyte.gz, train-images-idx3-ubyte.gz; copy"):
+    mirror = _fake_mirror(
+        tmp_path / "mirror", skip=("t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz")
+    )
+    with pytest.raises(
+        DataError, match=r"lacks t10k-labels-idx1-ubyte.gz, train-images-idx3-ubyte.gz; copy"
+    ):
         data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
     assert not (tmp_path / "tfds" / "mnist").exists()
 
 
 def test_mirror_file_of_wrong_size_or_content_is_refused(tmp_path):
     mirror = _fake_mirror(tmp_path / "mirror")
-    with pytest.raises(DataError, match=r"mirror file .*mnist/\S+\.gz has 10 bytes, the registered original"):
+    with pytest.raises(
+        DataError, match=r"mirror file .*mnist/\S+\.gz has 10 bytes, the registered original"
+    ):
         data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
     mirror = _fake_mirror(tmp_path / "mirror2", corrupt="t10k-labels-idx1-ubyte.gz")
     for path in (mirror / "mnist").iterdir():
@@ -141,9 +156,19 @@ def test_augmentation_changes_training_batches_only():
 
     spec = data.DATASETS["mnist"]
     images = tf.data.Dataset.from_tensor_slices(
-        (np.tile(np.eye(28, dtype="uint8")[None, ..., None] * 255, (8, 1, 1, 1)), np.arange(8)))
+        (np.tile(np.eye(28, dtype="uint8")[None, ..., None] * 255, (8, 1, 1, 1)), np.arange(8))
+    )
     augmentation = Augmentation(rotation=30, shift=0.1)
-    train = data._pipeline(images, spec, training=True, batch_size=4, seed=0, size=8, one_hot=False, augment=augmentation)
+    train = data._pipeline(
+        images,
+        spec,
+        training=True,
+        batch_size=4,
+        seed=0,
+        size=8,
+        one_hot=False,
+        augment=augmentation,
+    )
     test = data._pipeline(images, spec, training=False, batch_size=4, seed=0, size=8, one_hot=False)
     changed = next(iter(train))[0].numpy()
     unchanged = next(iter(test))[0].numpy()
@@ -159,8 +184,13 @@ def test_augmented_splits_are_scored_as_they_are(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "_is_complete", lambda builder: True)
     with tfds.testing.mock_data(num_examples=40):
         plain = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=16)
-        augmented = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=16,
-                              augment=Augmentation(rotation=30, stroke=1.0))
+        augmented = data.load(
+            "mnist",
+            batch_size=8,
+            data_dir=tmp_path,
+            max_examples=16,
+            augment=Augmentation(rotation=30, stroke=1.0),
+        )
     assert plain.for_evaluation("train") is plain.train
     fitted = np.concatenate([x for x, _ in augmented.train.as_numpy_iterator()])
     scored = np.concatenate([x for x, _ in augmented.for_evaluation("train").as_numpy_iterator()])

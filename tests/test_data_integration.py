@@ -58,7 +58,10 @@ def test_corrupt_mirror_file_is_named_and_never_used(mirror, tmp_path):
     content[-10] ^= 0xFF  # same size, different bytes
     victim.unlink()
     victim.write_bytes(bytes(content))
-    with pytest.raises(DataError, match=r"mirror file \S+train-labels-idx1-ubyte.gz has sha256 \w+\.\.\., the registered"):
+    with pytest.raises(
+        DataError,
+        match=r"mirror file \S+train-labels-idx1-ubyte.gz has sha256 \w+\.\.\., the registered",
+    ):
         data.load("mnist", mirror=tmp_path / "mirror", data_dir=tmp_path / "tfds")
     assert not (tmp_path / "tfds" / "mnist").exists()
 
@@ -79,7 +82,11 @@ def test_no_mirror_and_no_network_fails_fast_in_one_line(tmp_path):
     env["TFDS_DATA_DIR"] = str(tmp_path / "tfds")
     start = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "modelzoo", "data", "mnist"], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "modelzoo", "data", "mnist"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     elapsed = time.monotonic() - start
     assert result.returncode == 1

@@ -42,8 +42,12 @@ def test_roles_come_from_tf_config():
     assert first.is_chief and first.worker_name == "" and first.workers == 2
     assert not second.is_chief and second.worker_name == "worker-1"
     with_chief = cluster(1, chief=True)
-    assert Placement.parse("multi-worker", environ={"TF_CONFIG": tf_config(with_chief, "chief", 0)}).is_chief
-    assert not Placement.parse("multi-worker", environ={"TF_CONFIG": tf_config(with_chief, "worker", 0)}).is_chief
+    assert Placement.parse(
+        "multi-worker", environ={"TF_CONFIG": tf_config(with_chief, "chief", 0)}
+    ).is_chief
+    assert not Placement.parse(
+        "multi-worker", environ={"TF_CONFIG": tf_config(with_chief, "worker", 0)}
+    ).is_chief
     assert Placement.parse("default").is_chief and Placement.parse("mirrored", 2).cpu_replicas == 2
 
 
@@ -55,10 +59,24 @@ def test_roles_come_from_tf_config():
         ("mirrored", 0, None, "--cpu-replicas must be a positive integer"),
         ("multi-worker", None, None, "needs the TF_CONFIG environment variable"),
         ("multi-worker", None, "{not json", "is not a usable cluster description"),
-        ("multi-worker", None, '{"cluster": {"worker": ["a:1"]}}', "is not a usable cluster description"),
-        ("multi-worker", None, '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
-         "task index 3 is not in the cluster's worker list of 1"),
-        ("multi-worker", None, '{"cluster": {"ps": ["a:1"]}, "task": {"type": "ps", "index": 0}}', "cannot train"),
+        (
+            "multi-worker",
+            None,
+            '{"cluster": {"worker": ["a:1"]}}',
+            "is not a usable cluster description",
+        ),
+        (
+            "multi-worker",
+            None,
+            '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
+            "task index 3 is not in the cluster's worker list of 1",
+        ),
+        (
+            "multi-worker",
+            None,
+            '{"cluster": {"ps": ["a:1"]}, "task": {"type": "ps", "index": 0}}',
+            "cannot train",
+        ),
     ],
 )
 def test_bad_placements_are_one_clear_line(strategy, replicas, config, message):
@@ -71,18 +89,32 @@ def test_bad_placements_are_one_clear_line(strategy, replicas, config, message):
 def test_mirrored_without_gpus_says_it_runs_one_replica(tmp_path):
     import tensorflow as tf
     from click.testing import CliRunner
-
     from modelzoo.recipes.__main__ import main
 
-    assert Placement.parse("mirrored", 2).note() is None and Placement.parse("default").note() is None
-    result = CliRunner().invoke(main, ["xor", "--strategy", "mirrored", "--epochs", "1", "--no-export",
-                                       "--run-dir", str(tmp_path / "run")])
+    assert (
+        Placement.parse("mirrored", 2).note() is None and Placement.parse("default").note() is None
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "xor",
+            "--strategy",
+            "mirrored",
+            "--epochs",
+            "1",
+            "--no-export",
+            "--run-dir",
+            str(tmp_path / "run"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     if tf.config.list_physical_devices("GPU"):
         assert Placement.parse("mirrored").note() is None
     else:
-        assert ("--strategy mirrored: no GPU found, so this runs 1 replica on the CPU, as --strategy default would; "
-                "--cpu-replicas N splits the CPU") in result.output.splitlines()[0]
+        assert (
+            "--strategy mirrored: no GPU found, so this runs 1 replica on the CPU, as --strategy default would; "
+            "--cpu-replicas N splits the CPU"
+        ) in result.output.splitlines()[0]
 
 
 def recipes_cli(*args, env=ENV, **kwargs):
@@ -94,17 +126,32 @@ def recipes_cli(*args, env=ENV, **kwargs):
 def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path, mirror):
     common = ["mnist", "--epochs", "2", "--max-examples", "4000", "--data-mirror", str(mirror)]
     results = {}
-    for label, extra in [("default", []), ("mirrored", ["--strategy", "mirrored", "--cpu-replicas", "2"])]:
-        command, options = recipes_cli(*common, *extra, "--run-dir", str(tmp_path / label), "--publish-anyway",
-                                       "--export-dir", str(tmp_path / f"saved_{label}"))
+    for label, extra in [
+        ("default", []),
+        ("mirrored", ["--strategy", "mirrored", "--cpu-replicas", "2"]),
+    ]:
+        command, options = recipes_cli(
+            *common,
+            *extra,
+            "--run-dir",
+            str(tmp_path / label),
+            "--publish-anyway",
+            "--export-dir",
+            str(tmp_path / f"saved_{label}"),
+        )
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, **options)
         assert done.returncode == 0, done.stderr[-3000:]
         results[label] = json.loads((tmp_path / label / "metrics.json").read_text())
-        assert versions(tmp_path / f"saved_{label}" / "mnist") == [1]  # exported and verified like any run
+        assert versions(tmp_path / f"saved_{label}" / "mnist") == [
+            1
+        ]  # exported and verified like any run
     assert results["mirrored"]["strategy"] == "mirrored (2 replicas)"
     assert results["default"]["strategy"] == "default (1 replica)"
     assert results["default"]["test"]["accuracy"] > 0.85
-    assert abs(results["mirrored"]["test"]["accuracy"] - results["default"]["test"]["accuracy"]) <= 0.02
+    assert (
+        abs(results["mirrored"]["test"]["accuracy"] - results["default"]["test"]["accuracy"])
+        <= 0.02
+    )
 
 
 def _history_rows(path):
@@ -119,11 +166,25 @@ def start_workers(spec, tmp_path, epochs):
     processes = []
     for index in range(len(spec["worker"])):
         command, options = recipes_cli(
-            "logistic", "--strategy", "multi-worker", "--epochs", str(epochs), "--batch-size", "16",
-            "--run-dir", str(tmp_path / "run"), "--export-dir", str(tmp_path / "saved_models"), "--publish-anyway",
+            "logistic",
+            "--strategy",
+            "multi-worker",
+            "--epochs",
+            str(epochs),
+            "--batch-size",
+            "16",
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--export-dir",
+            str(tmp_path / "saved_models"),
+            "--publish-anyway",
             # one thread pool each: two workers share this machine's cores
-            env={**ENV, "TF_CONFIG": tf_config(spec, "worker", index), "TF_NUM_INTRAOP_THREADS": "1",
-                 "TF_NUM_INTEROP_THREADS": "1"},
+            env={
+                **ENV,
+                "TF_CONFIG": tf_config(spec, "worker", index),
+                "TF_NUM_INTRAOP_THREADS": "1",
+                "TF_NUM_INTEROP_THREADS": "1",
+            },
         )
         log = open(tmp_path / f"worker-{index}.log", "a")
         processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **options))
@@ -159,20 +220,36 @@ def test_losing_a_worker_fails_clearly_and_the_rerun_resumes(tmp_path):
     spec, epochs = cluster(2), 8
     chief, worker = start_workers(spec, tmp_path, epochs)
     deadline = time.monotonic() + 240
-    while _history_rows(tmp_path / "run.worker-1" / "history.csv") < 2 and time.monotonic() < deadline:
-        assert chief.poll() is None and worker.poll() is None, (tmp_path / "worker-0.log").read_text()[-2000:]
+    while (
+        _history_rows(tmp_path / "run.worker-1" / "history.csv") < 2 and time.monotonic() < deadline
+    ):
+        assert chief.poll() is None and worker.poll() is None, (
+            tmp_path / "worker-0.log"
+        ).read_text()[-2000:]
         time.sleep(0.05)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     assert wait_all([chief], timeout=180) != [0]
     log = (tmp_path / "worker-0.log").read_text()
-    errors = [line for line in log.splitlines() if line.startswith("python -m modelzoo.recipes: error:")]
-    assert errors and "lost contact with another worker" in errors[0] and "start the same command again" in errors[0]
+    errors = [
+        line for line in log.splitlines() if line.startswith("python -m modelzoo.recipes: error:")
+    ]
+    assert (
+        errors
+        and "lost contact with another worker" in errors[0]
+        and "start the same command again" in errors[0]
+    )
     assert "Traceback" not in log
-    assert not (tmp_path / "saved_models" / "logistic").exists() or versions(tmp_path / "saved_models" / "logistic") == []
+    assert (
+        not (tmp_path / "saved_models" / "logistic").exists()
+        or versions(tmp_path / "saved_models" / "logistic") == []
+    )
 
     # The unluckiest kill: the worker had logged its epoch but not yet saved it, one epoch behind the chief.
-    chief_backup, worker_backup = Backup(tmp_path / "run" / "backup"), Backup(tmp_path / "run.worker-1" / "backup")
+    chief_backup, worker_backup = (
+        Backup(tmp_path / "run" / "backup"),
+        Backup(tmp_path / "run.worker-1" / "backup"),
+    )
     assert chief_backup.epochs()[0] >= 2
     if worker_backup.epochs()[0] == chief_backup.epochs()[0]:
         state = json.loads((worker_backup.folder / "state.json").read_text())
@@ -180,7 +257,9 @@ def test_losing_a_worker_fails_clearly_and_the_rerun_resumes(tmp_path):
     assert worker_backup.epochs()[0] == chief_backup.epochs()[0] - 1
 
     codes = wait_all(start_workers(spec, tmp_path, epochs), timeout=300)
-    assert codes == [0, 0], "\n".join((tmp_path / f"worker-{i}.log").read_text()[-2000:] for i in range(2))
+    assert codes == [0, 0], "\n".join(
+        (tmp_path / f"worker-{i}.log").read_text()[-2000:] for i in range(2)
+    )
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["resumed"] is True and metrics["epochs_run"] == epochs
     for folder in ("run", "run.worker-1"):

@@ -9,18 +9,24 @@ from modelzoo.flops import forward_flops, training_flops
 
 
 def keras_io_convnet():
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(64, 3, activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(), keras.layers.Dropout(0.5), keras.layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_keras_io_convnet_by_hand():
-    conv1 = 26 * 26 * 32 * 3 * 3 * 1   # (28 - 3 + 0) / 1 + 1 = 26
+    conv1 = 26 * 26 * 32 * 3 * 3 * 1  # (28 - 3 + 0) / 1 + 1 = 26
     conv2 = 11 * 11 * 64 * 3 * 3 * 32  # after pooling 26 -> 13, (13 - 3) + 1 = 11
-    dense = 5 * 5 * 64 * 10             # pooling 11 -> 5
+    dense = 5 * 5 * 64 * 10  # pooling 11 -> 5
     assert forward_flops(keras_io_convnet()) == 2 * (conv1 + conv2 + dense) == 4_881_920
     assert training_flops(keras_io_convnet()) == 3 * 4_881_920
 

@@ -7,10 +7,17 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import run_python
 from PIL import Image, ImageDraw
 
-from conftest import run_python
-from modelzoo.inputs import MAX_IMAGE_PIXELS, InputError, InputSpec, load_image, load_images, load_rows
+from modelzoo.inputs import (
+    MAX_IMAGE_PIXELS,
+    InputError,
+    InputSpec,
+    load_image,
+    load_images,
+    load_rows,
+)
 
 MNIST = InputSpec("image", "uint8", (28, 28, 1))
 FEATURES = InputSpec("features", "float32", (8,))
@@ -43,8 +50,13 @@ def test_a_large_rgb_scan_is_fitted_into_20x20_and_centred_by_mass(tmp_path):
     big.save(tmp_path / "scan.jpg", quality=95)
     array = load_image(tmp_path / "scan.jpg", MNIST)[..., 0].astype(float)
     rows, cols = np.nonzero(array > 64)
-    assert rows.max() - rows.min() + 1 <= 21 and rows.max() - rows.min() + 1 >= 18  # height fitted to 20
-    centre = (array.sum(axis=1) @ np.arange(28) / array.sum(), array.sum(axis=0) @ np.arange(28) / array.sum())
+    assert (
+        rows.max() - rows.min() + 1 <= 21 and rows.max() - rows.min() + 1 >= 18
+    )  # height fitted to 20
+    centre = (
+        array.sum(axis=1) @ np.arange(28) / array.sum(),
+        array.sum(axis=0) @ np.arange(28) / array.sum(),
+    )
     assert centre == pytest.approx((13.5, 13.5), abs=0.75)
     assert array[0].max() == 0 and array[:, 0].max() == 0  # black background
 
@@ -65,29 +77,48 @@ def test_float_inputs_are_scaled_to_unit_range(tmp_path):
 
 def test_unreadable_and_missing_images_name_the_contract(tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(InputError, match=r"notes.png: not an image Pillow can read .*image uint8\[28,28,1\]"):
+    with pytest.raises(
+        InputError, match=r"notes.png: not an image Pillow can read .*image uint8\[28,28,1\]"
+    ):
         load_image(tmp_path / "notes.png", MNIST)
     with pytest.raises(InputError, match="missing.png: no such file"):
         load_image(tmp_path / "missing.png", MNIST)
-    with pytest.raises(InputError, match=r"takes features float32\[8\], not images; give rows with --input"):
+    with pytest.raises(
+        InputError, match=r"takes features float32\[8\], not images; give rows with --input"
+    ):
         load_images([str(tmp_path / "notes.png")], FEATURES)
 
 
 def test_csv_rows_with_a_header_and_json_instances(tmp_path):
-    (tmp_path / "rows.csv").write_text("a,b,c,d,e,f,g,h\n6,148,72,35,0,33.6,0.627,50\n\n1,85,66,29,0,26.6,0.351,31\n")
+    (tmp_path / "rows.csv").write_text(
+        "a,b,c,d,e,f,g,h\n6,148,72,35,0,33.6,0.627,50\n\n1,85,66,29,0,26.6,0.351,31\n"
+    )
     rows = load_rows(tmp_path / "rows.csv", FEATURES)
     assert rows.shape == (2, 8) and rows.dtype == np.float32 and rows[1, 1] == 85
-    (tmp_path / "rows.json").write_text(json.dumps({"instances": [{"features": rows[0].tolist()}, rows[1].tolist()]}))
+    (tmp_path / "rows.json").write_text(
+        json.dumps({"instances": [{"features": rows[0].tolist()}, rows[1].tolist()]})
+    )
     np.testing.assert_array_equal(load_rows(tmp_path / "rows.json", FEATURES), rows)
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("short.csv", "1,2,3\n", r"short.csv:1: shape \[3\], the model takes features float32\[8\]"),
-    ("text.csv", "1,2,3,4,5,6,7,8\n1,2,x,4,5,6,7,8\n", r"text.csv:2: column 3 is 'x', not a number"),
-    ("bad.json", "{oops", r"bad.json: not valid JSON"),
-    ("empty.json", "[]", r"empty.json: no rows"),
-    ("nested.json", "[[[1]]]", r"nested.json row 1: shape \[1, 1\], the model takes"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "short.csv",
+            "1,2,3\n",
+            r"short.csv:1: shape \[3\], the model takes features float32\[8\]",
+        ),
+        (
+            "text.csv",
+            "1,2,3,4,5,6,7,8\n1,2,x,4,5,6,7,8\n",
+            r"text.csv:2: column 3 is 'x', not a number",
+        ),
+        ("bad.json", "{oops", r"bad.json: not valid JSON"),
+        ("empty.json", "[]", r"empty.json: no rows"),
+        ("nested.json", "[[[1]]]", r"nested.json row 1: shape \[1, 1\], the model takes"),
+    ],
+)
 def test_bad_rows_give_one_line_naming_where(tmp_path, name, content, message):
     (tmp_path / name).write_text(content)
     with pytest.raises(InputError, match=message):
@@ -110,13 +141,20 @@ def test_grey_paper_becomes_a_black_background_and_the_digit_is_still_fitted(tmp
 def zeros_png(path, width, height):
     """A valid 1-bit PNG of width x height black pixels, written in a blink: a 13000 x 13000 one is 21 KB
     on disk and 169 megapixels (3.3 GB for the old loader) when decoded."""
+
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     row, packer = b"\0" * (1 + (width + 7) // 8), zlib.compressobj(9)
     body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
 
 
 def frames(path, fmt):
@@ -137,7 +175,9 @@ def corrupt_png(path):
     start = data.index(b"IDAT") + 4
     length = struct.unpack(">I", data[start - 8 : start - 4])[0]
     data[start + 2 : start + length] = bytes(range(256)) * (length // 256) + bytes(length % 256)
-    data[start + length : start + length + 4] = struct.pack(">I", zlib.crc32(bytes(data[start - 4 : start + length])))
+    data[start + length : start + length + 4] = struct.pack(
+        ">I", zlib.crc32(bytes(data[start - 4 : start + length]))
+    )
     path.write_bytes(bytes(data))
 
 
@@ -148,19 +188,60 @@ def truncated_jpeg(path):
 
 
 BAD_IMAGES = [
-    ("bomb.png", lambda p: zeros_png(p, 13000, 13000),
-     r"bomb.png: 13000x13000 pixels \(169 megapixels\), over the 70-megapixel limit for an input image; downscale it"),
-    ("huge.png", lambda p: zeros_png(p, 20000, 20000),  # over Pillow's own limit: it raises before we see the size
-     r"huge.png: 400 megapixels, over the 70-megapixel limit for an input image; downscale it"),
-    ("wide.png", lambda p: zeros_png(p, 70_000_001, 1), r"wide.png: 70000001x1 pixels \(70 megapixels\), over the 70-megapixel"),
-    ("truncated.png", truncated_png, r"truncated.png: a damaged or truncated PNG file Pillow cannot decode \(image file is truncated"),
-    ("corrupt.png", corrupt_png, r"corrupt.png: a damaged or truncated PNG file Pillow cannot decode"),
-    ("truncated.jpg", truncated_jpeg, r"truncated.jpg: a damaged or truncated (JPEG|image) file Pillow cannot decode"),
-    ("notes.png", lambda p: p.write_text("not an image"), r"notes.png: not an image Pillow can read .*image uint8\[28,28,1\]"),
+    (
+        "bomb.png",
+        lambda p: zeros_png(p, 13000, 13000),
+        r"bomb.png: 13000x13000 pixels \(169 megapixels\), over the 70-megapixel limit for an "
+        r"input image; downscale it",
+    ),
+    (
+        "huge.png",
+        lambda p: zeros_png(
+            p, 20000, 20000
+        ),  # over Pillow's own limit: it raises before we see the size
+        r"huge.png: 400 megapixels, over the 70-megapixel limit for an input image; downscale it",
+    ),
+    (
+        "wide.png",
+        lambda p: zeros_png(p, 70_000_001, 1),
+        r"wide.png: 70000001x1 pixels \(70 megapixels\), over the 70-megapixel",
+    ),
+    (
+        "truncated.png",
+        truncated_png,
+        r"truncated.png: a damaged or truncated PNG file Pillow cannot decode \(image file is truncated",
+    ),
+    (
+        "corrupt.png",
+        corrupt_png,
+        r"corrupt.png: a damaged or truncated PNG file Pillow cannot decode",
+    ),
+    (
+        "truncated.jpg",
+        truncated_jpeg,
+        r"truncated.jpg: a damaged or truncated (JPEG|image) file Pillow cannot decode",
+    ),
+    (
+        "notes.png",
+        lambda p: p.write_text("not an image"),
+        r"notes.png: not an image Pillow can read .*image uint8\[28,28,1\]",
+    ),
     ("empty.png", lambda p: p.write_bytes(b""), r"empty.png: not an image Pillow can read"),
-    ("animated.gif", lambda p: frames(p, "GIF"), r"animated.gif: an animated or multi-page image \(GIF, more than one frame\); .* save the frame"),
-    ("animated.png", lambda p: frames(p, "PNG"), r"animated.png: an animated or multi-page image \(PNG"),
-    ("pages.tif", lambda p: frames(p, "TIFF"), r"pages.tif: an animated or multi-page image \(TIFF"),
+    (
+        "animated.gif",
+        lambda p: frames(p, "GIF"),
+        r"animated.gif: an animated or multi-page image \(GIF, more than one frame\); .* save the frame",
+    ),
+    (
+        "animated.png",
+        lambda p: frames(p, "PNG"),
+        r"animated.png: an animated or multi-page image \(PNG",
+    ),
+    (
+        "pages.tif",
+        lambda p: frames(p, "TIFF"),
+        r"pages.tif: an animated or multi-page image \(TIFF",
+    ),
     ("folder.png", lambda p: p.mkdir(), r"folder.png: a folder, not an image file"),
 ]
 
@@ -191,7 +272,10 @@ def test_an_image_at_the_limit_is_read_and_one_pixel_more_is_not(tmp_path, monke
     digit_one(size=(100, 60)).save(tmp_path / "at.png")
     digit_one(size=(101, 60)).save(tmp_path / "over.png")
     assert load_image(tmp_path / "at.png", MNIST).shape == (28, 28, 1)
-    with pytest.raises(InputError, match=r"over.png: 101x60 pixels \(0.00606 megapixels\), over the 0.006-megapixel limit"):
+    with pytest.raises(
+        InputError,
+        match=r"over.png: 101x60 pixels \(0.00606 megapixels\), over the 0.006-megapixel limit",
+    ):
         load_image(tmp_path / "over.png", MNIST)
     assert MAX_IMAGE_PIXELS == 70_000_000
 
@@ -199,31 +283,87 @@ def test_an_image_at_the_limit_is_read_and_one_pixel_more_is_not(tmp_path, monke
 def test_a_phones_mpo_jpeg_is_read_by_its_first_frame(tmp_path):
     """Phones save photos with a depth map or preview as MPO (a multi-frame JPEG): the first frame is the photo."""
     photo = digit_one(size=(120, 120), ink=0, paper=255, width=12).convert("RGB")
-    photo.save(tmp_path / "photo.jpg", format="MPO", save_all=True, append_images=[Image.new("RGB", (60, 60), "white")])
+    photo.save(
+        tmp_path / "photo.jpg",
+        format="MPO",
+        save_all=True,
+        append_images=[Image.new("RGB", (60, 60), "white")],
+    )
     assert Image.open(tmp_path / "photo.jpg").format == "MPO"
     photo.save(tmp_path / "single.jpg", format="JPEG")
-    assert np.abs(load_image(tmp_path / "photo.jpg", MNIST).astype(int) - load_image(tmp_path / "single.jpg", MNIST)).max() <= 8
+    assert (
+        np.abs(
+            load_image(tmp_path / "photo.jpg", MNIST).astype(int)
+            - load_image(tmp_path / "single.jpg", MNIST)
+        ).max()
+        <= 8
+    )
 
 
 BAD_ROWS = [
-    ("nan.csv", "6,148,72,35,0,33.6,0.627,50\n6,148,nan,35,0,33.6,0.627,50\n", r"nan.csv:2: column 3 is 'nan', not a finite number"),
-    ("inf.csv", "6,148,72,35,0,33.6,0.627,inf\n", r"inf.csv:1: column 8 is 'inf', not a finite number"),
-    ("neginf.csv", "6,148,72,35,0,33.6,-inf,50\n", r"neginf.csv:1: column 7 is '-inf', not a finite number"),
-    ("big.csv", "a,b,c,d,e,f,g,h\n6,148,72,1e39,0,33.6,0.627,50\n",
-     r"big.csv:2: column 4 \(d\) is '1e39', outside float32's range \(±3.4e\+38\)"),
+    (
+        "nan.csv",
+        "6,148,72,35,0,33.6,0.627,50\n6,148,nan,35,0,33.6,0.627,50\n",
+        r"nan.csv:2: column 3 is 'nan', not a finite number",
+    ),
+    (
+        "inf.csv",
+        "6,148,72,35,0,33.6,0.627,inf\n",
+        r"inf.csv:1: column 8 is 'inf', not a finite number",
+    ),
+    (
+        "neginf.csv",
+        "6,148,72,35,0,33.6,-inf,50\n",
+        r"neginf.csv:1: column 7 is '-inf', not a finite number",
+    ),
+    (
+        "big.csv",
+        "a,b,c,d,e,f,g,h\n6,148,72,1e39,0,33.6,0.627,50\n",
+        r"big.csv:2: column 4 \(d\) is '1e39', outside float32's range \(±3.4e\+38\)",
+    ),
     ("gap.csv", "6,148,72,35,,33.6,0.627,50\n", r"gap.csv:1: column 5 is empty"),
-    ("word.csv", "a,b,c,d,e,f,g,h\n6,148,72,35,0,33.6,0.627,50\n6,148,72,35,0,33.6,0.627,fifty\n",
-     r"word.csv:3: column 8 \(h\) is 'fifty', not a number"),
-    ("first.csv", "6,148,72,35,0,33.6,0.627,\n", r"first.csv:1: column 8 is empty"),  # not taken for a header
+    (
+        "word.csv",
+        "a,b,c,d,e,f,g,h\n6,148,72,35,0,33.6,0.627,50\n6,148,72,35,0,33.6,0.627,fifty\n",
+        r"word.csv:3: column 8 \(h\) is 'fifty', not a number",
+    ),
+    (
+        "first.csv",
+        "6,148,72,35,0,33.6,0.627,\n",
+        r"first.csv:1: column 8 is empty",
+    ),  # not taken for a header
     ("binary.csv", b"\xff\xfe\x00\x01", r"binary.csv: not a text file"),
-    ("nan.json", '[[6, 148, NaN, 35, 0, 33.6, 0.627, 50]]', r"nan.json row 1: column 3 is NaN, not a finite number"),
-    ("inf.json", '{"instances": [[0,0,0,0,0,0,0,0], {"features": [6, 148, 72, 35, 0, 33.6, 0.627, -Infinity]}]}',
-     r"inf.json row 2: column 8 is -Infinity, not a finite number"),
-    ("big.json", '[[6, 148, 72, 35, 0, 33.6, 0.627, 1e39]]', r"big.json row 1: column 8 is 1e\+39, outside float32's range"),
-    ("huge.json", '[[6, 148, 72, 35, 0, 33.6, 0.627, 1' + "0" * 400 + ']]', r"huge.json row 1: column 8 is 10+, too large for any float"),
-    ("text.json", '[[6, 148, "72", 35, 0, 33.6, 0.627, 50]]', r"text.json row 1: column 3 is '72', not a number"),
-    ("null.json", '[[6, 148, 72, null, 0, 33.6, 0.627, 50]]', r"null.json row 1: column 4 is null, not a number"),
-    ("ragged.json", '[[[1, 2], [3]]]', r"ragged.json row 1: nested lists of different lengths"),
+    (
+        "nan.json",
+        "[[6, 148, NaN, 35, 0, 33.6, 0.627, 50]]",
+        r"nan.json row 1: column 3 is NaN, not a finite number",
+    ),
+    (
+        "inf.json",
+        '{"instances": [[0,0,0,0,0,0,0,0], {"features": [6, 148, 72, 35, 0, 33.6, 0.627, -Infinity]}]}',
+        r"inf.json row 2: column 8 is -Infinity, not a finite number",
+    ),
+    (
+        "big.json",
+        "[[6, 148, 72, 35, 0, 33.6, 0.627, 1e39]]",
+        r"big.json row 1: column 8 is 1e\+39, outside float32's range",
+    ),
+    (
+        "huge.json",
+        "[[6, 148, 72, 35, 0, 33.6, 0.627, 1" + "0" * 400 + "]]",
+        r"huge.json row 1: column 8 is 10+, too large for any float",
+    ),
+    (
+        "text.json",
+        '[[6, 148, "72", 35, 0, 33.6, 0.627, 50]]',
+        r"text.json row 1: column 3 is '72', not a number",
+    ),
+    (
+        "null.json",
+        "[[6, 148, 72, null, 0, 33.6, 0.627, 50]]",
+        r"null.json row 1: column 4 is null, not a number",
+    ),
+    ("ragged.json", "[[[1, 2], [3]]]", r"ragged.json row 1: nested lists of different lengths"),
 ]
 
 
@@ -236,11 +376,23 @@ def test_values_a_model_cannot_use_name_the_file_row_and_column(tmp_path, name, 
     assert "\n" not in str(raised.value)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("[" + json.dumps(np.full((4, 4, 1), 7).tolist()).replace("7", "300", 1) + "]", r"element \[0, 0, 0\] is 300, outside uint8's range \[0, 255\]"),
-    ("[" + json.dumps(np.full((4, 4, 1), 7).tolist()).replace("7", "2.5", 1) + "]", r"element \[0, 0, 0\] is 2.5, not a whole number, which uint8 needs"),
-    ("[" + json.dumps(np.full((4, 4, 1), 7).tolist()).replace("7", "-1", 1) + "]", r"element \[0, 0, 0\] is -1, outside uint8's range"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            "[" + json.dumps(np.full((4, 4, 1), 7).tolist()).replace("7", "300", 1) + "]",
+            r"element \[0, 0, 0\] is 300, outside uint8's range \[0, 255\]",
+        ),
+        (
+            "[" + json.dumps(np.full((4, 4, 1), 7).tolist()).replace("7", "2.5", 1) + "]",
+            r"element \[0, 0, 0\] is 2.5, not a whole number, which uint8 needs",
+        ),
+        (
+            "[" + json.dumps(np.full((4, 4, 1), 7).tolist()).replace("7", "-1", 1) + "]",
+            r"element \[0, 0, 0\] is -1, outside uint8's range",
+        ),
+    ],
+)
 def test_integer_inputs_take_whole_numbers_in_range(tmp_path, content, message):
     (tmp_path / "pixels.json").write_text(content)
     with pytest.raises(InputError, match=message):
@@ -252,9 +404,13 @@ def test_values_in_range_are_kept_exactly(tmp_path):
     rows = load_rows(tmp_path / "rows.csv", InputSpec("features", "float32", (3,)))
     assert rows.dtype == np.float32 and np.isfinite(rows).all() and rows[1, 1] == 5
     (tmp_path / "pixels.json").write_text(json.dumps([[0, 255, 7.0, True]]))
-    np.testing.assert_array_equal(load_rows(tmp_path / "pixels.json", InputSpec("p", "uint8", (4,))), [[0, 255, 7, 1]])
+    np.testing.assert_array_equal(
+        load_rows(tmp_path / "pixels.json", InputSpec("p", "uint8", (4,))), [[0, 255, 7, 1]]
+    )
     (tmp_path / "wide.csv").write_text("1e39,nan\n")
-    with pytest.raises(InputError, match="column 2 is 'nan', not a finite number"):  # a float64 input takes 1e39, not NaN
+    with pytest.raises(
+        InputError, match="column 2 is 'nan', not a finite number"
+    ):  # a float64 input takes 1e39, not NaN
         load_rows(tmp_path / "wide.csv", InputSpec("x", "float64", (2,)))
 
 
@@ -262,12 +418,27 @@ def test_values_in_range_are_kept_exactly(tmp_path):
 
 CLI_CASES = [
     *[("small_cnn:mnist", name, make, message) for name, make, message in BAD_IMAGES],
-    *[("deep_relu_mlp:pima_diabetes", name, content, message) for name, content, message in BAD_ROWS
-      if name in ("nan.csv", "inf.csv", "big.csv", "gap.csv", "word.csv", "nan.json", "huge.json", "binary.csv")],
+    *[
+        ("deep_relu_mlp:pima_diabetes", name, content, message)
+        for name, content, message in BAD_ROWS
+        if name
+        in (
+            "nan.csv",
+            "inf.csv",
+            "big.csv",
+            "gap.csv",
+            "word.csv",
+            "nan.json",
+            "huge.json",
+            "binary.csv",
+        )
+    ],
 ]
 
 
-@pytest.mark.parametrize("model, name, make, message", CLI_CASES, ids=[f"{row[0]}-{row[1]}" for row in CLI_CASES])
+@pytest.mark.parametrize(
+    "model, name, make, message", CLI_CASES, ids=[f"{row[0]}-{row[1]}" for row in CLI_CASES]
+)
 def test_predict_gives_one_line_and_exit_code_2(tmp_path, model, name, make, message):
     from click.testing import CliRunner
 
@@ -282,7 +453,9 @@ def test_predict_gives_one_line_and_exit_code_2(tmp_path, model, name, make, mes
         args = ["predict", model, "--input", str(path)]
     result = CliRunner().invoke(cli, args, prog_name="modelzoo")
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
-    assert result.stdout == "" and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (
+        result.stdout == "" and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    )
     assert result.stderr.startswith("modelzoo: error: ") and re.search(message, result.stderr)
 
 
@@ -290,12 +463,18 @@ def test_a_decompression_bomb_is_refused_in_a_fresh_process_at_once_without_tens
     zeros_png(tmp_path / "bomb.png", 13000, 13000)
     # Peak memory of this process's own address space (VmHWM): ru_maxrss would carry over the pytest
     # parent's peak (vfork + exec) once the parent has loaded TensorFlow.
-    code = (f"import sys\nsys.argv = ['modelzoo', 'predict', 'small_cnn:mnist', {str(tmp_path / 'bomb.png')!r}]\n"
-            "from modelzoo.cli import main\ntry:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
-            "peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
-            "print(code, 'tensorflow' in sys.modules, peak // 1024)")
+    code = (
+        f"import sys\nsys.argv = ['modelzoo', 'predict', 'small_cnn:mnist', {str(tmp_path / 'bomb.png')!r}]\n"
+        "from modelzoo.cli import main\ntry:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+        "print(code, 'tensorflow' in sys.modules, peak // 1024)"
+    )
     result = run_python(code, timeout=60)
     exit_code, tensorflow, peak_mb = result.stdout.split()
-    assert (exit_code, tensorflow) == ("2", "False") and int(peak_mb) < 200, result.stdout + result.stderr
-    assert result.stderr == (f"modelzoo: error: {tmp_path / 'bomb.png'}: 13000x13000 pixels (169 megapixels), over the "
-                             "70-megapixel limit for an input image; downscale it (e.g. to 1000 pixels on its longer side) and try again\n")
+    assert (exit_code, tensorflow) == ("2", "False") and int(peak_mb) < 200, (
+        result.stdout + result.stderr
+    )
+    assert result.stderr == (
+        f"modelzoo: error: {tmp_path / 'bomb.png'}: 13000x13000 pixels (169 megapixels), over the "
+        "70-megapixel limit for an input image; downscale it (e.g. to 1000 pixels on its longer side) and try again\n"
+    )

@@ -11,19 +11,26 @@ from modelzoo.losses import LOSSES, OWN_LOSSES, keras_loss, loss_problem
 from modelzoo.registry import create_model
 
 
-def reference_multiclass_hinge(scores: np.ndarray, labels: np.ndarray, margin: float = 1.0) -> np.ndarray:
+def reference_multiclass_hinge(
+    scores: np.ndarray, labels: np.ndarray, margin: float = 1.0
+) -> np.ndarray:
     """Per example: the sum over the wrong classes j of max(0, s_j - s_y + margin), with plain loops."""
     losses = np.zeros(len(scores))
     for i, (row, label) in enumerate(zip(scores, labels.reshape(-1).astype(int))):
-        losses[i] = sum(max(0.0, row[j] - row[label] + margin) for j in range(len(row)) if j != label)
+        losses[i] = sum(
+            max(0.0, row[j] - row[label] + margin) for j in range(len(row)) if j != label
+        )
     return losses
 
 
-@pytest.mark.parametrize("scores, label, ours, keras_value", [
-    ([1.0, 1.5, 1.5], 0, 3.0, 1.5),
-    ([0.0, 0.0, 0.0], 0, 2.0, 1.0),
-    ([-2.0, -3.0, 0.5], 2, 0.0, 0.5),
-])
+@pytest.mark.parametrize(
+    "scores, label, ours, keras_value",
+    [
+        ([1.0, 1.5, 1.5], 0, 3.0, 1.5),
+        ([0.0, 0.0, 0.0], 0, 2.0, 1.0),
+        ([-2.0, -3.0, 0.5], 2, 0.0, 0.5),
+    ],
+)
 def test_the_sources_examples_and_how_categorical_hinge_differs(scores, label, ours, keras_value):
     scores = np.array([scores], dtype="float32")
     assert float(MulticlassHinge()(np.array([label]), scores)) == pytest.approx(ours)
@@ -34,14 +41,21 @@ def test_the_sources_examples_and_how_categorical_hinge_differs(scores, label, o
 @pytest.mark.parametrize("batch, classes", [(1, 2), (7, 3), (32, 10), (5, 100)])
 @pytest.mark.parametrize("label_shape", ["(B,)", "(B, 1)"])
 @pytest.mark.parametrize("label_dtype", ["int64", "float32"])
-def test_matches_the_numpy_reference_and_averages_over_the_batch(batch, classes, label_shape, label_dtype):
+def test_matches_the_numpy_reference_and_averages_over_the_batch(
+    batch, classes, label_shape, label_dtype
+):
     rng = np.random.default_rng(batch * 1000 + classes)
     scores = rng.normal(scale=2.0, size=(batch, classes)).astype("float32")
     labels = rng.integers(0, classes, size=batch)
     expected = reference_multiclass_hinge(scores, labels)
     given = (labels if label_shape == "(B,)" else labels[:, None]).astype(label_dtype)
     loss = MulticlassHinge()
-    np.testing.assert_allclose(np.asarray(loss.call(keras.ops.convert_to_tensor(given), scores)), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(loss.call(keras.ops.convert_to_tensor(given), scores)),
+        expected,
+        rtol=1e-5,
+        atol=1e-5,
+    )
     assert float(loss(given, scores)) == pytest.approx(expected.mean(), rel=1e-5, abs=1e-5)
 
 
@@ -53,14 +67,24 @@ def test_a_margin_other_than_one():
 def test_config_round_trips():
     loss = MulticlassHinge(margin=0.5, name="svm")
     again = MulticlassHinge.from_config(loss.get_config())
-    assert again.get_config() == loss.get_config() == {"name": "svm", "reduction": "sum_over_batch_size", "margin": 0.5}
+    assert (
+        again.get_config()
+        == loss.get_config()
+        == {"name": "svm", "reduction": "sum_over_batch_size", "margin": 0.5}
+    )
     revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
     assert isinstance(revived, MulticlassHinge) and revived.margin == 0.5
 
 
 def test_a_model_compiled_with_it_survives_a_keras_file(tmp_path):
-    model = create_model("deep_relu_mlp", input_shape=(4,), hidden_units=(), output_units=3,
-                         output_activation="linear", seed=0)
+    model = create_model(
+        "deep_relu_mlp",
+        input_shape=(4,),
+        hidden_units=(),
+        output_units=3,
+        output_activation="linear",
+        seed=0,
+    )
     model.compile(optimizer="adam", loss=keras_loss("multiclass_hinge"), metrics=["accuracy"])
     x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
     y = np.arange(16) % 3
@@ -68,13 +92,17 @@ def test_a_model_compiled_with_it_survives_a_keras_file(tmp_path):
     model.save(tmp_path / "svm.keras")
     restored = keras.models.load_model(tmp_path / "svm.keras")
     assert isinstance(restored.loss, MulticlassHinge)
-    assert restored.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-6)
+    assert restored.evaluate(x, y, verbose=0) == pytest.approx(
+        model.evaluate(x, y, verbose=0), rel=1e-6
+    )
 
 
 def test_every_loss_name_compiles():
     for name in LOSSES:
         compiled = keras_loss(name)
-        assert compiled == name if name not in OWN_LOSSES else isinstance(compiled, keras.losses.Loss)
+        assert (
+            compiled == name if name not in OWN_LOSSES else isinstance(compiled, keras.losses.Loss)
+        )
     assert isinstance(keras_loss("multiclass_hinge"), MulticlassHinge)
 
 
@@ -85,11 +113,15 @@ def test_the_mnist_hinge_recipe_compiles_with_its_loss_by_name():
     training.compile_model(model, recipe, examples=1000)
     assert isinstance(model.loss, MulticlassHinge)
     scores = np.zeros((2, 10), dtype="float32")
-    assert float(model.loss(np.array([3, 7]), scores)) == pytest.approx(9.0)  # nine margins of 1 each
+    assert float(model.loss(np.array([3, 7]), scores)) == pytest.approx(
+        9.0
+    )  # nine margins of 1 each
 
 
 def test_mean_absolute_error_validates_on_a_regression_and_trains():
-    recipe = recipes.load("linear", {"train.loss": "mean_absolute_error", "train.learning_rate": 0.05})
+    recipe = recipes.load(
+        "linear", {"train.loss": "mean_absolute_error", "train.learning_rate": 0.05}
+    )
     assert loss_problem(recipe.train.loss, recipe.model, recipe.model_args, recipe.data) is None
     keras.utils.set_random_seed(0)
     model = training.build_model(recipe)

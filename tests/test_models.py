@@ -111,19 +111,28 @@ def test_small_normal_initializer_draws_kernels_from_n_0_001_and_zero_biases(nam
         if kernel.size >= 1000:
             assert 0.008 < kernel.std() < 0.012 and abs(kernel.mean()) < 0.001
         np.testing.assert_array_equal(layer.bias.numpy(), 0.0)
-    again, other = (modelzoo.create_model(name, initializer="small_normal", seed=s).get_weights() for s in (3, 4))
+    again, other = (
+        modelzoo.create_model(name, initializer="small_normal", seed=s).get_weights()
+        for s in (3, 4)
+    )
     for a, b in zip(model.get_weights(), again):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, c) for a, c in zip(model.get_weights(), other))
     default = modelzoo.create_model(name, seed=3)
-    assert all(type(layer.kernel_initializer).__name__ == "GlorotUniform" for layer in weighted_layers(default))
+    assert all(
+        type(layer.kernel_initializer).__name__ == "GlorotUniform"
+        for layer in weighted_layers(default)
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_an_unknown_initializer_is_one_line(name):
     with pytest.raises(ValueError) as error:
         modelzoo.create_model(name, initializer="he_normal")
-    assert str(error.value) == f"{name}: initializer must be one of glorot_uniform, small_normal, got 'he_normal'"
+    assert (
+        str(error.value)
+        == f"{name}: initializer must be one of glorot_uniform, small_normal, got 'he_normal'"
+    )
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -134,7 +143,9 @@ def test_l2_adds_the_weight_penalty(name):
     model(example_batch(card.input))
     kernels = [layer.kernel for layer in model.layers if hasattr(layer, "kernel")]
     expected = sum(0.01 * float(np.sum(np.square(k.numpy()))) for k in kernels)
-    assert float(sum(np.asarray(loss) for loss in model.losses)) == pytest.approx(expected, rel=1e-5)
+    assert float(sum(np.asarray(loss) for loss in model.losses)) == pytest.approx(
+        expected, rel=1e-5
+    )
 
 
 def _bad_values(default):

@@ -45,9 +45,13 @@ def test_printed_body_gets_the_answer_modelzoo_predict_gives(served):
     body = json.loads(invoke("predict", export_dir, "--print-request", *files))
     assert body["signature_name"] == "serving_default"
     assert np.asarray(body["instances"]).shape == (2, 28, 28, 1)
-    assert all(isinstance(v, int) for v in np.asarray(body["instances"]).ravel().tolist()[:50])  # uint8 input
+    assert all(
+        isinstance(v, int) for v in np.asarray(body["instances"]).ravel().tolist()[:50]
+    )  # uint8 input
 
-    answer = requests.post(f"{server.url}/v1/models/mnist:predict", data=json.dumps(body), timeout=30)
+    answer = requests.post(
+        f"{server.url}/v1/models/mnist:predict", data=json.dumps(body), timeout=30
+    )
     assert answer.status_code == 200, answer.text
     served_probabilities = np.asarray(answer.json()["predictions"])
     predicted = json.loads(invoke("predict", export_dir, "--json", *files))
@@ -60,4 +64,7 @@ def test_every_source_of_the_signature_prints_the_same_body(served):
     export_dir, server, digits = served
     local = invoke("predict", export_dir, "--print-request", digits[7])
     assert invoke("predict", "small_cnn:mnist", "--print-request", digits[7]) == local
-    assert invoke("predict", "--url", server.url, "--model", "mnist", "--print-request", digits[7]) == local
+    assert (
+        invoke("predict", "--url", server.url, "--model", "mnist", "--print-request", digits[7])
+        == local
+    )

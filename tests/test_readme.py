@@ -12,8 +12,12 @@ def test_generated_sections_are_current():
     assert update_readme.render(text) == text, "run: python benchmarks/update_readme.py"
 
 
-def test_install_and_test_commands_are_the_ones_ci_runs():
+def test_install_lint_and_test_commands_are_the_ones_ci_runs():
     ci = (README.parent / ".ci" / "run").read_text()
-    for line in ('pip install -e ".[dev]"', "python -m pytest"):
+    for line in (
+        'pip install -e ".[dev]"',
+        "ruff check . && ruff format --check .",
+        "python -m pytest",
+    ):
         assert line in README.read_text().splitlines()
         assert line in ci

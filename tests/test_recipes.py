@@ -17,8 +17,19 @@ RECIPES = recipes.builtin_names()
 
 
 def test_the_eleven_recipes_are_built_in():
-    assert RECIPES == ["diabetes", "linear", "logistic", "mnist", "mnist_cnn", "mnist_hinge", "mnist_mlp",
-                       "notes_diabetes", "notes_linear", "notes_logistic", "xor"]
+    assert RECIPES == [
+        "diabetes",
+        "linear",
+        "logistic",
+        "mnist",
+        "mnist_cnn",
+        "mnist_hinge",
+        "mnist_mlp",
+        "notes_diabetes",
+        "notes_linear",
+        "notes_logistic",
+        "xor",
+    ]
 
 
 @pytest.mark.parametrize("name", RECIPES)
@@ -52,8 +63,13 @@ def test_overrides_and_user_files(tmp_path):
 
 def test_model_choices_by_set():
     choices = {"model.activation": "sigmoid", "model.initializer": "small_normal"}
-    resolved = recipes.load("diabetes", {field: recipes.parse_value(value) for field, value in choices.items()})
-    assert resolved.model_args["activation"] == "sigmoid" and resolved.model_args["initializer"] == "small_normal"
+    resolved = recipes.load(
+        "diabetes", {field: recipes.parse_value(value) for field, value in choices.items()}
+    )
+    assert (
+        resolved.model_args["activation"] == "sigmoid"
+        and resolved.model_args["initializer"] == "small_normal"
+    )
     model = modelzoo.create_model(resolved.model, **resolved.model_args)
     weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]
     assert [layer.activation.__name__ for layer in weighted] == ["sigmoid"] * 3
@@ -71,42 +87,89 @@ def run_recipes_cli(args, cwd):
         "    print('TF', 'tensorflow' in sys.modules, file=sys.stderr)\n"
         "    raise\n"
     )
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["mnits"], "unknown recipe 'mnits' (did you mean 'mnist'"),
-        (["mnist", "--learning-rate", "-1"], "mnist.toml, --set: train.learning_rate: must be a finite number > 0"),
-        (["mnist", "--set", "train.learning_rate=-0.1"], "train.learning_rate: must be a finite number > 0"),
-        (["mnist", "--learning-rate", "inf"], "train.learning_rate: must be a finite number > 0, got inf"),
-        (["mnist", "--set", "train.learning_rate=nan"], "train.learning_rate: must be a finite number > 0, got nan"),
+        (
+            ["mnist", "--learning-rate", "-1"],
+            "mnist.toml, --set: train.learning_rate: must be a finite number > 0",
+        ),
+        (
+            ["mnist", "--set", "train.learning_rate=-0.1"],
+            "train.learning_rate: must be a finite number > 0",
+        ),
+        (
+            ["mnist", "--learning-rate", "inf"],
+            "train.learning_rate: must be a finite number > 0, got inf",
+        ),
+        (
+            ["mnist", "--set", "train.learning_rate=nan"],
+            "train.learning_rate: must be a finite number > 0, got nan",
+        ),
         (["mnist", "--set", "train.epochs=0"], "train.epochs: must be a positive integer, got 0"),
-        (["mnist", "--set", "train.epochs='ten'"], "train.epochs: must be a positive integer, got 'ten'"),
+        (
+            ["mnist", "--set", "train.epochs='ten'"],
+            "train.epochs: must be a positive integer, got 'ten'",
+        ),
         (["mnist", "--set", "train.refit=1"], "train.refit: must be true or false, got 1"),
-        (["mnist", "--set", "train.optimiser=sgd"], "train.optimiser: unknown field (did you mean 'optimizer'?)"),
-        (["mnist", "--set", "model.hidden_units=0"], "model.hidden_units: hidden_units must be a positive integer"),
+        (
+            ["mnist", "--set", "train.optimiser=sgd"],
+            "train.optimiser: unknown field (did you mean 'optimizer'?)",
+        ),
+        (
+            ["mnist", "--set", "model.hidden_units=0"],
+            "model.hidden_units: hidden_units must be a positive integer",
+        ),
         (["mnist", "--set", "epochs=3"], "--set epochs: name a field as section.field"),
         (["mnist", "--epochs", "0"], "Invalid value for '--epochs'"),
         (["mnist", "--set", "nonsense"], "Invalid value for --set"),
         (["mnist", "--strategy", "tpu"], "Invalid value for '--strategy'"),
         (["mnist", "--cpu-replicas", "2"], "--cpu-replicas goes with --strategy mirrored"),
-        (["mnist", "--strategy", "mirrored", "--cpu-replicas", "0"], "--cpu-replicas must be a positive integer"),
+        (
+            ["mnist", "--strategy", "mirrored", "--cpu-replicas", "0"],
+            "--cpu-replicas must be a positive integer",
+        ),
         (["mnist", "--strategy", "multi-worker"], "needs the TF_CONFIG environment variable"),
-        (["mnist", "--set", "augment.rotation=500"], "augment.rotation: augmentation rotation must be >= 0 and <= 180, got 500"),
+        (
+            ["mnist", "--set", "augment.rotation=500"],
+            "augment.rotation: augmentation rotation must be >= 0 and <= 180, got 500",
+        ),
         (["mnist", "--set", "augment.spin=3"], "augment.spin: unknown field"),
-        (["diabetes", "--set", "augment.shift=0.1"], "augment.shift: augmentation changes images; pima_diabetes has feature rows"),
+        (
+            ["diabetes", "--set", "augment.shift=0.1"],
+            "augment.shift: augmentation changes images; pima_diabetes has feature rows",
+        ),
         (["mnist", "--set", "export.name=.."], "export.name: must be a folder name"),
-        (["mnist", "--set", "export.weights_tag=a/b"], "export.weights_tag: must be a tag of letters"),
+        (
+            ["mnist", "--set", "export.weights_tag=a/b"],
+            "export.weights_tag: must be a tag of letters",
+        ),
         (["mnist", "--set", "model.weights=mnsit"], "model.weights: weights 'mnsit' do not ship"),
         (["sweep", "mnist"], "give at least one --grid"),
         (["sweep", "mnist", "--grid", "hidden_units"], "write FIELD=V1,V2,..."),
-        (["sweep", "mnist", "--grid", "hidden_units=32,0"], "--grid hidden_units=0: model.hidden_units: hidden_units must be a positive integer"),
-        (["sweep", "mnist", "--grid", "hiden_units=32"], "takes no 'hiden_units' (did you mean 'hidden_units'?)"),
-        (["sweep", "mnist", "--grid", "learning_rate=1e-3,-1"], "--grid learning_rate=-1.0: train.learning_rate: must be a finite number > 0"),
+        (
+            ["sweep", "mnist", "--grid", "hidden_units=32,0"],
+            "--grid hidden_units=0: model.hidden_units: hidden_units must be a positive integer",
+        ),
+        (
+            ["sweep", "mnist", "--grid", "hiden_units=32"],
+            "takes no 'hiden_units' (did you mean 'hidden_units'?)",
+        ),
+        (
+            ["sweep", "mnist", "--grid", "learning_rate=1e-3,-1"],
+            "--grid learning_rate=-1.0: train.learning_rate: must be a finite number > 0",
+        ),
         (["sweep", "mnist", "--grid", "batch_size=32,32"], "a value appears twice"),
-        (["sweep", "mnist", "--grid", "hidden_units=32,64", "--random", "0"], "--random must be a positive number"),
+        (
+            ["sweep", "mnist", "--grid", "hidden_units=32,64", "--random", "0"],
+            "--random must be a positive number",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_before_tensorflow_nothing_written(args, message, tmp_path):
@@ -114,7 +177,9 @@ def test_bad_input_is_one_line_exit_2_before_tensorflow_nothing_written(args, me
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     if message.startswith(("train.", "model.")) and args[0] != "sweep":
-        assert "mnist.toml, --set: " + message.split(":")[0] in result.stderr, "names where the value came from"
+        assert "mnist.toml, --set: " + message.split(":")[0] in result.stderr, (
+            "names where the value came from"
+        )
     assert "Traceback" not in result.stderr
     assert "TF False" in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -124,12 +189,20 @@ def test_bad_input_is_one_line_exit_2_before_tensorflow_nothing_written(args, me
     "content, message",
     [
         ("[model\nname = 1", r"bad.toml: not valid TOML: .*line 1"),
-        ('[model]\nname = "small_cnn"\nfilters = [8, 8, 8, 8]\n[data]\nname = "mnist"\n[train]\nloss = "binary_crossentropy"\n[export]\nname = "x"\n',
-         r"bad.toml:3: model.filters: filters: block 4 of 4"),
-        ('[model]\nname = "small_cnn"\n[data]\nname = "mnist"\n[train]\nloss = "hinge_loss"\n[export]\nname = "x"\n',
-         r"bad.toml:6: train.loss: unknown loss 'hinge_loss'"),
-        ('[model]\nname = "small_cnn"\n[data]\nname = "cifar"\n[train]\nloss = "mean_squared_error"\n[export]\nname = "x"\n',
-         r"bad.toml:4: data.name: unknown data set 'cifar'"),
+        (
+            '[model]\nname = "small_cnn"\nfilters = [8, 8, 8, 8]\n[data]\nname = '
+            '"mnist"\n[train]\nloss = "binary_crossentropy"\n[export]\nname = "x"\n',
+            r"bad.toml:3: model.filters: filters: block 4 of 4",
+        ),
+        (
+            '[model]\nname = "small_cnn"\n[data]\nname = "mnist"\n[train]\nloss = "hinge_loss"\n[export]\nname = "x"\n',
+            r"bad.toml:6: train.loss: unknown loss 'hinge_loss'",
+        ),
+        (
+            '[model]\nname = "small_cnn"\n[data]\nname = "cifar"\n[train]\nloss = '
+            '"mean_squared_error"\n[export]\nname = "x"\n',
+            r"bad.toml:4: data.name: unknown data set 'cifar'",
+        ),
         ('colour = "red"\n', r"bad.toml:1: colour: unknown field"),
     ],
 )
@@ -137,7 +210,9 @@ def test_malformed_recipe_files_name_file_line_and_field(content, message, tmp_p
     (tmp_path / "bad.toml").write_text(content)
     result = run_recipes_cli(["bad.toml"], tmp_path)
     assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("python -m modelzoo.recipes")]
+    errors = [
+        line for line in result.stderr.splitlines() if line.startswith("python -m modelzoo.recipes")
+    ]
     assert len(errors) == 1
     assert re.search(message, errors[0]), errors[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
@@ -158,8 +233,19 @@ def test_list_and_show():
 def test_help_lists_the_options_without_tensorflow(tmp_path):
     result = run_recipes_cli(["run", "--help"], tmp_path)
     assert result.returncode == 0 and "TF False" in result.stderr
-    for option in ("--epochs", "--batch-size", "--learning-rate", "--seed", "--l2", "--set", "--run-dir",
-                   "--export-dir", "--no-export", "--fresh", "--data-mirror"):
+    for option in (
+        "--epochs",
+        "--batch-size",
+        "--learning-rate",
+        "--seed",
+        "--l2",
+        "--set",
+        "--run-dir",
+        "--export-dir",
+        "--no-export",
+        "--fresh",
+        "--data-mirror",
+    ):
         assert option in result.stdout
 
 
@@ -167,7 +253,12 @@ def test_recipes_carry_the_augmentation_chosen_on_dev():
     """benchmarks/choose_augmentation.py records the winner per recipe; the recipe file must be that winner."""
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "augmentation_selection.json"
+    path = (
+        Path(__file__).resolve().parent.parent
+        / "benchmarks"
+        / "results"
+        / "augmentation_selection.json"
+    )
     selection = json.loads(path.read_text())
     for name, result in selection["recipes"].items():
         chosen = result["trials"][result["chosen"]]["overrides"]
@@ -185,26 +276,45 @@ def test_a_recipes_predict_inputs_are_answered_printed_and_recorded(tmp_path):
     from modelzoo.recipes.__main__ import main
 
     run_dir = tmp_path / "run"
-    result = CliRunner().invoke(main, ["notes_linear", "--epochs", "3", "--run-dir", str(run_dir), "--no-export"])
+    result = CliRunner().invoke(
+        main, ["notes_linear", "--epochs", "3", "--run-dir", str(run_dir), "--no-export"]
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    (w,), b = (next(v for k, v in metrics["weights"].items() if k.endswith(end)) for end in ("kernel", "bias"))
+    (w,), b = (
+        next(v for k, v in metrics["weights"].items() if k.endswith(end))
+        for end in ("kernel", "bias")
+    )
     [prediction] = metrics["predictions"]
-    assert prediction["input"] == [4.0] and prediction["prediction"][0] == pytest.approx(w[0] * 4 + b[0], rel=1e-5)
-    assert f"notes_linear: at features [4.0] the model gives prediction [{round(prediction['prediction'][0], 4)}]" in result.output
+    assert prediction["input"] == [4.0] and prediction["prediction"][0] == pytest.approx(
+        w[0] * 4 + b[0], rel=1e-5
+    )
+    assert (
+        f"notes_linear: at features [4.0] the model gives prediction [{round(prediction['prediction'][0], 4)}]"
+        in result.output
+    )
     assert recipes.load("notes_logistic").predict_inputs == ((3.0,),)
     shown = json.loads(CliRunner().invoke(main, ["show", "notes_logistic"]).output)
     assert shown["predict"] == {"inputs": [[3.0]]}
 
 
-@pytest.mark.parametrize("name, overrides, loss", [
-    ("mnist_hinge", [], "multiclass_hinge"),
-    ("mnist_mlp", ["model.output_activation=linear", "train.loss=multiclass_hinge"], "multiclass_hinge"),
-    ("mnist_hinge", ["train.loss=categorical_hinge"], "categorical_hinge"),
-    ("linear", ["train.loss=mean_absolute_error"], "mean_absolute_error"),
-])
+@pytest.mark.parametrize(
+    "name, overrides, loss",
+    [
+        ("mnist_hinge", [], "multiclass_hinge"),
+        (
+            "mnist_mlp",
+            ["model.output_activation=linear", "train.loss=multiclass_hinge"],
+            "multiclass_hinge",
+        ),
+        ("mnist_hinge", ["train.loss=categorical_hinge"], "categorical_hinge"),
+        ("linear", ["train.loss=mean_absolute_error"], "mean_absolute_error"),
+    ],
+)
 def test_losses_that_fit_linear_outputs_resolve_by_name(name, overrides, loss):
     main = importlib.import_module("modelzoo.recipes.__main__").main
-    result = CliRunner().invoke(main, ["show", name, *[arg for o in overrides for arg in ("--set", o)]])
+    result = CliRunner().invoke(
+        main, ["show", name, *[arg for o in overrides for arg in ("--set", o)]]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["train"]["loss"] == loss

@@ -3,14 +3,17 @@
 import json
 
 import pytest
+from conftest import run_python
 
 import modelzoo
-from conftest import run_python
 
 
 def test_list_models_filters_with_wildcards_and_sorts():
     assert modelzoo.list_models("*mnist*") == ["softmax_mnist_classifier"]
-    assert modelzoo.list_models("*classifier") == ["sigmoid_binary_classifier", "softmax_mnist_classifier"]
+    assert modelzoo.list_models("*classifier") == [
+        "sigmoid_binary_classifier",
+        "softmax_mnist_classifier",
+    ]
     assert modelzoo.list_models("nothing*") == []
     assert modelzoo.list_models() == sorted(modelzoo.list_models())
 
@@ -27,7 +30,9 @@ def test_unknown_model_names_close_matches(name, suggestion):
 
 
 def test_unknown_keyword_suggests_the_argument():
-    with pytest.raises(ValueError, match=r"unknown argument 'hidden_unit' \(did you mean 'hidden_units'\?\)"):
+    with pytest.raises(
+        ValueError, match=r"unknown argument 'hidden_unit' \(did you mean 'hidden_units'\?\)"
+    ):
         modelzoo.create_model("deep_relu_mlp", hidden_unit=3)
 
 

@@ -15,14 +15,24 @@ RUN_FILES = ("backup", "history.csv")
 
 
 def claim(runs_root, run_dir=None, fresh=False, resumable=lambda f: (f / "backup").is_dir()):
-    return run_folder.claimed("linear", runs_root, run_dir, fresh, resumable=resumable,
-                              same_recipe=lambda f: True, finished=lambda f: (f / "metrics.json").exists(),
-                              run_files=RUN_FILES)
+    return run_folder.claimed(
+        "linear",
+        runs_root,
+        run_dir,
+        fresh,
+        resumable=resumable,
+        same_recipe=lambda f: True,
+        finished=lambda f: (f / "metrics.json").exists(),
+        run_files=RUN_FILES,
+    )
 
 
 def test_a_busy_run_dir_is_refused_naming_the_holder(tmp_path):
     with claim(tmp_path, tmp_path / "run") as (folder, _):
-        with pytest.raises(run_folder.FolderBusy, match=rf"run folder .*run is in use by process {os.getpid()}; wait"):
+        with pytest.raises(
+            run_folder.FolderBusy,
+            match=rf"run folder .*run is in use by process {os.getpid()}; wait",
+        ):
             with claim(tmp_path, folder):
                 pass
         assert folder.is_dir()
@@ -47,10 +57,20 @@ def test_an_interrupted_run_is_resumed_by_one_process_only(tmp_path):
 
 def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     folder = tmp_path / "run"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from modelzoo.run_folder import FolderLock; "
-        "Path(sys.argv[1]).mkdir(); FolderLock(Path(sys.argv[1])).acquire(); print('held', flush=True); time.sleep(60)"),
-        str(folder)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; from modelzoo.run_folder import FolderLock; "
+                "Path(sys.argv[1]).mkdir(); FolderLock(Path(sys.argv[1])).acquire(); print('held', "
+                "flush=True); time.sleep(60)"
+            ),
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(run_folder.FolderBusy, match=f"in use by process {holder.pid}"):
         with claim(tmp_path, folder):
@@ -82,11 +102,24 @@ def test_an_explicit_folder_with_a_finished_run_is_refused(tmp_path):
 
 @pytest.mark.slow
 def test_two_concurrent_runs_on_one_folder_one_refused_the_other_intact(tmp_path):
-    command = [sys.executable, "-m", "modelzoo.recipes", "linear", "--run-dir", str(tmp_path / "run"), "--no-export"]
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    command = [
+        sys.executable,
+        "-m",
+        "modelzoo.recipes",
+        "linear",
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--no-export",
+    ]
+    first = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
     deadline = time.monotonic() + 120
-    while (run_folder.holder(tmp_path / "run") != first.pid and not (tmp_path / "run" / "recipe.json").exists()
-           and time.monotonic() < deadline):
+    while (
+        run_folder.holder(tmp_path / "run") != first.pid
+        and not (tmp_path / "run" / "recipe.json").exists()
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     second = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     out, err = first.communicate(timeout=300)
@@ -95,5 +128,7 @@ def test_two_concurrent_runs_on_one_folder_one_refused_the_other_intact(tmp_path
     lines = [line for line in second.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and f"is in use by process {first.pid}" in lines[0], second.stderr
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
-    assert history[0].startswith("epoch,") and [row.split(",")[0] for row in history[1:]] == [str(e) for e in range(30)]
+    assert history[0].startswith("epoch,") and [row.split(",")[0] for row in history[1:]] == [
+        str(e) for e in range(30)
+    ]
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "completed"

@@ -57,16 +57,29 @@ def post(server, path, body, raw=False):
 def test_status_and_metadata_equal_the_saved_signature(server, zoo):
     root, _ = zoo
     status = requests.get(f"{server.url}/v1/models/xor", timeout=10).json()
-    assert status == {"model_version_status": [
-        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]}
+    assert status == {
+        "model_version_status": [
+            {
+                "version": "1",
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            }
+        ]
+    }
     assert requests.get(f"{server.url}/v1/models/xor/versions/1", timeout=10).status_code == 200
     metadata = requests.get(f"{server.url}/v1/models/cnn/metadata", timeout=10).json()
     assert metadata["model_spec"] == {"name": "cnn", "signature_name": "", "version": "1"}
-    saved = saved_model_pb2.SavedModel.FromString((root / "cnn" / "1" / "saved_model.pb").read_bytes())
-    expected = json_format.MessageToDict(saved.meta_graphs[0].signature_def["serving_default"], preserving_proto_field_name=True)
+    saved = saved_model_pb2.SavedModel.FromString(
+        (root / "cnn" / "1" / "saved_model.pb").read_bytes()
+    )
+    expected = json_format.MessageToDict(
+        saved.meta_graphs[0].signature_def["serving_default"], preserving_proto_field_name=True
+    )
     assert metadata["metadata"]["signature_def"]["signature_def"]["serving_default"] == expected
     signature = serving.Signature.from_metadata(metadata)
-    assert str(signature.input) == "image uint8[28,28,1]" and list(signature.outputs) == ["probabilities"]
+    assert str(signature.input) == "image uint8[28,28,1]" and list(signature.outputs) == [
+        "probabilities"
+    ]
 
 
 def test_predict_rows_and_columns_match_keras(server, zoo):
@@ -75,8 +88,14 @@ def test_predict_rows_and_columns_match_keras(server, zoo):
     expected = models["xor"](features).numpy()
     rows = post(server, "xor:predict", {"instances": features.tolist()}).json()
     np.testing.assert_allclose(rows["predictions"], expected, atol=1e-6)
-    named = post(server, "xor/versions/1:predict", {"signature_name": "serving_default",
-                                                     "instances": [{"features": f} for f in features.tolist()]}).json()
+    named = post(
+        server,
+        "xor/versions/1:predict",
+        {
+            "signature_name": "serving_default",
+            "instances": [{"features": f} for f in features.tolist()],
+        },
+    ).json()
     assert named == rows
     columns = post(server, "xor:predict", {"inputs": {"features": features.tolist()}}).json()
     np.testing.assert_allclose(columns["outputs"], expected, atol=1e-6)
@@ -91,50 +110,238 @@ ROW = np.full((28, 28, 1), 7).tolist()
 
 # Each row: request, the status TF Serving answers, a part of the message, and the TF Serving source
 # the behaviour follows. A str body is sent as it is; others as JSON (json.dumps writes NaN/Infinity).
-@pytest.mark.parametrize("path, body, code, message, source", [
-    ("xor:predict", "{not json", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson"),
-    ("xor:predict", "", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: the document is empty"),
-    ("xor:predict", b'{"instances": [[0, 1]], "x": "\xff"}', 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: UTF-8 input"),
-    ("xor:predict", DEEP, 400, "nested deeper than 64 levels",
-     f"{JSON_TENSOR} ParseJson (no depth limit: deep lists fail FillTensorProto 'list at unexpected level'); was a 500 RecursionError"),
-    ("xor:predict", '{"instances": [[' + "1" * 5000 + ", 1]]}", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson: rapidjson refuses such a number"),
-    ("xor:predict", [], 400, "must be a JSON object", f"{JSON_TENSOR} ParseJson: 'Is not object'"),
-    ("xor:predict", {"instances": [[0, 1]], "inputs": [[0, 1]]}, 400, "exactly one of", f"{JSON_TENSOR} FillPredictRequestFromJson"),
-    ("xor:predict", {"instances": []}, 400, "non-empty list", f"{JSON_TENSOR} FillPredictRequestFromJson: 'No values'"),
-    ("xor:predict", {"instances": "ab"}, 400, "non-empty list", f"{JSON_TENSOR} FillPredictRequestFromJson: 'to be an list/array'"),
-    ("xor:predict", {"instances": [[0, 1, 2]]}, 400, r"shape [3] where the model takes features float32[2]", f"{JSON_TENSOR} AddInstanceItem"),
-    ("xor:predict", {"instances": [[0, 1], [0]]}, 400, "ragged", f"{JSON_TENSOR} AddInstanceItem: 'Expecting tensor size'"),
-    ("xor:predict", {"instances": [["a", "b"]]}, 400, 'JSON value "a" is not of type float32', f"{JSON_TENSOR} AddValueToTensor DT_FLOAT"),
-    ("xor:predict", {"instances": [[True, 1]]}, 400, "JSON value true is not of type float32", f"{JSON_TENSOR} AddValueToTensor DT_FLOAT: IsNumber"),
-    ("xor:predict", {"instances": [[None, 1]]}, 400, "JSON value null is not of type float32", f"{JSON_TENSOR} AddValueToTensor"),
-    ("xor:predict", {"instances": [[1e39, 1]]}, 400, "1e+39 to float32 without loss of precision", f"{JSON_TENSOR} IsLosslessDecimal<float>"),
-    ("xor:predict", {"instances": [[2**24, 1]]}, 400, "16777216 to float32 without loss of precision", f"{JSON_TENSOR} IsLosslessDecimal<float>: kMaxInt"),
-    ("xor:predict", {"instances": [[2**24 - 1, 3.4e38]]}, 200, "", f"{JSON_TENSOR} IsLosslessDecimal<float>: in range"),
-    # Deliberate deviation: TF Serving parses NaN and Infinity (kParseNanAndInfFlag) and IsLosslessDecimal
-    # passes non-finite values to the model, which answers NaN; the stand-in refuses them (serving._as_tensor).
-    ("xor:predict", {"instances": [[float("nan"), 1]]}, 400, "nan is not a number the model can take", f"{JSON_TENSOR} ParseJson (deviation)"),
-    ("xor:predict", {"instances": [[float("inf"), 1]]}, 400, "inf is not a number the model can take", f"{JSON_TENSOR} ParseJson (deviation)"),
-    ("xor:predict", '{"instances": [[-Infinity, 1]]}', 400, "-inf is not a number", f"{JSON_TENSOR} ParseJson (deviation)"),
-    ("xor:predict", {"instances": [{"wrong": [0, 1]}]}, 400, "keys ['wrong'], the signature takes ['features']", f"{JSON_TENSOR} AddInstanceItem"),
-    ("xor:predict", {"inputs": {"wrong": [[0, 1]]}}, 400, "names ['wrong']", f"{JSON_TENSOR} FillTensorMapFromInputsMap"),
-    ("xor:predict", {"signature_name": "nope", "instances": [[0, 1]]}, 400, 'Serving signature name: "nope" not found',
-     "tensorflow_serving/servables/tensorflow/predict_util.cc"),
-    ("xor:predict", {"signature_name": ["x"], "instances": [[0, 1]]}, 400, "'signature_name' key must be a string value",
-     f"{JSON_TENSOR} FillSignature; was a 500 TypeError"),
-    ("xor:predict", {"signature_name": None, "instances": [[0, 1]]}, 400, "'signature_name' key must be a string value", f"{JSON_TENSOR} FillSignature"),
-    ("xor:predict", {"signature_name": "", "instances": [[0, 1]]}, 200, "", f"{JSON_TENSOR} FillSignature: empty is the default"),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 300).tolist()]}, 400, "outside uint8's range", "stricter than TF Serving (int_val is not range-checked)"),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 0.5).tolist()]}, 400, "JSON value 0.5 is not of type uint8", f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt"),
-    ("cnn:predict", {"instances": [np.full((28, 28, 1), 1.0).tolist()]}, 400, "JSON value 1.0 is not of type uint8", f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt"),
-    ("cnn:predict", {"instances": [ROW[:27] + [[[True]] * 28]]}, 400, "JSON value true is not of type uint8",
-     f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt; was accepted as 1"),
-    ("cnn:predict", {"instances": [ROW]}, 200, "", f"{JSON_TENSOR} AddValueToTensor DT_UINT8"),
-    ("nope:predict", {"instances": [[0, 1]]}, 404, "Servable not found for request: Latest(nope)", REST_HANDLER),
-    ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)", REST_HANDLER),
-    ("xor:classify", {"instances": [[0, 1]]}, 404, "not found", REST_HANDLER),
-    ("cnn:predict", {"instances": np.zeros((100, 28, 28, 1), int).tolist()}, 413, "too large", "the stand-in's --max-request-mb"),
-])
-def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path, body, code, message, source):
+@pytest.mark.parametrize(
+    "path, body, code, message, source",
+    [
+        ("xor:predict", "{not json", 400, "JSON Parse error", f"{JSON_TENSOR} ParseJson"),
+        (
+            "xor:predict",
+            "",
+            400,
+            "JSON Parse error",
+            f"{JSON_TENSOR} ParseJson: the document is empty",
+        ),
+        (
+            "xor:predict",
+            b'{"instances": [[0, 1]], "x": "\xff"}',
+            400,
+            "JSON Parse error",
+            f"{JSON_TENSOR} ParseJson: UTF-8 input",
+        ),
+        (
+            "xor:predict",
+            DEEP,
+            400,
+            "nested deeper than 64 levels",
+            f"{JSON_TENSOR} ParseJson (no depth limit: deep lists fail FillTensorProto 'list at "
+            "unexpected level'); was a 500 RecursionError",
+        ),
+        (
+            "xor:predict",
+            '{"instances": [[' + "1" * 5000 + ", 1]]}",
+            400,
+            "JSON Parse error",
+            f"{JSON_TENSOR} ParseJson: rapidjson refuses such a number",
+        ),
+        (
+            "xor:predict",
+            [],
+            400,
+            "must be a JSON object",
+            f"{JSON_TENSOR} ParseJson: 'Is not object'",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[0, 1]], "inputs": [[0, 1]]},
+            400,
+            "exactly one of",
+            f"{JSON_TENSOR} FillPredictRequestFromJson",
+        ),
+        (
+            "xor:predict",
+            {"instances": []},
+            400,
+            "non-empty list",
+            f"{JSON_TENSOR} FillPredictRequestFromJson: 'No values'",
+        ),
+        (
+            "xor:predict",
+            {"instances": "ab"},
+            400,
+            "non-empty list",
+            f"{JSON_TENSOR} FillPredictRequestFromJson: 'to be an list/array'",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[0, 1, 2]]},
+            400,
+            r"shape [3] where the model takes features float32[2]",
+            f"{JSON_TENSOR} AddInstanceItem",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[0, 1], [0]]},
+            400,
+            "ragged",
+            f"{JSON_TENSOR} AddInstanceItem: 'Expecting tensor size'",
+        ),
+        (
+            "xor:predict",
+            {"instances": [["a", "b"]]},
+            400,
+            'JSON value "a" is not of type float32',
+            f"{JSON_TENSOR} AddValueToTensor DT_FLOAT",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[True, 1]]},
+            400,
+            "JSON value true is not of type float32",
+            f"{JSON_TENSOR} AddValueToTensor DT_FLOAT: IsNumber",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[None, 1]]},
+            400,
+            "JSON value null is not of type float32",
+            f"{JSON_TENSOR} AddValueToTensor",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[1e39, 1]]},
+            400,
+            "1e+39 to float32 without loss of precision",
+            f"{JSON_TENSOR} IsLosslessDecimal<float>",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[2**24, 1]]},
+            400,
+            "16777216 to float32 without loss of precision",
+            f"{JSON_TENSOR} IsLosslessDecimal<float>: kMaxInt",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[2**24 - 1, 3.4e38]]},
+            200,
+            "",
+            f"{JSON_TENSOR} IsLosslessDecimal<float>: in range",
+        ),
+        # Deliberate deviation: TF Serving parses NaN and Infinity (kParseNanAndInfFlag) and IsLosslessDecimal
+        # passes non-finite values to the model, which answers NaN; the stand-in refuses them (serving._as_tensor).
+        (
+            "xor:predict",
+            {"instances": [[float("nan"), 1]]},
+            400,
+            "nan is not a number the model can take",
+            f"{JSON_TENSOR} ParseJson (deviation)",
+        ),
+        (
+            "xor:predict",
+            {"instances": [[float("inf"), 1]]},
+            400,
+            "inf is not a number the model can take",
+            f"{JSON_TENSOR} ParseJson (deviation)",
+        ),
+        (
+            "xor:predict",
+            '{"instances": [[-Infinity, 1]]}',
+            400,
+            "-inf is not a number",
+            f"{JSON_TENSOR} ParseJson (deviation)",
+        ),
+        (
+            "xor:predict",
+            {"instances": [{"wrong": [0, 1]}]},
+            400,
+            "keys ['wrong'], the signature takes ['features']",
+            f"{JSON_TENSOR} AddInstanceItem",
+        ),
+        (
+            "xor:predict",
+            {"inputs": {"wrong": [[0, 1]]}},
+            400,
+            "names ['wrong']",
+            f"{JSON_TENSOR} FillTensorMapFromInputsMap",
+        ),
+        (
+            "xor:predict",
+            {"signature_name": "nope", "instances": [[0, 1]]},
+            400,
+            'Serving signature name: "nope" not found',
+            "tensorflow_serving/servables/tensorflow/predict_util.cc",
+        ),
+        (
+            "xor:predict",
+            {"signature_name": ["x"], "instances": [[0, 1]]},
+            400,
+            "'signature_name' key must be a string value",
+            f"{JSON_TENSOR} FillSignature; was a 500 TypeError",
+        ),
+        (
+            "xor:predict",
+            {"signature_name": None, "instances": [[0, 1]]},
+            400,
+            "'signature_name' key must be a string value",
+            f"{JSON_TENSOR} FillSignature",
+        ),
+        (
+            "xor:predict",
+            {"signature_name": "", "instances": [[0, 1]]},
+            200,
+            "",
+            f"{JSON_TENSOR} FillSignature: empty is the default",
+        ),
+        (
+            "cnn:predict",
+            {"instances": [np.full((28, 28, 1), 300).tolist()]},
+            400,
+            "outside uint8's range",
+            "stricter than TF Serving (int_val is not range-checked)",
+        ),
+        (
+            "cnn:predict",
+            {"instances": [np.full((28, 28, 1), 0.5).tolist()]},
+            400,
+            "JSON value 0.5 is not of type uint8",
+            f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt",
+        ),
+        (
+            "cnn:predict",
+            {"instances": [np.full((28, 28, 1), 1.0).tolist()]},
+            400,
+            "JSON value 1.0 is not of type uint8",
+            f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt",
+        ),
+        (
+            "cnn:predict",
+            {"instances": [ROW[:27] + [[[True]] * 28]]},
+            400,
+            "JSON value true is not of type uint8",
+            f"{JSON_TENSOR} AddValueToTensor DT_UINT8: IsInt; was accepted as 1",
+        ),
+        ("cnn:predict", {"instances": [ROW]}, 200, "", f"{JSON_TENSOR} AddValueToTensor DT_UINT8"),
+        (
+            "nope:predict",
+            {"instances": [[0, 1]]},
+            404,
+            "Servable not found for request: Latest(nope)",
+            REST_HANDLER,
+        ),
+        ("xor/versions/9:predict", {"instances": [[0, 1]]}, 404, "Specific(xor, 9)", REST_HANDLER),
+        ("xor:classify", {"instances": [[0, 1]]}, 404, "not found", REST_HANDLER),
+        (
+            "cnn:predict",
+            {"instances": np.zeros((100, 28, 28, 1), int).tolist()},
+            413,
+            "too large",
+            "the stand-in's --max-request-mb",
+        ),
+    ],
+)
+def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(
+    server, path, body, code, message, source
+):
     response = post(server, path, body, raw=isinstance(body, (str, bytes)))
     assert response.status_code == code, response.text
     if code != 200:
@@ -144,6 +351,7 @@ def test_bad_requests_get_tf_serving_codes_and_the_server_stays_up(server, path,
 
 def test_a_chunked_body_is_counted_as_it_streams(server):
     """A chunked body has no Content-Length: it was cut at the limit and parsed (400); it is a 413."""
+
     def too_large():
         yield b'{"instances": ['
         for _ in range(80):  # 5 MB, the limit is 200 kB
@@ -152,7 +360,11 @@ def test_a_chunked_body_is_counted_as_it_streams(server):
 
     response = requests.post(f"{server.url}/v1/models/xor:predict", data=too_large(), timeout=60)
     assert response.status_code == 413 and "request too large" in response.json()["error"]
-    small = requests.post(f"{server.url}/v1/models/xor:predict", data=iter([b'{"instances": ', b"[[0, 1]]}"]), timeout=30)
+    small = requests.post(
+        f"{server.url}/v1/models/xor:predict",
+        data=iter([b'{"instances": ', b"[[0, 1]]}"]),
+        timeout=30,
+    )
     assert small.status_code == 200 and len(small.json()["predictions"]) == 1
 
 
@@ -163,20 +375,30 @@ def test_stalled_uploads_hold_a_bounded_pool_and_time_out(zoo):
 
     root, _ = zoo
     before = threading.active_count()
-    server = serving.Server(root, port=0, poll_seconds=0.2, workers=4, request_timeout=1.0, max_pending=16)
+    server = serving.Server(
+        root, port=0, poll_seconds=0.2, workers=4, request_timeout=1.0, max_pending=16
+    )
     server.start_background()
     stalled = []
     try:
         for index in range(300):  # half stall in the body, half in the headers
-            connection = socket.create_connection(("127.0.0.1", server.http.server_port), timeout=10)
-            connection.sendall(b"POST /v1/models/xor:predict HTTP/1.1\r\nHost: x\r\nContent-Len"
-                               + (b"gth: 1000\r\n\r\n{\"inst" if index % 2 else b""))
+            connection = socket.create_connection(
+                ("127.0.0.1", server.http.server_port), timeout=10
+            )
+            connection.sendall(
+                b"POST /v1/models/xor:predict HTTP/1.1\r\nHost: x\r\nContent-Len"
+                + (b'gth: 1000\r\n\r\n{"inst' if index % 2 else b"")
+            )
             stalled.append(connection)
         time.sleep(0.3)
-        assert threading.active_count() - before <= 4 + 3  # workers, the poller, the deadline thread, serve_forever
+        assert (
+            threading.active_count() - before <= 4 + 3
+        )  # workers, the poller, the deadline thread, serve_forever
         start, answer = time.monotonic(), None
         while time.monotonic() - start < 20:
-            answer = requests.post(f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30)
+            answer = requests.post(
+                f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30
+            )
             if answer.status_code == 200:
                 break
             assert answer.status_code == 503, answer.text  # busy: refused at once, not left waiting
@@ -190,9 +412,13 @@ def test_stalled_uploads_hold_a_bounded_pool_and_time_out(zoo):
                 replies.append(b"")
         assert sum(r.startswith(b"HTTP/1.1 503") for r in replies) >= 250
         assert sum(r.startswith(b"HTTP/1.1 408") for r in replies) >= 1
-        assert [r for r in replies[1::2] if not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 408"))] == []
+        assert [
+            r for r in replies[1::2] if not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 408"))
+        ] == []
         # cut off in the headers: http.server answers the truncated request 400, or just closes
-        assert [r for r in replies[::2] if r and not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 400"))] == []
+        assert [
+            r for r in replies[::2] if r and not r.startswith((b"HTTP/1.1 503", b"HTTP/1.1 400"))
+        ] == []
     finally:
         for connection in stalled:
             connection.close()
@@ -201,7 +427,10 @@ def test_stalled_uploads_hold_a_bounded_pool_and_time_out(zoo):
 
 def test_status_and_metadata_errors(server):
     assert requests.get(f"{server.url}/v1/models/nope", timeout=10).status_code == 404
-    assert requests.get(f"{server.url}/v1/models/xor/versions/3", timeout=10).json()["error"] == "Could not find version 3 of model xor"
+    assert (
+        requests.get(f"{server.url}/v1/models/xor/versions/3", timeout=10).json()["error"]
+        == "Could not find version 3 of model xor"
+    )
     assert requests.get(f"{server.url}/v1/models/nope/metadata", timeout=10).status_code == 404
     assert requests.get(f"{server.url}/v1/models/xor:predict", timeout=10).status_code == 405
 
@@ -215,8 +444,11 @@ def test_eight_threads_by_fifty_requests_lose_nothing(server, zoo):
     def worker(thread):
         with requests.Session() as session:
             for i in range(thread * 50, thread * 50 + 50):
-                response = session.post(f"{server.url}/v1/models/xor:predict",
-                                        json={"instances": [inputs[i].tolist()]}, timeout=30)
+                response = session.post(
+                    f"{server.url}/v1/models/xor:predict",
+                    json={"instances": [inputs[i].tolist()]},
+                    timeout=30,
+                )
                 if response.status_code != 200:
                     errors.append(response.text)
                 else:
@@ -252,9 +484,13 @@ def test_new_versions_are_served_and_half_written_ones_never(tmp_path):
         half.mkdir()
         shutil.copy(first / "saved_model.pb", half)  # variables not copied yet
         (half / "variables").mkdir()
-        (half / "variables" / "variables.index").write_bytes((first / "variables" / "variables.index").read_bytes()[:10])
+        (half / "variables" / "variables.index").write_bytes(
+            (first / "variables" / "variables.index").read_bytes()[:10]
+        )
         assert not wait_for_version(server.url, "xor", 2, timeout=2)
-        assert post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200  # version 1 still serves
+        assert (
+            post(server, "xor:predict", {"instances": [[0, 1]]}).status_code == 200
+        )  # version 1 still serves
         shutil.rmtree(half)
         shutil.copytree(first, half)  # now complete
         assert wait_for_version(server.url, "xor", 2)
@@ -292,7 +528,9 @@ def test_versions_published_under_load_fail_no_request(tmp_path, monkeypatch):
     def client():
         with requests.Session() as session:
             while not stop.is_set():
-                response = session.post(f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30)
+                response = session.post(
+                    f"{server.url}/v1/models/xor:predict", json={"instances": [[0, 1]]}, timeout=30
+                )
                 if response.status_code != 200 or response.json()["predictions"] != expected:
                     failures.append(f"{response.status_code}: {response.text[:200]}")
                 answered[0] += 1
@@ -304,7 +542,9 @@ def test_versions_published_under_load_fail_no_request(tmp_path, monkeypatch):
         for version in range(2, 7):
             staging = tmp_path / "xor" / f".staging-{version}"
             shutil.copytree(first, staging)
-            os.rename(staging, tmp_path / "xor" / str(version))  # published as export.publish does: complete, then renamed
+            os.rename(
+                staging, tmp_path / "xor" / str(version)
+            )  # published as export.publish does: complete, then renamed
             assert wait_for_version(server.url, "xor", version)
             time.sleep(0.3)  # requests run on the new version before the next switch
     finally:
@@ -337,31 +577,62 @@ def test_predict_command_locally_and_through_the_server(server, zoo, tmp_path):
     expected = models["cnn"](digit[None, ..., None]).numpy()[0]
     best = int(np.argmax(expected))
 
-    local = CliRunner().invoke(cli, ["predict", str(root / "cnn"), str(tmp_path / "one.png"), "--json", "--top", "2"])
+    local = CliRunner().invoke(
+        cli, ["predict", str(root / "cnn"), str(tmp_path / "one.png"), "--json", "--top", "2"]
+    )
     assert local.exit_code == 0, local.output
     answer = json.loads(local.output)[0]
     assert answer["top"][0]["class"] == best and len(answer["top"]) == 2
     np.testing.assert_allclose(answer["outputs"]["probabilities"], expected, atol=1e-6)
 
-    remote = CliRunner().invoke(cli, ["predict", "--url", server.url, "--model", "cnn", str(tmp_path / "one.png"), "--top", "2"])
+    remote = CliRunner().invoke(
+        cli,
+        ["predict", "--url", server.url, "--model", "cnn", str(tmp_path / "one.png"), "--top", "2"],
+    )
     assert remote.exit_code == 0, remote.output
     assert remote.output.startswith(f"{tmp_path / 'one.png'}: {best} (")
 
     (tmp_path / "rows.csv").write_text("x1,x2\n0,1\n1,1\n")
-    rows = CliRunner().invoke(cli, ["predict", "--url", server.url, "--model", "xor", "--input", str(tmp_path / "rows.csv")])
+    rows = CliRunner().invoke(
+        cli,
+        ["predict", "--url", server.url, "--model", "xor", "--input", str(tmp_path / "rows.csv")],
+    )
     assert rows.exit_code == 0 and rows.output.count("probability of class 1") == 2
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["predict", "--url", "http://127.0.0.1:9", "x.png"], 2, "--url needs --model NAME"),
-    (["predict", "--model", "cnn", "x.png"], 2, "--model and --version name a model on a server"),
-    (["predict"], 2, "give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder"),
-    (["predict", "nowhere", "x.png"], 2, "nowhere: neither a SavedModel folder nor MODEL:TAG shipped weights"),
-    (["predict", "{root}/cnn"], 2, "nothing to predict: the model takes image uint8[28,28,1]; give image files"),
-    (["predict", "{root}/xor", "{root}/xor/1/saved_model.pb"], 2, "takes features float32[2], not images"),
-    (["predict", "{root}/cnn", "{root}/xor/1/saved_model.pb"], 2, "not an image Pillow can read"),
-    (["predict", "{root}", "x.png"], 1, "holds no SavedModel"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["predict", "--url", "http://127.0.0.1:9", "x.png"], 2, "--url needs --model NAME"),
+        (
+            ["predict", "--model", "cnn", "x.png"],
+            2,
+            "--model and --version name a model on a server",
+        ),
+        (["predict"], 2, "give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder"),
+        (
+            ["predict", "nowhere", "x.png"],
+            2,
+            "nowhere: neither a SavedModel folder nor MODEL:TAG shipped weights",
+        ),
+        (
+            ["predict", "{root}/cnn"],
+            2,
+            "nothing to predict: the model takes image uint8[28,28,1]; give image files",
+        ),
+        (
+            ["predict", "{root}/xor", "{root}/xor/1/saved_model.pb"],
+            2,
+            "takes features float32[2], not images",
+        ),
+        (
+            ["predict", "{root}/cnn", "{root}/xor/1/saved_model.pb"],
+            2,
+            "not an image Pillow can read",
+        ),
+        (["predict", "{root}", "x.png"], 1, "holds no SavedModel"),
+    ],
+)
 def test_predict_mistakes_are_one_line(zoo, args, code, message):
     root, _ = zoo
     result = CliRunner().invoke(cli, [a.format(root=root) for a in args])
@@ -382,12 +653,19 @@ def test_readme_rest_examples_match_a_fresh_export_and_work(tmp_path):
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     recorded = recipe_file.measured_results()["diabetes"]["serving"]
     resolved = recipe_file.load("diabetes", {"train.epochs": 1})
-    result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None,
-                          publish_anyway=True)  # one epoch misses the recipe's target: served here all the same
+    result = training.run(
+        resolved,
+        runs_root=tmp_path / "runs",
+        export_dir=tmp_path / "saved_models",
+        echo=lambda *_: None,
+        publish_anyway=True,
+    )  # one epoch misses the recipe's target: served here all the same
     fresh = serving_example(result.export_path.parent)
     assert (fresh["inputs"], fresh["outputs"]) == (recorded["inputs"], recorded["outputs"])
 
-    command = re.search(r"^curl -s -X POST http://localhost:8501/v1/models/diabetes:predict -d (.*)$", readme, re.M)
+    command = re.search(
+        r"^curl -s -X POST http://localhost:8501/v1/models/diabetes:predict -d (.*)$", readme, re.M
+    )
     payload = shlex.split(command.group(1))[0]
     server = serving.Server(tmp_path / "saved_models", port=0)
     server.start_background()

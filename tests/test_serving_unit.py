@@ -5,7 +5,6 @@ version-folder rule are tested in milliseconds; tests/test_serving.py runs the r
 """
 
 import logging
-import threading
 import time
 
 import pytest
@@ -51,12 +50,26 @@ def wait_until(condition, timeout=5.0):
 # TF Serving takes a child of the base path as a version when safe_strto64 parses its name
 # (tensorflow_serving/sources/storage_path/file_system_storage_path_source.cc, ParseVersionNumber);
 # only ASCII digits are versions here, never str.isdigit()'s Unicode digits.
-@pytest.mark.parametrize("name, version", [
-    ("1", 1), ("42", 42), ("007", 7), ("9223372036854775807", 2**63 - 1),
-    ("9223372036854775808", None),  # past int64: safe_strto64 fails
-    ("²", None), ("١", None), ("１", None),  # Unicode digits: isdigit() is true, TF Serving skips them
-    ("", None), ("1.0", None), ("+1", None), ("-1", None), (" 1", None), ("1\n", None), ("v1", None),
-])
+@pytest.mark.parametrize(
+    "name, version",
+    [
+        ("1", 1),
+        ("42", 42),
+        ("007", 7),
+        ("9223372036854775807", 2**63 - 1),
+        ("9223372036854775808", None),  # past int64: safe_strto64 fails
+        ("²", None),
+        ("١", None),
+        ("１", None),  # Unicode digits: isdigit() is true, TF Serving skips them
+        ("", None),
+        ("1.0", None),
+        ("+1", None),
+        ("-1", None),
+        (" 1", None),
+        ("1\n", None),
+        ("v1", None),
+    ],
+)
 def test_only_ascii_digit_names_are_versions(name, version):
     assert storage.parse_version(name) == version
 
@@ -66,8 +79,16 @@ def test_version_folders_skip_other_names_and_files(tmp_path):
         (tmp_path / name).mkdir()
     (tmp_path / "3").write_text("a file, not a version folder")
     skipped = []
-    assert storage.version_folders(tmp_path, skipped) == {1: tmp_path / "1", 2: tmp_path / "2", 7: tmp_path / "007", 10: tmp_path / "10"}
-    assert sorted(skipped) == ["latest", "²"]  # hidden folders (a publish's staging) are not reported
+    assert storage.version_folders(tmp_path, skipped) == {
+        1: tmp_path / "1",
+        2: tmp_path / "2",
+        7: tmp_path / "007",
+        10: tmp_path / "10",
+    }
+    assert sorted(skipped) == [
+        "latest",
+        "²",
+    ]  # hidden folders (a publish's staging) are not reported
     assert storage.version_folders(tmp_path / "missing") == {}
     assert export.versions(tmp_path) == [1, 2, 7, 10]
 
@@ -88,7 +109,9 @@ def test_a_stray_folder_never_stops_the_poller(tmp_path, fake_servable, caplog):
         finally:
             repository.stop()
     skipped = [r.getMessage() for r in caplog.records if "not a version" in r.getMessage()]
-    assert len(skipped) == 2 and "'²'" in skipped[0] and "'³'" in skipped[1]  # each logged once, not every poll
+    assert (
+        len(skipped) == 2 and "'²'" in skipped[0] and "'³'" in skipped[1]
+    )  # each logged once, not every poll
 
 
 def test_an_exception_in_one_poll_never_ends_the_poller(tmp_path, fake_servable, monkeypatch):
@@ -120,18 +143,27 @@ def test_serving_config_ignores_unicode_digit_folders(tmp_path):
     assert list(tfserving.servable_models(tmp_path)) == ["m"]
 
 
-@pytest.mark.parametrize("layout, path, message", [
-    (["m/²"], "m", "holds no SavedModel and no integer version folder"),  # was a ValueError traceback
-    (["m/1"], "m", "m/1 holds no saved_model.pb"),  # was a FileNotFoundError traceback
-    (["m/1/variables"], "m/1", "holds no SavedModel"),
-])
+@pytest.mark.parametrize(
+    "layout, path, message",
+    [
+        (
+            ["m/²"],
+            "m",
+            "holds no SavedModel and no integer version folder",
+        ),  # was a ValueError traceback
+        (["m/1"], "m", "m/1 holds no saved_model.pb"),  # was a FileNotFoundError traceback
+        (["m/1/variables"], "m/1", "holds no SavedModel"),
+    ],
+)
 def test_verify_of_a_folder_without_a_saved_model_is_one_line(tmp_path, layout, path, message):
     for folder in layout:
         (tmp_path / folder).mkdir(parents=True)
     result = CliRunner().invoke(cli, ["verify", str(tmp_path / path)])
     assert result.exit_code == 1, result.output
     assert message in result.output and len(result.output.strip().splitlines()) == 1
-    assert isinstance(result.exception, SystemExit)  # an error line and exit 1, not an uncaught exception
+    assert isinstance(
+        result.exception, SystemExit
+    )  # an error line and exit 1, not an uncaught exception
     with pytest.raises(verify.VerifyError):
         verify.version_dir(tmp_path / path)
 
@@ -144,7 +176,9 @@ def test_a_replaced_version_stays_open_until_its_last_request_ends(tmp_path, fak
         assert first is again and first.version == 1
         add_version(tmp_path, "m", 2)
         repository.refresh(settle=False)
-        assert repository.models() == {"m": 2} and not first.closed  # two requests still run on version 1
+        assert (
+            repository.models() == {"m": 2} and not first.closed
+        )  # two requests still run on version 1
         with repository.lease("m") as second:
             assert second.version == 2
         with pytest.raises(serving.ServingError, match=r"Specific\(m, 1\)"):

@@ -15,7 +15,9 @@ from modelzoo.export import versions
 
 
 def test_grid_fields_and_values():
-    space = sweep.make_space("mnist", ["hidden_units=32,64", "learning_rate=1e-3,3e-3", "model.dropout=0,0.5"])
+    space = sweep.make_space(
+        "mnist", ["hidden_units=32,64", "learning_rate=1e-3,3e-3", "model.dropout=0,0.5"]
+    )
     assert [(p.field, p.values) for p in space.parameters] == [
         ("model.hidden_units", (32, 64)),
         ("train.learning_rate", (0.001, 0.003)),
@@ -33,10 +35,15 @@ def test_grid_fields_and_values():
 
 def test_the_same_search_finds_the_same_folder(tmp_path):
     one = sweep.make_space("mnist", ["hidden_units=32,64"])
-    assert sweep.sweep_dir(one, tmp_path) == sweep.sweep_dir(sweep.make_space("mnist", ["hidden_units=32,64"]), tmp_path)
-    assert sweep.sweep_dir(one, tmp_path) != sweep.sweep_dir(sweep.make_space("mnist", ["hidden_units=32,128"]), tmp_path)
+    assert sweep.sweep_dir(one, tmp_path) == sweep.sweep_dir(
+        sweep.make_space("mnist", ["hidden_units=32,64"]), tmp_path
+    )
     assert sweep.sweep_dir(one, tmp_path) != sweep.sweep_dir(
-        sweep.make_space("mnist", ["hidden_units=32,64"], {"train.epochs": 2}), tmp_path)
+        sweep.make_space("mnist", ["hidden_units=32,128"]), tmp_path
+    )
+    assert sweep.sweep_dir(one, tmp_path) != sweep.sweep_dir(
+        sweep.make_space("mnist", ["hidden_units=32,64"], {"train.epochs": 2}), tmp_path
+    )
     with pytest.raises(UsageError, match="a field is given twice"):
         sweep.make_space("mnist", ["hidden_units=32", "model.hidden_units=64"])
 
@@ -44,15 +51,37 @@ def test_the_same_search_finds_the_same_folder(tmp_path):
 @pytest.mark.slow
 @pytest.mark.integration
 def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(tmp_path, mirror):
-    command = [sys.executable, "-m", "modelzoo.recipes", "sweep", "mnist", "--grid", "hidden_units=8,16,32",
-               "--epochs", "1", "--max-examples", "2000", "--data-mirror", str(mirror),
-               "--sweep-dir", str(tmp_path / "sweep"), "--export-dir", str(tmp_path / "saved_models")]
+    command = [
+        sys.executable,
+        "-m",
+        "modelzoo.recipes",
+        "sweep",
+        "mnist",
+        "--grid",
+        "hidden_units=8,16,32",
+        "--epochs",
+        "1",
+        "--max-examples",
+        "2000",
+        "--data-mirror",
+        str(mirror),
+        "--sweep-dir",
+        str(tmp_path / "sweep"),
+        "--export-dir",
+        str(tmp_path / "saved_models"),
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     trials = tmp_path / "sweep" / "trials"
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     deadline = time.monotonic() + 300
     # into the second trial: the first one finished and recorded
-    while len(list(trials.glob("*/recipe.json"))) < 2 and process.poll() is None and time.monotonic() < deadline:
+    while (
+        len(list(trials.glob("*/recipe.json"))) < 2
+        and process.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -62,7 +91,10 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
 
     resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "resuming the sweep" in resumed.stdout and "1 of 3 trials already finished" in resumed.stdout
+    assert (
+        "resuming the sweep" in resumed.stdout
+        and "1 of 3 trials already finished" in resumed.stdout
+    )
     for trial_id, mtime in finished.items():  # the finished trial was not run again
         assert (trials / trial_id / "metrics.json").stat().st_mtime_ns == mtime
         assert f"trial {trial_id} (" not in resumed.stdout
@@ -75,10 +107,14 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
         assert "test" not in json.loads((trial / "metrics.json").read_text())
     assert (tmp_path / "sweep" / "sweep.png").stat().st_size > 0
     winner = json.loads((tmp_path / "sweep" / "winner" / "metrics.json").read_text())
-    assert winner["dev"]["accuracy"] == pytest.approx(report["winner"]["score"], abs=1e-6), "retrained to the same model"
+    assert winner["dev"]["accuracy"] == pytest.approx(report["winner"]["score"], abs=1e-6), (
+        "retrained to the same model"
+    )
     # exactly one export, through the gate: one epoch on 2000 examples is kept as a candidate, not published
     assert "test" in winner and versions(tmp_path / "saved_models" / "mnist") == []
-    assert [winner["export"]] == [str(p) for p in (tmp_path / "saved_models" / "mnist" / "candidates").iterdir()]
+    assert [winner["export"]] == [
+        str(p) for p in (tmp_path / "saved_models" / "mnist" / "candidates").iterdir()
+    ]
     assert winner["publish"]["decision"] == "candidate" and "not published: " in resumed.stdout
     assert "<- best" in resumed.stdout and "SavedModel: " in resumed.stdout
 
@@ -86,7 +122,9 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
     assert again.returncode == 2 and "has finished" in again.stderr
 
     # run again from scratch: the same winner, the same weights, so no second export
-    fresh = subprocess.run([*command, "--fresh"], capture_output=True, text=True, env=env, timeout=600)
+    fresh = subprocess.run(
+        [*command, "--fresh"], capture_output=True, text=True, env=env, timeout=600
+    )
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     assert "the same weights are already candidate" in fresh.stdout
     assert len(list((tmp_path / "saved_models" / "mnist").glob("*/*"))) == 1

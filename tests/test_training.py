@@ -31,9 +31,11 @@ def short(name, **overrides):
 @pytest.fixture
 def needs_data(request):
     """MNIST recipes need the real-data mirror; the others generate or ship their data."""
+
     def check(name):
         if recipes.load(name).data == "mnist":
             request.getfixturevalue("mirror")
+
     return check
 
 
@@ -41,7 +43,12 @@ def needs_data(request):
 def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     needs_data(name)
     resolved = short(name)
-    result = training.run(resolved, runs_root=tmp_path / "runs", export_dir=tmp_path / "saved_models", echo=lambda *_: None)
+    result = training.run(
+        resolved,
+        runs_root=tmp_path / "runs",
+        export_dir=tmp_path / "saved_models",
+        echo=lambda *_: None,
+    )
 
     run_dir = result.run_dir
     assert run_dir.parent == tmp_path / "runs" / name
@@ -65,61 +72,105 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     inputs = signature.structured_input_signature[1]
     assert card["signature"]["inputs"].keys() == inputs.keys()
     assert card["signature"]["outputs"].keys() == signature.structured_outputs.keys()
-    assert not any(key.startswith(("keras_tensor", "output_")) for key in [*inputs, *signature.structured_outputs])
+    assert not any(
+        key.startswith(("keras_tensor", "output_"))
+        for key in [*inputs, *signature.structured_outputs]
+    )
     (input_spec,) = inputs.values()
     assert input_spec.shape[0] is None  # any batch size
-    assert [p.name for p in export.parent.parent.iterdir()] == ["candidates"]  # no staging folder left behind
+    assert [p.name for p in export.parent.parent.iterdir()] == [
+        "candidates"
+    ]  # no staging folder left behind
 
     # model.weights.h5: the exported model's weights alone, no optimizer state
     with h5py.File(run_dir / training.WEIGHTS_FILE) as weights_file:
         assert "optimizer" not in weights_file
     recorded = np.load(export / "assets.extra" / "verification.npz")
-    loaded = create_model(resolved.model, weights=str(run_dir / training.WEIGHTS_FILE), **resolved.architecture)
+    loaded = create_model(
+        resolved.model, weights=str(run_dir / training.WEIGHTS_FILE), **resolved.architecture
+    )
     (output_key,) = card["signature"]["outputs"]
-    np.testing.assert_allclose(np.asarray(loaded(recorded["inputs"])), recorded[f"output:{output_key}"], atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(loaded(recorded["inputs"])), recorded[f"output:{output_key}"], atol=1e-6
+    )
 
 
 def test_exports_take_the_next_version_and_never_overwrite(tmp_path):
     # Short runs miss the gate: published anyway. Each seed gives other weights (the same weights
     # would be the version that already holds them).
     for expected in (1, 2, 3):
-        result = training.run(short("linear", **{"train.seed": expected}), runs_root=tmp_path / "runs",
-                              export_dir=tmp_path / "out", echo=lambda *_: None, publish_anyway=True)
+        result = training.run(
+            short("linear", **{"train.seed": expected}),
+            runs_root=tmp_path / "runs",
+            export_dir=tmp_path / "out",
+            echo=lambda *_: None,
+            publish_anyway=True,
+        )
         assert result.export_path.name == str(expected)
     assert versions(tmp_path / "out" / "linear") == [1, 2, 3]
     (tmp_path / "out" / "linear" / "7").mkdir()
-    result = training.run(short("linear", **{"train.seed": 4}), runs_root=tmp_path / "runs", export_dir=tmp_path / "out",
-                          echo=lambda *_: None, publish_anyway=True)
+    result = training.run(
+        short("linear", **{"train.seed": 4}),
+        runs_root=tmp_path / "runs",
+        export_dir=tmp_path / "out",
+        echo=lambda *_: None,
+        publish_anyway=True,
+    )
     assert result.export_path.name == "8"
 
 
 def test_same_seed_same_metrics(tmp_path):
     resolved = recipes.load("diabetes", {"train.epochs": 3})
     first, second = (
-        training.run(resolved, runs_root=tmp_path / str(i), export_dir=None, echo=lambda *_: None).metrics
+        training.run(
+            resolved, runs_root=tmp_path / str(i), export_dir=None, echo=lambda *_: None
+        ).metrics
         for i in range(2)
     )
     for split in ("train", "dev", "test"):
         assert first[split] == second[split]
-    other = training.run(recipes.load("diabetes", {"train.epochs": 3, "train.seed": 1}),
-                         runs_root=tmp_path / "2", export_dir=None, echo=lambda *_: None).metrics
+    other = training.run(
+        recipes.load("diabetes", {"train.epochs": 3, "train.seed": 1}),
+        runs_root=tmp_path / "2",
+        export_dir=None,
+        echo=lambda *_: None,
+    ).metrics
     assert other["test"] != first["test"]
 
 
 def test_divergence_stops_with_a_clear_error_and_exports_nothing(tmp_path):
     diverging = recipes.load("linear", {"train.learning_rate": 1e3, "train.epochs": 5})
-    with pytest.raises(training.TrainingError, match=r"linear: training diverged .*Lower train.learning_rate \(now 1000.0\)"):
-        training.run(diverging, runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None)
+    with pytest.raises(
+        training.TrainingError,
+        match=r"linear: training diverged .*Lower train.learning_rate \(now 1000.0\)",
+    ):
+        training.run(
+            diverging,
+            runs_root=tmp_path / "runs",
+            export_dir=tmp_path / "out",
+            echo=lambda *_: None,
+        )
     assert not (tmp_path / "out" / "linear").exists() or versions(tmp_path / "out" / "linear") == []
 
 
 @pytest.mark.integration
 def test_a_finite_but_exploding_loss_is_divergence_too(tmp_path, mirror):
     """The README's own example: at learning rate 1000 the loss stays finite but explodes; nothing is exported."""
-    exploding = recipes.load("mnist", {"train.learning_rate": 1000, "train.epochs": 3, "data.max_examples": 2048})
-    with pytest.raises(training.TrainingError, match=r"mnist: training diverged \(the training loss reached .* in epoch 1, "
-                       r"more than 10x the untrained model's .*\) after 1 epoch; nothing was exported"):
-        training.run(exploding, runs_root=tmp_path / "runs", export_dir=tmp_path / "out", mirror=mirror, echo=lambda *_: None)
+    exploding = recipes.load(
+        "mnist", {"train.learning_rate": 1000, "train.epochs": 3, "data.max_examples": 2048}
+    )
+    with pytest.raises(
+        training.TrainingError,
+        match=r"mnist: training diverged \(the training loss reached .* in epoch 1, "
+        r"more than 10x the untrained model's .*\) after 1 epoch; nothing was exported",
+    ):
+        training.run(
+            exploding,
+            runs_root=tmp_path / "runs",
+            export_dir=tmp_path / "out",
+            mirror=mirror,
+            echo=lambda *_: None,
+        )
     assert not (tmp_path / "out" / "mnist").exists() or versions(tmp_path / "out" / "mnist") == []
 
 
@@ -132,17 +183,45 @@ def _history_rows(path):
 
 @pytest.mark.integration
 def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path, mirror):
-    command = [sys.executable, "-m", "modelzoo.recipes", "mnist", "--epochs", "3", "--max-examples", "20000",
-               "--batch-size", "32", "--no-export", "--data-mirror", str(mirror)]
+    command = [
+        sys.executable,
+        "-m",
+        "modelzoo.recipes",
+        "mnist",
+        "--epochs",
+        "3",
+        "--max-examples",
+        "20000",
+        "--batch-size",
+        "32",
+        "--no-export",
+        "--data-mirror",
+        str(mirror),
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    uninterrupted = subprocess.run(command + ["--run-dir", str(tmp_path / "whole")], capture_output=True, text=True, env=env, timeout=600)
+    uninterrupted = subprocess.run(
+        command + ["--run-dir", str(tmp_path / "whole")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
     whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
 
     run_dir = tmp_path / "killed"
-    process = subprocess.Popen(command + ["--run-dir", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(
+        command + ["--run-dir", str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     deadline = time.monotonic() + 300
-    while _history_rows(run_dir / "history.csv") < 1 and process.poll() is None and time.monotonic() < deadline:
+    while (
+        _history_rows(run_dir / "history.csv") < 1
+        and process.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     time.sleep(1.0)  # into the second epoch
     os.kill(process.pid, signal.SIGKILL)
@@ -151,7 +230,9 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
     assert rows_at_kill in (1, 2), "killed during an epoch after the first"
     assert not (run_dir / "metrics.json").exists()
 
-    resumed = subprocess.run(command + ["--run-dir", str(run_dir)], capture_output=True, text=True, env=env, timeout=600)
+    resumed = subprocess.run(
+        command + ["--run-dir", str(run_dir)], capture_output=True, text=True, env=env, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming mnist" in resumed.stdout
     with (run_dir / "history.csv").open() as f:
@@ -166,9 +247,13 @@ class _Killed(BaseException):
 
 
 @pytest.mark.parametrize("killed_save", [1, 2])
-def test_a_kill_while_a_backup_is_written_leaves_the_previous_backup_usable(tmp_path, monkeypatch, killed_save):
+def test_a_kill_while_a_backup_is_written_leaves_the_previous_backup_usable(
+    tmp_path, monkeypatch, killed_save
+):
     """The n-th backup is cut off half-written; the rerun resumes from the one before (or from scratch)."""
-    resolved = recipes.load("diabetes", {"train.epochs": 4, "train.refit": False, "train.early_stopping_patience": 0})
+    resolved = recipes.load(
+        "diabetes", {"train.epochs": 4, "train.refit": False, "train.early_stopping_patience": 0}
+    )
     run_dir = tmp_path / "run"
     original, calls = keras.Model.save_weights, []
 
@@ -195,9 +280,16 @@ def test_a_kill_while_a_backup_is_written_leaves_the_previous_backup_usable(tmp_
 
 
 def test_a_kill_during_export_resumes_at_the_export_without_training_again(tmp_path, monkeypatch):
-    resolved = recipes.load("diabetes", {"train.epochs": 3, "train.refit": True, "train.early_stopping_patience": 0})
-    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=tmp_path / "whole-out", echo=lambda *_: None,
-                         publish_anyway=True)
+    resolved = recipes.load(
+        "diabetes", {"train.epochs": 3, "train.refit": True, "train.early_stopping_patience": 0}
+    )
+    whole = training.run(
+        resolved,
+        run_dir=tmp_path / "whole",
+        export_dir=tmp_path / "whole-out",
+        echo=lambda *_: None,
+        publish_anyway=True,
+    )
 
     def die(*args, **kwargs):
         raise _Killed()
@@ -206,11 +298,17 @@ def test_a_kill_during_export_resumes_at_the_export_without_training_again(tmp_p
     with monkeypatch.context() as patched:
         patched.setattr(training.export_module, "publish", die)
         with pytest.raises(_Killed):
-            training.run(resolved, run_dir=run_dir, export_dir=out, echo=lambda *_: None, publish_anyway=True)
-    histories = {name: (run_dir / name).read_text() for name in ("history.csv", "history-refit.csv")}
+            training.run(
+                resolved, run_dir=run_dir, export_dir=out, echo=lambda *_: None, publish_anyway=True
+            )
+    histories = {
+        name: (run_dir / name).read_text() for name in ("history.csv", "history-refit.csv")
+    }
 
     lines = []
-    result = training.run(resolved, run_dir=run_dir, export_dir=out, echo=lines.append, publish_anyway=True)
+    result = training.run(
+        resolved, run_dir=run_dir, export_dir=out, echo=lines.append, publish_anyway=True
+    )
     assert lines[0].startswith("resuming diabetes")
     assert result.metrics["train_seconds_this_process"] == 0  # neither fit ran again
     assert {name: (run_dir / name).read_text() for name in histories} == histories
@@ -231,36 +329,73 @@ class _StopAfterEpoch(keras.callbacks.Callback):
             raise _Killed()
 
 
-_EARLY_STOPPING = {"train.epochs": 40, "train.refit": False, "train.early_stopping_patience": 3, "train.learning_rate": 0.03}
+_EARLY_STOPPING = {
+    "train.epochs": 40,
+    "train.refit": False,
+    "train.early_stopping_patience": 3,
+    "train.learning_rate": 0.03,
+}
 
 
-@pytest.mark.parametrize("name, overrides, killed_in", [
-    ("diabetes", {"train.epochs": 8, "train.refit": False, "train.early_stopping_patience": 0}, 1),  # dropout
-    ("mnist", {"train.epochs": 3, "data.max_examples": 2000}, 1),  # dropout, augmentation, cosine schedule
-    # early stopping: its patience count, best score and best weights go on where they were
-    *[("diabetes", _EARLY_STOPPING, epoch) for epoch in (2, 4)],
-])
-def test_a_resumed_run_gives_the_uninterrupted_runs_numbers_bit_for_bit(tmp_path, name, overrides, killed_in, needs_data):
+@pytest.mark.parametrize(
+    "name, overrides, killed_in",
+    [
+        (
+            "diabetes",
+            {"train.epochs": 8, "train.refit": False, "train.early_stopping_patience": 0},
+            1,
+        ),  # dropout
+        (
+            "mnist",
+            {"train.epochs": 3, "data.max_examples": 2000},
+            1,
+        ),  # dropout, augmentation, cosine schedule
+        # early stopping: its patience count, best score and best weights go on where they were
+        *[("diabetes", _EARLY_STOPPING, epoch) for epoch in (2, 4)],
+    ],
+)
+def test_a_resumed_run_gives_the_uninterrupted_runs_numbers_bit_for_bit(
+    tmp_path, name, overrides, killed_in, needs_data
+):
     needs_data(name)
     resolved = recipes.load(name, overrides)
-    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None).metrics
+    whole = training.run(
+        resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None
+    ).metrics
     if killed_in >= whole["epochs_run"]:
-        pytest.fail(f"early stopping ended the run after {whole['epochs_run']} epochs, before epoch {killed_in + 1}")
+        pytest.fail(
+            f"early stopping ended the run after {whole['epochs_run']} epochs, before epoch {killed_in + 1}"
+        )
     with pytest.raises(_Killed):
-        training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None,
-                     callbacks=[_StopAfterEpoch(killed_in)])
-    resumed = training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None).metrics
+        training.run(
+            resolved,
+            run_dir=tmp_path / "run",
+            export_dir=None,
+            echo=lambda *_: None,
+            callbacks=[_StopAfterEpoch(killed_in)],
+        )
+    resumed = training.run(
+        resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None
+    ).metrics
     assert resumed["resumed"] is True
-    assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
-    assert {split: resumed[split] for split in ("train", "dev", "test")} == {split: whole[split] for split in ("train", "dev", "test")}
+    assert (tmp_path / "run" / "history.csv").read_text() == (
+        tmp_path / "whole" / "history.csv"
+    ).read_text()
+    assert {split: resumed[split] for split in ("train", "dev", "test")} == {
+        split: whole[split] for split in ("train", "dev", "test")
+    }
 
 
-def test_a_kill_after_early_stopping_ended_the_fit_resumes_with_its_best_weights(tmp_path, monkeypatch):
+def test_a_kill_after_early_stopping_ended_the_fit_resumes_with_its_best_weights(
+    tmp_path, monkeypatch
+):
     """Killed between early stopping's verdict (saved with the last epoch) and the fit's final save."""
     from modelzoo import checkpoint
 
     resolved = recipes.load("diabetes", _EARLY_STOPPING)
-    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None).metrics
+    whole = training.run(
+        resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None
+    ).metrics
     assert whole["epochs_run"] < 40  # early stopping ended it
     original = checkpoint.Backup.save
 
@@ -273,10 +408,16 @@ def test_a_kill_after_early_stopping_ended_the_fit_resumes_with_its_best_weights
         patched.setattr(checkpoint.Backup, "save", die_at_the_final_save)
         with pytest.raises(_Killed):
             training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None)
-    resumed = training.run(resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None).metrics
+    resumed = training.run(
+        resolved, run_dir=tmp_path / "run", export_dir=None, echo=lambda *_: None
+    ).metrics
     assert resumed["resumed"] is True and resumed["train_seconds_this_process"] == 0
-    assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "whole" / "history.csv").read_text()
-    assert {split: resumed[split] for split in ("train", "dev", "test")} == {split: whole[split] for split in ("train", "dev", "test")}
+    assert (tmp_path / "run" / "history.csv").read_text() == (
+        tmp_path / "whole" / "history.csv"
+    ).read_text()
+    assert {split: resumed[split] for split in ("train", "dev", "test")} == {
+        split: whole[split] for split in ("train", "dev", "test")
+    }
 
 
 class _StopInRefit(Exception):
@@ -299,11 +440,23 @@ class _CrashInRefit(keras.callbacks.Callback):
 
 
 def test_refit_trains_a_fresh_model_on_train_and_dev_for_the_epochs_dev_chose(tmp_path):
-    overrides = {"train.epochs": 12, "train.early_stopping_patience": 3, "train.learning_rate": 0.03}
-    plain = training.run(recipes.load("diabetes", {**overrides, "train.refit": False}), runs_root=tmp_path / "plain",
-                         export_dir=None, echo=lambda *_: None).metrics
-    result = training.run(recipes.load("diabetes", {**overrides, "train.refit": True}), runs_root=tmp_path / "refit",
-                          export_dir=tmp_path / "out", echo=lambda *_: None)
+    overrides = {
+        "train.epochs": 12,
+        "train.early_stopping_patience": 3,
+        "train.learning_rate": 0.03,
+    }
+    plain = training.run(
+        recipes.load("diabetes", {**overrides, "train.refit": False}),
+        runs_root=tmp_path / "plain",
+        export_dir=None,
+        echo=lambda *_: None,
+    ).metrics
+    result = training.run(
+        recipes.load("diabetes", {**overrides, "train.refit": True}),
+        runs_root=tmp_path / "refit",
+        export_dir=tmp_path / "out",
+        echo=lambda *_: None,
+    )
     metrics, run_dir = result.metrics, result.run_dir
 
     with (run_dir / "history.csv").open() as f:
@@ -311,23 +464,37 @@ def test_refit_trains_a_fresh_model_on_train_and_dev_for_the_epochs_dev_chose(tm
     chosen = dev_losses.index(min(dev_losses)) + 1
     assert metrics["epochs_run"] == len(dev_losses) == plain["epochs_run"]
     assert metrics["refit"]["epochs"] == chosen == _history_rows(run_dir / "history-refit.csv")
-    assert metrics["refit"]["examples"] == metrics["sizes"]["train"] + metrics["sizes"]["dev"] == 615
+    assert (
+        metrics["refit"]["examples"] == metrics["sizes"]["train"] + metrics["sizes"]["dev"] == 615
+    )
     # train and dev are the first fit's scores, the same as without refit; test is the refit model's.
     assert metrics["train"] == plain["train"] and metrics["dev"] == plain["dev"]
     assert metrics["test"] != plain["test"]
     assert json.loads((run_dir / "selection.json").read_text())["dev"] == metrics["dev"]
     assert (run_dir / "curves-refit.png").is_file() and not (run_dir / "backup-refit").exists()
     card = json.loads((result.export_path / "assets.extra" / "model_card.json").read_text())
-    assert card["metrics"]["refit"] == metrics["refit"] and card["metrics"]["test"] == metrics["test"]
+    assert (
+        card["metrics"]["refit"] == metrics["refit"] and card["metrics"]["test"] == metrics["test"]
+    )
 
 
 def test_a_run_stopped_in_its_refit_resumes_the_refit_not_the_first_fit(tmp_path):
-    resolved = recipes.load("diabetes", {"train.epochs": 6, "train.early_stopping_patience": 0, "train.refit": True})
-    whole = training.run(resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None).metrics
+    resolved = recipes.load(
+        "diabetes", {"train.epochs": 6, "train.early_stopping_patience": 0, "train.refit": True}
+    )
+    whole = training.run(
+        resolved, run_dir=tmp_path / "whole", export_dir=None, echo=lambda *_: None
+    ).metrics
 
     run_dir = tmp_path / "stopped"
     with pytest.raises(_StopInRefit):
-        training.run(resolved, run_dir=run_dir, export_dir=None, echo=lambda *_: None, callbacks=[_CrashInRefit()])
+        training.run(
+            resolved,
+            run_dir=run_dir,
+            export_dir=None,
+            echo=lambda *_: None,
+            callbacks=[_CrashInRefit()],
+        )
     assert (run_dir / "selection.json").is_file() and (run_dir / "backup-refit").is_dir()
     assert _history_rows(run_dir / "history-refit.csv") == 1  # the second epoch never finished
     first_fit = (run_dir / "history.csv").read_text()
@@ -343,8 +510,12 @@ def test_a_run_stopped_in_its_refit_resumes_the_refit_not_the_first_fit(tmp_path
 
 def test_xor_needs_the_hidden_layer(tmp_path):
     """Same recipe, same training: two layers fit XOR, one layer (logistic regression) cannot."""
-    two_layers = training.run(recipes.load("xor"), runs_root=tmp_path, export_dir=None, echo=lambda *_: None)
-    one_layer = recipes.load("xor", {"model.name": "sigmoid_binary_classifier", "model.input_dim": 2})
+    two_layers = training.run(
+        recipes.load("xor"), runs_root=tmp_path, export_dir=None, echo=lambda *_: None
+    )
+    one_layer = recipes.load(
+        "xor", {"model.name": "sigmoid_binary_classifier", "model.input_dim": 2}
+    )
     one = training.run(one_layer, runs_root=tmp_path, export_dir=None, echo=lambda *_: None)
     assert two_layers.metrics["test"]["accuracy"] == 1.0
     # A line classifies at most 3 of the 4 corners correctly.
@@ -357,50 +528,78 @@ def test_twenty_kill_9s_at_random_instants_then_the_run_completes_as_if_uninterr
     import random
 
     def command(name):
-        return [sys.executable, "-m", "modelzoo.recipes", "linear", "--run-dir", str(tmp_path / name),
-                "--export-dir", str(tmp_path / f"{name}-out")]
+        return [
+            sys.executable,
+            "-m",
+            "modelzoo.recipes",
+            "linear",
+            "--run-dir",
+            str(tmp_path / name),
+            "--export-dir",
+            str(tmp_path / f"{name}-out"),
+        ]
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
     def start_and_wait_for_the_lock(name):
         """Start a run; wait until it holds its folder (start-up done), to kill it in the work that follows."""
-        process = subprocess.Popen(command(name), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        process = subprocess.Popen(
+            command(name), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        )
         deadline = time.monotonic() + 120
-        while run_folder.holder(tmp_path / name) != process.pid and process.poll() is None and time.monotonic() < deadline:
+        while (
+            run_folder.holder(tmp_path / name) != process.pid
+            and process.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         return process
 
     whole = start_and_wait_for_the_lock("whole")
     start = time.monotonic()
     assert whole.wait(timeout=300) == 0, whole.stderr.read()[-2000:]
-    work = time.monotonic() - start  # from holding the folder to the end: data, fit, evaluation, export
+    work = (
+        time.monotonic() - start
+    )  # from holding the folder to the end: data, fit, evaluation, export
     expected = json.loads((tmp_path / "whole" / "metrics.json").read_text())
 
     rng, kills, episode = random.Random(15), 0, 0
-    while kills < 20:  # episodes: kill at random instants until a run gets to the end, then check it
+    while (
+        kills < 20
+    ):  # episodes: kill at random instants until a run gets to the end, then check it
         episode += 1
         name = f"killed-{episode}"
         while True:
             process = start_and_wait_for_the_lock(name)
             try:
-                process.wait(timeout=rng.uniform(0, 0.7 * work))  # most land: a rerun still starts up and exports
+                process.wait(
+                    timeout=rng.uniform(0, 0.7 * work)
+                )  # most land: a rerun still starts up and exports
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
                 kills += 1
                 if not (tmp_path / name / "metrics.json").exists():
                     continue
-                ended_by_kill = True  # in its last instants: metrics.json written, the run is finished
+                ended_by_kill = (
+                    True  # in its last instants: metrics.json written, the run is finished
+                )
             else:
-                assert process.returncode == 0, f"episode {episode}, after {kills} kills: {process.stderr.read()[-2000:]}"
+                assert process.returncode == 0, (
+                    f"episode {episode}, after {kills} kills: {process.stderr.read()[-2000:]}"
+                )
                 ended_by_kill = False
             break
 
         metrics = json.loads((tmp_path / name / "metrics.json").read_text())
         assert metrics["status"] == "completed" and metrics["epochs_run"] == expected["epochs_run"]
-        assert metrics["weights"] == expected["weights"] and metrics["test"] == expected["test"]  # bit for bit
+        assert (
+            metrics["weights"] == expected["weights"] and metrics["test"] == expected["test"]
+        )  # bit for bit
         with (tmp_path / name / "history.csv").open() as f:
-            assert [int(row["epoch"]) for row in csv.DictReader(f)] == list(range(expected["epochs_run"]))
+            assert [int(row["epoch"]) for row in csv.DictReader(f)] == list(
+                range(expected["epochs_run"])
+            )
         out = tmp_path / f"{name}-out" / "linear"
         assert versions(out) == [1] and not list(out.glob(".staging-*"))
         assert ended_by_kill or not (tmp_path / name / "backup").exists()

@@ -26,8 +26,17 @@ def test_modelzoo_export_passes_every_check(tmp_path):
     version = export.publish(model, tmp_path, "linear", {"name": "linear"}, samples_for(model))
     checks = verify.verify(version)
     assert not failed(checks)
-    assert {c.name for c in checks} >= {"tag set", "method", "batch dimension", "signature keys", "denylisted ops",
-                                         "session load and run", "output prediction", "version folder", "warmup replay"}
+    assert {c.name for c in checks} >= {
+        "tag set",
+        "method",
+        "batch dimension",
+        "signature keys",
+        "denylisted ops",
+        "session load and run",
+        "output prediction",
+        "version folder",
+        "warmup replay",
+    }
     result = CliRunner().invoke(cli, ["verify", str(tmp_path / "linear")])
     assert result.exit_code == 0 and result.output.rstrip().endswith("/linear/1 is servable")
 
@@ -38,7 +47,9 @@ def test_tf_saved_model_save_of_a_keras_3_model_fails_the_session_load(tmp_path)
     version = tmp_path / "linear" / "1"
     tf.saved_model.save(model, str(version))
     assert tf.saved_model.load(str(version)).signatures["serving_default"] is not None
-    verify.write_samples(version, samples_for(model), {"output_0": np.asarray(model(samples_for(model)))})
+    verify.write_samples(
+        version, samples_for(model), {"output_0": np.asarray(model(samples_for(model)))}
+    )
     problems = failed(verify.verify(version))
     assert "Could not find variable" in problems["session load and run"]
     assert "generated names ['inputs', 'output_0']" in problems["signature keys"]
@@ -51,7 +62,9 @@ def test_tf_saved_model_save_of_a_keras_3_model_fails_the_session_load(tmp_path)
 def test_keras_default_export_has_generated_output_key(tmp_path):
     model = modelzoo.create_model("small_cnn", seed=0)
     model.export(str(tmp_path / "1"), verbose=False)
-    verify.write_samples(tmp_path / "1", samples_for(model), {"output_0": np.asarray(model(samples_for(model)))})
+    verify.write_samples(
+        tmp_path / "1", samples_for(model), {"output_0": np.asarray(model(samples_for(model)))}
+    )
     tfserving.write_warmup_requests(tmp_path / "1", "cnn", "image", samples_for(model))
     problems = failed(verify.verify(tmp_path / "1"))
     assert set(problems) == {"signature keys"} and "output_0" in problems["signature keys"]
@@ -60,7 +73,9 @@ def test_keras_default_export_has_generated_output_key(tmp_path):
 def test_wrong_outputs_and_non_integer_versions_are_caught(tmp_path):
     model = modelzoo.create_model("linear_regression", seed=0)
     version = export.publish(model, tmp_path, "linear", {}, samples_for(model))
-    verify.write_samples(version, samples_for(model), {"prediction": np.asarray(model(samples_for(model))) + 1e-3})
+    verify.write_samples(
+        version, samples_for(model), {"prediction": np.asarray(model(samples_for(model))) + 1e-3}
+    )
     assert set(failed(verify.verify(version))) == {"output prediction"}
     renamed = version.rename(tmp_path / "linear" / "latest")
     assert set(failed(verify.verify(renamed))) == {"output prediction", "version folder"}
@@ -80,11 +95,17 @@ def test_warmup_records_are_prediction_logs_of_real_samples(tmp_path):
     model = modelzoo.create_model("small_cnn", seed=0)
     samples = samples_for(model)
     version = export.publish(model, tmp_path, "cnn", {}, samples)
-    records = list(tf.data.TFRecordDataset(str(version / "assets.extra" / tfserving.WARMUP_FILE)).as_numpy_iterator())
+    records = list(
+        tf.data.TFRecordDataset(
+            str(version / "assets.extra" / tfserving.WARMUP_FILE)
+        ).as_numpy_iterator()
+    )
     assert len(records) == len(samples)
     log = prediction_log_pb2.PredictionLog.FromString(records[0])
     assert log.predict_log.request.model_spec.signature_name == "serving_default"
-    np.testing.assert_array_equal(tf.make_ndarray(log.predict_log.request.inputs["image"]), samples[:1])
+    np.testing.assert_array_equal(
+        tf.make_ndarray(log.predict_log.request.inputs["image"]), samples[:1]
+    )
     replay = {c.name: c for c in verify.verify(version)}["warmup replay"]
     assert replay.ok and "replayed 4 warmup requests" in replay.detail
 
@@ -94,20 +115,32 @@ def test_models_config_parses_as_model_server_config(tmp_path):
     from tensorflow_serving.config import model_server_config_pb2
 
     for name in ("linear", "xor"):
-        model = modelzoo.create_model("linear_regression" if name == "linear" else "two_layer_perceptron", seed=0)
+        model = modelzoo.create_model(
+            "linear_regression" if name == "linear" else "two_layer_perceptron", seed=0
+        )
         export.publish(model, tmp_path / "saved_models", name, {}, samples_for(model))
     (tmp_path / "saved_models" / "empty").mkdir()  # no version: not listed
-    result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models"), "--keep-versions", "2"])
+    result = CliRunner().invoke(
+        cli, ["serving-config", str(tmp_path / "saved_models"), "--keep-versions", "2"]
+    )
     assert result.exit_code == 0, result.output
     config = text_format.Parse(result.output, model_server_config_pb2.ModelServerConfig())
     entries = {c.name: c for c in config.model_config_list.config}
     assert sorted(entries) == ["linear", "xor"]
     for name, entry in entries.items():
         assert entry.base_path == str((tmp_path / "saved_models" / name).resolve())
-        assert entry.model_platform == "tensorflow" and entry.model_version_policy.latest.num_versions == 2
-    result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models"), "--serving-root", "/models/"])
+        assert (
+            entry.model_platform == "tensorflow"
+            and entry.model_version_policy.latest.num_versions == 2
+        )
+    result = CliRunner().invoke(
+        cli, ["serving-config", str(tmp_path / "saved_models"), "--serving-root", "/models/"]
+    )
     config = text_format.Parse(result.output, model_server_config_pb2.ModelServerConfig())
-    assert [c.base_path for c in config.model_config_list.config] == ["/models/linear", "/models/xor"]
+    assert [c.base_path for c in config.model_config_list.config] == [
+        "/models/linear",
+        "/models/xor",
+    ]
     result = CliRunner().invoke(cli, ["serving-config", str(tmp_path / "saved_models" / "empty")])
     assert result.exit_code == 1 and "holds no exported model" in result.output
 
@@ -135,12 +168,18 @@ def test_a_verify_killed_while_its_child_runs_leaves_no_temporary_files(tmp_path
     import time
 
     model = modelzoo.create_model("linear_regression", seed=0)
-    version = export.publish(model, tmp_path / "out", "linear", {"name": "linear"}, samples_for(model))
+    version = export.publish(
+        model, tmp_path / "out", "linear", {"name": "linear"}, samples_for(model)
+    )
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp)}
-    parent = subprocess.Popen([sys.executable, "-m", "modelzoo.cli", "verify", str(version)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "modelzoo.cli", "verify", str(version)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     children = []
     while not children and time.monotonic() < deadline and parent.poll() is None:
@@ -169,9 +208,13 @@ def test_publish_removes_the_staging_folders_of_dead_exporters_only(tmp_path):
     alive = subprocess.Popen(["sleep", "60"])
     host = export._host()
     stale = model_dir / f".staging-{host}-{dead.pid}-abc"
-    mine_but_not_made_here = model_dir / f".staging-{host}-{os.getpid()}-def"  # a restarted container's PID
+    mine_but_not_made_here = (
+        model_dir / f".staging-{host}-{os.getpid()}-def"
+    )  # a restarted container's PID
     live = model_dir / f".staging-{host}-{alive.pid}-xyz"
-    other_host = model_dir / f".staging-elsewhere-{dead.pid}-uvw"  # a shared export dir: not ours to judge
+    other_host = (
+        model_dir / f".staging-elsewhere-{dead.pid}-uvw"
+    )  # a shared export dir: not ours to judge
     for folder in (stale, mine_but_not_made_here, live, other_host):
         (folder / "variables").mkdir(parents=True)
     model = modelzoo.create_model("linear_regression", seed=0)

@@ -45,7 +45,10 @@ def test_every_digit_has_as_many_printed_as_drawn_images(splits, split):
 def test_a_stroke_kind_names_its_own_digit(splits):
     for _, labels, kinds in splits.values():
         drawn = np.char.startswith(kinds, "stroke:")
-        assert all(k.startswith(f"stroke:{d}-") for k, d in zip(kinds[drawn].tolist(), labels[drawn].tolist()))
+        assert all(
+            k.startswith(f"stroke:{d}-")
+            for k, d in zip(kinds[drawn].tolist(), labels[drawn].tolist())
+        )
 
 
 def test_splits_share_no_font_and_no_font_family(splits):
@@ -71,9 +74,13 @@ def test_splits_draw_the_same_stroke_styles_but_no_same_image(splits):
 @pytest.mark.parametrize("split", SPLITS)
 def test_dark_ink_on_light_paper_with_the_digit_inside_the_canvas(splits, split):
     images = splits[split][0].astype(int)
-    border = np.concatenate([images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], axis=1)
+    border = np.concatenate(
+        [images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], axis=1
+    )
     ink = images.reshape(len(images), -1).min(axis=1)
-    assert (border.mean(axis=1) >= 175).all()  # `modelzoo predict` inverts when the border is bright
+    assert (
+        border.mean(axis=1) >= 175
+    ).all()  # `modelzoo predict` inverts when the border is bright
     assert (border.min(axis=1) - ink >= 60).all()  # no ink touches the border
 
 
@@ -88,7 +95,9 @@ def test_manifest_matches_the_data_file(splits):
         assert counts["per_label"] == {str(k): v for k, v in Counter(labels.tolist()).items()}
         assert counts["per_kind"] == dict(Counter(kinds.tolist()))
     used = font_kinds(splits["dev"][2]) | font_kinds(splits["test"][2])
-    assert {"font:" + font["path"].rsplit("/", 1)[1].rsplit(".", 1)[0] for font in record["fonts"]} == used
+    assert {
+        "font:" + font["path"].rsplit("/", 1)[1].rsplit(".", 1)[0] for font in record["fonts"]
+    } == used
     assert all(len(font["sha256"]) == 64 for font in record["fonts"])
 
 

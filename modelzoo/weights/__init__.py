@@ -93,8 +93,11 @@ class Weights:
     @property
     def contract(self) -> str:
         """'image uint8[28,28,1] -> probabilities float32[10]': what the trained model takes and gives."""
+
         def spec(tensor: dict[str, Any]) -> str:
-            return f"{tensor['name']} {tensor['dtype']}[{','.join(str(d) for d in tensor['shape'])}]"
+            return (
+                f"{tensor['name']} {tensor['dtype']}[{','.join(str(d) for d in tensor['shape'])}]"
+            )
 
         return f"{spec(self.input)} -> {spec(self.output)}"
 
@@ -116,7 +119,10 @@ class Store:
             path = self.folder / MANIFEST_FILE
             document = json.loads(path.read_text()) if path.is_file() else {"weights": []}
             self._entries = sorted(
-                (Weights(**{**entry, "classes": tuple(entry["classes"])}) for entry in document["weights"]),
+                (
+                    Weights(**{**entry, "classes": tuple(entry["classes"])})
+                    for entry in document["weights"]
+                ),
                 key=lambda w: (w.model, w.tag),
             )
         return list(self._entries)
@@ -133,21 +139,27 @@ class Store:
         if tag in tags:
             return next(w for w in self.for_model(model) if w.tag == tag)
         if tags:
-            raise WeightsError(f"{model}: weights {tag!r} do not ship{did_you_mean(tag, tags)}; its weights: {', '.join(tags)}")
+            raise WeightsError(
+                f"{model}: weights {tag!r} do not ship{did_you_mean(tag, tags)}; its weights: {', '.join(tags)}"
+            )
         shipped = sorted({w.model for w in self.entries()})
         raise WeightsError(
-            f"{model}: weights {tag!r} do not ship; none ship for {model} (models with weights: {', '.join(shipped) or 'none'})"
+            f"{model}: weights {tag!r} do not ship; none ship for {model} (models with weights: "
+            f"{', '.join(shipped) or 'none'})"
         )
 
     def path(self, entry: Weights) -> Path:
         """The entry's file, after checking its size and sha256 against the manifest."""
         path = self.folder / entry.file
         if not path.is_file():
-            raise WeightsError(f"{entry.model}: weights {entry.tag!r}: the file {path} is missing; reinstall modelzoo or restore it")
+            raise WeightsError(
+                f"{entry.model}: weights {entry.tag!r}: the file {path} is missing; reinstall modelzoo or restore it"
+            )
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != entry.sha256:
             raise WeightsError(
-                f"{entry.model}: weights {entry.tag!r}: the file {path} has sha256 {digest[:16]}..., the manifest records "
+                f"{entry.model}: weights {entry.tag!r}: the file {path} has sha256 "
+                f"{digest[:16]}..., the manifest records "
                 f"{entry.sha256[:16]}...; the file is damaged or was replaced: reinstall modelzoo or restore it"
             )
         return path
@@ -158,7 +170,10 @@ class Store:
 
         path = self.folder / entry.samples
         if not path.is_file():
-            raise WeightsError(f"{entry.model}: weights {entry.tag!r}: the samples file {path} is missing; reinstall modelzoo or restore it")
+            raise WeightsError(
+                f"{entry.model}: weights {entry.tag!r}: the samples file {path} is missing; "
+                "reinstall modelzoo or restore it"
+            )
         return np.load(path)
 
     def write(self, entries: list[Weights]) -> Path:
@@ -194,7 +209,9 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def resolve(model: str, weights: str, overrides: dict[str, Any], defaults: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+def resolve(
+    model: str, weights: str, overrides: dict[str, Any], defaults: dict[str, Any]
+) -> tuple[Path, dict[str, Any]]:
     """The checked weights file and the factory arguments to build the model with.
 
     `weights` is a shipped tag or a path to a user's `.weights.h5` file. For a tag the entry's
@@ -203,11 +220,15 @@ def resolve(model: str, weights: str, overrides: dict[str, Any], defaults: dict[
     leaves at their default.
     """
     if not isinstance(weights, str) or not weights:
-        raise WeightsError(f"{model}: weights must be a shipped tag (e.g. 'mnist') or a {WEIGHTS_SUFFIX} file, got {weights!r}")
+        raise WeightsError(
+            f"{model}: weights must be a shipped tag (e.g. 'mnist') or a {WEIGHTS_SUFFIX} file, got {weights!r}"
+        )
     if is_path(weights):
         path = Path(weights).expanduser()
         if not path.name.endswith(WEIGHTS_SUFFIX):
-            raise WeightsError(f"{model}: weights file {path} must end in {WEIGHTS_SUFFIX} (what model.save_weights writes)")
+            raise WeightsError(
+                f"{model}: weights file {path} must end in {WEIGHTS_SUFFIX} (what model.save_weights writes)"
+            )
         if not path.is_file():
             raise WeightsError(f"{model}: weights file {path} does not exist")
         return path, dict(overrides)

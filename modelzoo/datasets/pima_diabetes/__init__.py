@@ -38,7 +38,9 @@ SPLIT_SEED = 0
 def read_rows() -> tuple[np.ndarray, np.ndarray]:
     """The shipped CSV as (features float32 [768, 8], labels int64 [768])."""
     with resources.files(__package__).joinpath(CSV_FILE).open() as f:
-        table = np.array([[float(v) for v in row] for row in csv.reader(f) if row], dtype=np.float64)
+        table = np.array(
+            [[float(v) for v in row] for row in csv.reader(f) if row], dtype=np.float64
+        )
     return table[:, :8].astype(np.float32), table[:, 8].astype(np.int64)
 
 
