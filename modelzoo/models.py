@@ -311,7 +311,10 @@ def small_cnn(
     """
     input_shape = checks.positive_ints("input_shape", input_shape)
     if len(input_shape) != 3:
-        raise UsageError(f"input_shape must be (height, width, channels), got {input_shape!r}")
+        raise UsageError(
+            f"input_shape must be (height, width, channels), got {input_shape!r}",
+            field="input_shape",
+        )
     filters = checks.positive_ints("filters", filters)
     kernel_size = checks.positive_int("kernel_size", kernel_size)
     padding = checks.choice("padding", padding, ("valid", "same"))
@@ -360,7 +363,8 @@ def _check_blocks_fit(size: tuple[int, ...], blocks: int, kernel: int, padding: 
                 f"filters: block {block} of {blocks} gets a {height}x{width} input, which a "
                 f"{kernel}x{kernel} '{padding}' convolution and 2x2 pooling shrink to "
                 f"{max(pooled[0], 0)}x{max(pooled[1], 0)}; use fewer blocks, padding='same' "
-                f"or a smaller kernel_size"
+                f"or a smaller kernel_size",
+                field="filters",
             )
         height, width = pooled
 

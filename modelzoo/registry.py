@@ -175,7 +175,7 @@ def create_model(name: str, *, weights: str | None = None, **overrides: Any) -> 
     try:
         model = entry.factory(**overrides)
     except UsageError as error:
-        raise UsageError(f"{name}: {error}") from None
+        raise UsageError(f"{name}: {error}", field=error.field, problem=error.problem) from None
     if path is not None:
         shipped.load_into(model, path, name)
     return model

@@ -35,6 +35,9 @@ WEIGHTS_SUFFIX = ".weights.h5"
 class WeightsError(UsageError):
     """Weights that cannot be loaded as asked: an unknown tag, a damaged file, a different architecture."""
 
+    def __init__(self, model: str, problem: str) -> None:
+        super().__init__(f"{model}: {problem}", field="weights", problem=problem)
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -140,12 +143,14 @@ class Store:
             return next(w for w in self.for_model(model) if w.tag == tag)
         if tags:
             raise WeightsError(
-                f"{model}: weights {tag!r} do not ship{did_you_mean(tag, tags)}; its weights: {', '.join(tags)}"
+                model,
+                f"weights {tag!r} do not ship{did_you_mean(tag, tags)}; its weights: {', '.join(tags)}",
             )
         shipped = sorted({w.model for w in self.entries()})
         raise WeightsError(
-            f"{model}: weights {tag!r} do not ship; none ship for {model} (models with weights: "
-            f"{', '.join(shipped) or 'none'})"
+            model,
+            f"weights {tag!r} do not ship; none ship for {model} (models with weights: "
+            f"{', '.join(shipped) or 'none'})",
         )
 
     def path(self, entry: Weights) -> Path:
@@ -153,14 +158,16 @@ class Store:
         path = self.folder / entry.file
         if not path.is_file():
             raise WeightsError(
-                f"{entry.model}: weights {entry.tag!r}: the file {path} is missing; reinstall modelzoo or restore it"
+                entry.model,
+                f"weights {entry.tag!r}: the file {path} is missing; reinstall modelzoo or restore it",
             )
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != entry.sha256:
             raise WeightsError(
-                f"{entry.model}: weights {entry.tag!r}: the file {path} has sha256 "
+                entry.model,
+                f"weights {entry.tag!r}: the file {path} has sha256 "
                 f"{digest[:16]}..., the manifest records "
-                f"{entry.sha256[:16]}...; the file is damaged or was replaced: reinstall modelzoo or restore it"
+                f"{entry.sha256[:16]}...; the file is damaged or was replaced: reinstall modelzoo or restore it",
             )
         return path
 
@@ -171,8 +178,9 @@ class Store:
         path = self.folder / entry.samples
         if not path.is_file():
             raise WeightsError(
-                f"{entry.model}: weights {entry.tag!r}: the samples file {path} is missing; "
-                "reinstall modelzoo or restore it"
+                entry.model,
+                f"weights {entry.tag!r}: the samples file {path} is missing; "
+                "reinstall modelzoo or restore it",
             )
         return np.load(path)
 
@@ -221,16 +229,18 @@ def resolve(
     """
     if not isinstance(weights, str) or not weights:
         raise WeightsError(
-            f"{model}: weights must be a shipped tag (e.g. 'mnist') or a {WEIGHTS_SUFFIX} file, got {weights!r}"
+            model,
+            f"weights must be a shipped tag (e.g. 'mnist') or a {WEIGHTS_SUFFIX} file, got {weights!r}",
         )
     if is_path(weights):
         path = Path(weights).expanduser()
         if not path.name.endswith(WEIGHTS_SUFFIX):
             raise WeightsError(
-                f"{model}: weights file {path} must end in {WEIGHTS_SUFFIX} (what model.save_weights writes)"
+                model,
+                f"weights file {path} must end in {WEIGHTS_SUFFIX} (what model.save_weights writes)",
             )
         if not path.is_file():
-            raise WeightsError(f"{model}: weights file {path} does not exist")
+            raise WeightsError(model, f"weights file {path} does not exist")
         return path, dict(overrides)
     entry = STORE.get(model, weights)
     for argument, value in overrides.items():
@@ -239,9 +249,10 @@ def resolve(
         trained = entry.model_args.get(argument, defaults.get(argument))
         if _canonical(value) != _canonical(trained):
             raise WeightsError(
-                f"{model}: weights {weights!r} were trained with {argument}={_canonical(trained)!r}; "
+                model,
+                f"weights {weights!r} were trained with {argument}={_canonical(trained)!r}; "
                 f"{argument}={_canonical(value)!r} changes the architecture: leave it out, or do not start "
-                f"from these weights"
+                f"from these weights",
             )
     return STORE.path(entry), {**entry.model_args, **overrides}
 
@@ -255,6 +266,7 @@ def load_into(model, path: Path, name: str) -> None:
         detail = next((line for line in lines if "shape" in line), lines[0] if lines else "")
         detail = detail.split(" Target variable:")[0]
         raise WeightsError(
-            f"{name}: weights file {path} does not fit the model as built ({detail}); build it with the "
-            f"arguments the file was saved with"
+            name,
+            f"weights file {path} does not fit the model as built ({detail}); build it with the "
+            f"arguments the file was saved with",
         ) from None
