@@ -15,10 +15,18 @@ import sys
 from pathlib import Path
 
 import click
+from modelzoo.recipes.options import (
+    data_options,
+    output_options,
+    override_options,
+    overrides,
+    parse_sets,
+    placement_options,
+)
 
 from modelzoo import distribute
 from modelzoo import recipe_file as recipes
-from modelzoo.cli import Group, data_mirror_option, echo_table
+from modelzoo.cli import Group, echo_table
 from modelzoo.errors import UsageError
 from modelzoo.quiet import quiet_tensorflow, verbose_option
 from modelzoo.words import plural
@@ -43,127 +51,6 @@ def main() -> None:
     python -m modelzoo.recipes show NAME                  a resolved recipe
     python -m modelzoo.recipes sweep NAME --grid F=V1,V2  choose values on the dev split
     """
-
-
-def _parse_sets(values: tuple[str, ...]) -> dict[str, object]:
-    overrides = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(
-                f"{item!r} is not key=value, e.g. train.epochs=3", param_hint="--set"
-            )
-        overrides[key.strip()] = recipes.parse_value(value.strip())
-    return overrides
-
-
-def override_options(command):
-    """The options that change a recipe's fields, shared by `run` and `sweep`."""
-    options = [
-        click.option(
-            "--epochs", type=click.IntRange(min=1), help="Passes over the training split."
-        ),
-        click.option(
-            "--batch-size",
-            type=click.IntRange(min=1),
-            help="Examples per gradient step (global, across replicas).",
-        ),
-        click.option(
-            "--learning-rate", type=float, help="The optimizer's (initial) learning rate."
-        ),
-        click.option(
-            "--seed", type=click.IntRange(min=0), help="Seeds weights, shuffling and dropout."
-        ),
-        click.option(
-            "--l2", type=click.FloatRange(min=0), help="L2 penalty lambda on every kernel."
-        ),
-        click.option(
-            "--max-examples",
-            type=click.IntRange(min=1),
-            help="Use only the first N examples of each split.",
-        ),
-        click.option(
-            "--set",
-            "sets",
-            multiple=True,
-            metavar="SECTION.FIELD=VALUE",
-            help="Override any recipe field, e.g. --set model.hidden_units=128 (repeatable).",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def placement_options(command):
-    """Where to train: --strategy and --cpu-replicas (checked before TensorFlow starts)."""
-    command = click.option(
-        "--cpu-replicas",
-        type=int,
-        default=None,
-        help="With --strategy mirrored on a machine without GPUs: split the CPU into N devices.",
-    )(command)
-    return click.option(
-        "--strategy",
-        type=click.Choice(distribute.STRATEGIES),
-        default="default",
-        show_default=True,
-        help="default: one device; mirrored: all local GPUs (or --cpu-replicas); "
-        "multi-worker: the cluster in $TF_CONFIG.",
-    )(command)
-
-
-def output_options(model: str, resumed: str):
-    """--export-dir, --no-export and --fresh: `model` names what is exported, `resumed` what --fresh starts over."""
-
-    def decorate(command):
-        command = click.option(
-            "--fresh", is_flag=True, help=f"Start over instead of resuming {resumed}."
-        )(command)
-        command = click.option(
-            "--no-export", is_flag=True, help=f"Train and test {model} without exporting it."
-        )(command)
-        command = click.option(
-            "--publish-anyway",
-            is_flag=True,
-            help=f"Publish {model} as the next version even if it misses the recipe's [publish] "
-            "target or scores worse than the served version (default: keep it as a candidate).",
-        )(command)
-        return click.option(
-            "--export-dir",
-            type=click.Path(file_okay=False),
-            default="saved_models",
-            show_default=True,
-            help=f"Where {model}'s versioned SavedModel goes.",
-        )(command)
-
-    return decorate
-
-
-def data_options(command):
-    """Where data comes from: --data-mirror and --data-dir."""
-    command = click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False),
-        help="tfds data dir (default: $TFDS_DATA_DIR).",
-    )(command)
-    return data_mirror_option(command)
-
-
-def _overrides(params: dict) -> dict[str, object]:
-    """The --set values and the shorthand options, as recipe overrides."""
-    overrides = _parse_sets(params["sets"])
-    for key, option in [
-        ("train.epochs", "epochs"),
-        ("train.batch_size", "batch_size"),
-        ("train.learning_rate", "learning_rate"),
-        ("train.seed", "seed"),
-        ("model.l2", "l2"),
-        ("data.max_examples", "max_examples"),
-    ]:
-        if params[option] is not None:
-            overrides[key] = params[option]
-    return overrides
 
 
 def _echo_result(result) -> None:
@@ -225,7 +112,7 @@ def run_command(
     **params,
 ) -> None:
     """Train RECIPE (a built-in name or a .toml file), evaluate it on the test split, export it."""
-    resolved = recipes.load(recipe, _overrides(params))
+    resolved = recipes.load(recipe, *overrides(params))
     placement = distribute.Placement.parse(strategy, cpu_replicas)
 
     quiet_tensorflow()
@@ -245,6 +132,31 @@ def run_command(
         publish_anyway=publish_anyway,
     )
     _echo_result(result)
+
+
+def _prepare_sweep(
+    recipe, grids, random_trials, params, strategy, cpu_replicas, sweep_dir, fresh, export_dir
+):
+    """The sweep's search space, placement and folder, every argument checked before TensorFlow."""
+    from modelzoo import sweep
+
+    values, options = overrides(params)
+    space = sweep.make_space(recipe, list(grids), values, random_trials, options=options)
+    placement = distribute.Placement.parse(strategy, cpu_replicas)
+    if placement.strategy == "multi-worker":
+        raise UsageError(
+            "sweep runs its trials one after another in one process; use --strategy default or mirrored"
+        )
+    if export_dir is not None:  # the winner is exported after the trials: find a bad folder now
+        from modelzoo.export import check_export_dir
+
+        check_export_dir(export_dir, space.base.export_name)
+    folder = Path(sweep_dir) if sweep_dir else sweep.sweep_dir(space)
+    if (folder / "winner" / "metrics.json").exists() and not fresh:
+        raise UsageError(
+            f"the sweep in {folder} has finished (its winner: {folder / 'winner'}); add --fresh to run it again"
+        )
+    return space, placement, folder
 
 
 @main.command("sweep")
@@ -298,23 +210,17 @@ def sweep_command(
     """
     from modelzoo import sweep
 
-    space = sweep.make_space(recipe, list(grids), _overrides(params), random_trials)
-    placement = distribute.Placement.parse(strategy, cpu_replicas)
-    if placement.strategy == "multi-worker":
-        raise UsageError(
-            "sweep runs its trials one after another in one process; use --strategy default or mirrored"
-        )
-    if not no_export:  # the winner is exported after all the trials: find a bad folder first
-        from modelzoo.export import check_export_dir
-
-        check_export_dir(export_dir, space.base.export_name)
-    folder = Path(sweep_dir) if sweep_dir else sweep.sweep_dir(space)
-    finished_winner = folder / "winner" / "metrics.json"
-    if finished_winner.exists() and not fresh:
-        raise UsageError(
-            f"the sweep in {folder} has finished (its winner: {folder / 'winner'}); add --fresh to run it again"
-        )
-
+    space, placement, folder = _prepare_sweep(
+        recipe,
+        grids,
+        random_trials,
+        params,
+        strategy,
+        cpu_replicas,
+        sweep_dir,
+        fresh,
+        None if no_export else export_dir,
+    )
     quiet_tensorflow()
     from modelzoo import training
 
@@ -379,7 +285,7 @@ def list_command() -> None:
 )
 def show_command(recipe: str, sets: tuple[str, ...]) -> None:
     """Print RECIPE resolved (after --set overrides), as JSON."""
-    resolved = recipes.load(recipe, _parse_sets(sets))
+    resolved = recipes.load(recipe, parse_sets(sets))
     shown = {**resolved.to_dict(), "publish": resolved.publish.to_dict()}
     if resolved.predict_inputs:
         shown["predict"] = {"inputs": [list(row) for row in resolved.predict_inputs]}

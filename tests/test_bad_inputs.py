@@ -130,7 +130,7 @@ CASES = [
         "recipes",
         ["linear", "--seed", HUGE],
         2,
-        f"linear.toml, --set: train.seed: must be at most 4294967295 (2**32 - 1), got {HUGE}",
+        f"error: --seed: must be at most 4294967295 (2**32 - 1), got {HUGE}",
     ),
     Case(
         "seed-2**32-by-set",
@@ -151,7 +151,7 @@ CASES = [
         "recipes",
         ["linear", "--batch-size", HUGE],
         2,
-        f"train.batch_size: must be at most 2147483647, got {HUGE}",
+        f"error: --batch-size: must be at most 2147483647, got {HUGE}",
     ),
     Case(
         "patience-2**70",
@@ -172,7 +172,7 @@ CASES = [
         "recipes",
         ["linear", "--learning-rate", "inf"],
         2,
-        "train.learning_rate: must be a finite number > 0, got inf",
+        "error: --learning-rate: must be a finite number > 0, got inf",
     ),
     Case(
         "export-name-dotdot",

@@ -12,6 +12,10 @@ from click.testing import CliRunner
 import modelzoo
 from modelzoo import recipe_file as recipes
 from modelzoo.data import DATASETS
+from modelzoo.errors import RecipeError, Source, UsageError
+from modelzoo.registry import check_arguments
+
+HUGE = str(2**70)
 
 RECIPES = recipes.builtin_names()
 
@@ -98,7 +102,7 @@ def run_recipes_cli(args, cwd):
         (["mnits"], "unknown recipe 'mnits' (did you mean 'mnist'"),
         (
             ["mnist", "--learning-rate", "-1"],
-            "mnist.toml, --set: train.learning_rate: must be a finite number > 0",
+            "error: --learning-rate: must be a finite number > 0, got -1.0",
         ),
         (
             ["mnist", "--set", "train.learning_rate=-0.1"],
@@ -106,7 +110,34 @@ def run_recipes_cli(args, cwd):
         ),
         (
             ["mnist", "--learning-rate", "inf"],
-            "train.learning_rate: must be a finite number > 0, got inf",
+            "error: --learning-rate: must be a finite number > 0, got inf",
+        ),
+        # each shorthand option's value is reported as the option, a --set value as --set
+        (["mnist", "--epochs", HUGE], f"error: --epochs: must be at most 2147483647, got {HUGE}"),
+        (
+            ["mnist", "--batch-size", HUGE],
+            f"error: --batch-size: must be at most 2147483647, got {HUGE}",
+        ),
+        (
+            ["mnist", "--seed", HUGE],
+            f"error: --seed: must be at most 4294967295 (2**32 - 1), got {HUGE}",
+        ),
+        (["mnist", "--l2", "inf"], "error: --l2: l2 must be a finite number >= 0, got inf"),
+        (
+            ["mnist", "--max-examples", HUGE],
+            f"error: --max-examples: must be at most 2147483647, got {HUGE}",
+        ),
+        (
+            ["mnist", "--set", "train.learning_rate=0.1", "--learning-rate", "-1"],
+            "error: --learning-rate: must be a finite number > 0, got -1.0",
+        ),
+        (
+            ["sweep", "mnist", "--grid", "hidden_units=32,64", "--learning-rate", "-1"],
+            "error: --learning-rate: must be a finite number > 0, got -1.0",
+        ),
+        (
+            ["sweep", "mnist", "--grid", "learning_rate=1e-3,-1", "--learning-rate", "0.1"],
+            "--grid learning_rate=-1.0: train.learning_rate: must be a finite number > 0",
         ),
         (
             ["mnist", "--set", "train.learning_rate=nan"],
@@ -318,3 +349,52 @@ def test_losses_that_fit_linear_outputs_resolve_by_name(name, overrides, loss):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["train"]["loss"] == loss
+
+
+def test_errors_carry_their_field_and_source_and_render_from_them(tmp_path):
+    """What a message says is read from the error's attributes; the text is made in one place."""
+    lr = "train.learning_rate"
+    with pytest.raises(RecipeError) as option:
+        recipes.load("mnist", {lr: -1.0}, {lr: "--learning-rate"})
+    assert (option.value.field, option.value.source) == (lr, Source(option="--learning-rate"))
+    assert option.value.problem == "must be a finite number > 0, got -1.0"
+    assert str(option.value) == "--learning-rate: must be a finite number > 0, got -1.0"
+
+    with pytest.raises(RecipeError) as by_set:
+        recipes.load("mnist", {lr: -1.0})
+    assert by_set.value.source == Source(recipes.find("mnist"), option="--set")
+    assert str(by_set.value) == f"mnist.toml, --set: {lr}: must be a finite number > 0, got -1.0"
+    assert by_set.value.detail == f"{lr}: must be a finite number > 0, got -1.0"
+
+    text = recipes.find("mnist").read_text().replace("hidden_units = 256", "hidden_units = 0")
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(RecipeError) as in_file:
+        recipes.load(str(tmp_path / "bad.toml"))
+    line = text.splitlines().index("hidden_units = 0") + 1
+    assert in_file.value.source == Source(tmp_path / "bad.toml", line)
+    assert in_file.value.field == "model.hidden_units"
+    assert str(in_file.value) == (
+        f"{tmp_path / 'bad.toml'}:{line}: model.hidden_units: "
+        "hidden_units must be a positive integer, got 0"
+    )
+
+    with pytest.raises(RecipeError) as named:
+        recipes.load("mnist", {"epochs": 3})
+    assert (named.value.field, named.value.source) == ("epochs", Source(option="--set"))
+    assert str(named.value).startswith("--set epochs: name a field as section.field")
+
+
+@pytest.mark.parametrize(
+    "model, arguments, field",
+    [
+        ("softmax_mnist_classifier", {"hidden_units": 0}, "hidden_units"),
+        ("small_cnn", {"filters": (8, 8, 8, 8)}, "filters"),
+        ("small_cnn", {"input_shape": (28, 28)}, "input_shape"),
+        ("small_cnn", {"weights": "mnsit"}, "weights"),
+    ],
+)
+def test_model_argument_errors_name_the_argument(model, arguments, field):
+    with pytest.raises(UsageError) as caught:
+        check_arguments(model, **arguments)
+    assert caught.value.field == field
+    assert str(caught.value) == f"{model}: {caught.value.problem}"
