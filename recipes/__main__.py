@@ -240,6 +240,24 @@ def sweep_command(
         echo=click.echo,
         placement=placement,
     )
+    winner = _echo_trials(space, trials, folder)
+    result = training.run(
+        space.recipe_for(winner.values),
+        run_dir=folder / "winner",
+        export_dir=None if no_export else export_dir,
+        mirror=data_mirror,
+        data_dir=data_dir,
+        echo=click.echo,
+        placement=placement,
+        publish_anyway=publish_anyway,
+    )
+    _echo_result(result)
+
+
+def _echo_trials(space, trials, folder: Path):
+    """Why trials failed, the table and the plot's path; the winner, which is announced."""
+    from modelzoo import sweep
+
     for trial in trials:
         if trial.message:
             click.echo(
@@ -252,17 +270,7 @@ def sweep_command(
     click.echo(
         f"winner: trial {winner.trial_id}, {sweep.describe_values(winner.values)}; training it again to test and export"
     )
-    result = training.run(
-        space.recipe_for(winner.values),
-        run_dir=folder / "winner",
-        export_dir=None if no_export else export_dir,
-        mirror=data_mirror,
-        data_dir=data_dir,
-        echo=click.echo,
-        placement=placement,
-        publish_anyway=publish_anyway,
-    )
-    _echo_result(result)
+    return winner
 
 
 @main.command("list")
