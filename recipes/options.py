@@ -13,7 +13,7 @@ import click
 
 from modelzoo import distribute
 from modelzoo import recipe_file as recipes
-from modelzoo.cli import data_mirror_option
+from modelzoo.commands import data_mirror_option
 
 #: The shorthand options (click's parameter names) and the recipe field each one sets.
 SHORTHANDS = (
