@@ -243,7 +243,7 @@ def _augment(document: dict[str, Any], data: str, fail) -> Augmentation | None:
         try:
             Augmentation(**{key: value})
         except UsageError as error:
-            raise fail(f"augment.{key}", str(error)) from None
+            raise fail(f"augment.{key}", error.problem) from None
     if len(data_module.DATASETS[data].input.shape) != 4:
         raise fail(
             f"augment.{next(iter(section), 'rotation')}",
