@@ -18,6 +18,11 @@
     minimum = 0.98     # metric's target and how much worse than the served version is allowed
     [predict]          # optional, feature rows only: inputs whose predictions the run prints
     inputs = [[4.0]]   # and records in metrics.json (a worked example's query points)
+    [targets]          # optional: what benchmarks/publish_weights.py checks a full run against
+    train_seconds = 60 # beyond [publish] (modelzoo.targets)
+
+A recipe name is a built-in recipe (recipes/*.toml) or, after those, a `NAME.toml` in a folder of
+$MODELZOO_RECIPES_PATH (folders separated by os.pathsep).
 
 Parsing and every check run before TensorFlow is imported: a mistake is one line naming the
 file, the line and the field.
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -41,6 +47,8 @@ from modelzoo.errors import UsageError
 from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
 from modelzoo.losses import LOSSES, ONE_HOT_LOSSES, loss_problem
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
+from modelzoo.targets import FIELDS as TARGET_FIELDS
+from modelzoo.targets import Targets, targets_from
 from modelzoo.words import plural
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -98,6 +106,9 @@ class Recipe:
     #: Feature rows whose predictions a run prints and records (the [predict] section); like
     #: `publish`, not part of `to_dict()`, since they change no training.
     predict_inputs: tuple[tuple[float, ...], ...] = ()
+    #: What a full run is checked against beyond the gate (the [targets] section); like
+    #: `publish`, not part of `to_dict()`.
+    targets: Targets = field(default_factory=Targets)
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -144,8 +155,40 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
+#: Folders (separated by os.pathsep) searched for NAME.toml after the built-in recipes.
+RECIPES_PATH_ENV = "MODELZOO_RECIPES_PATH"
+
+
+def recipe_path() -> tuple[str, ...]:
+    """The folders of $MODELZOO_RECIPES_PATH, in order (empty entries skipped)."""
+    return tuple(d for d in os.environ.get(RECIPES_PATH_ENV, "").split(os.pathsep) if d)
+
+
+def recipe_names() -> list[str]:
+    """Every recipe a name finds: the built-in ones, then those on the recipe path they do not
+    shadow (built-ins first, each group sorted)."""
+    names = builtin_names()
+    extra = {
+        p.stem
+        for folder in recipe_path()
+        if Path(folder).is_dir()
+        for p in Path(folder).glob("*.toml")
+    }
+    return names + sorted(extra - set(names))
+
+
+def model_of(name_or_path: str) -> str | None:
+    """The model a recipe file's [model] names (read, not checked), or None if it names none."""
+    try:
+        document = tomllib.loads(read_text(find(name_or_path)))
+    except (RecipeError, tomllib.TOMLDecodeError):
+        return None
+    model = document.get("model", {})
+    return model.get("name") if isinstance(model, dict) else None
+
+
 def find(name_or_path: str) -> Path:
-    """The file of a built-in recipe name, or a user's .toml path."""
+    """The file of a recipe name (built-in, then the recipe path), or a user's .toml path."""
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path).expanduser()
         if path.is_dir():
@@ -154,6 +197,9 @@ def find(name_or_path: str) -> Path:
             raise RecipeError(f"recipe file {path} does not exist")
         return path
     if name_or_path not in builtin_names():
+        for folder in recipe_path():
+            if (Path(folder) / f"{name_or_path}.toml").is_file():
+                return Path(folder) / f"{name_or_path}.toml"
         raise RecipeError(
             f"unknown recipe {name_or_path!r}{did_you_mean(name_or_path, builtin_names())}; "
             f"built-in recipes: {', '.join(builtin_names())} (or give a path to a .toml file)"
@@ -207,6 +253,7 @@ SECTIONS = {
     "export": ("name", "weights_tag"),
     "publish": gate.FIELDS,
     "predict": ("inputs",),
+    "targets": TARGET_FIELDS,
 }
 
 
@@ -364,6 +411,10 @@ def _resolve(
         if problem:
             raise fail("predict", "inputs", problem)
 
+    extra_targets, problems = targets_from(document.get("targets", {}))
+    for key, problem in problems:
+        raise fail("targets", key, problem)
+
     description = document.get("description", "")
     if not isinstance(description, str):
         raise fail(None, "description", "must be a string")
@@ -381,6 +432,7 @@ def _resolve(
         augment=augment,
         publish=publish,
         predict_inputs=predict_inputs,
+        targets=extra_targets,
     )
 
 
