@@ -1,11 +1,9 @@
 """Schema tests over every registered model: a new model is covered without editing this file."""
 
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
+from conftest import run_python
 
 import modelzoo
 from modelzoo import models
@@ -40,8 +38,9 @@ def test_every_zoo_model_is_importable_from_modelzoo_models(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_checking_arguments_and_reading_the_card_leave_tensorflow_unimported(name):
     """For every registered factory, whatever module it lives in: checks and cards need no TF."""
+    module = model_factory(name).__module__  # registers it, in the zoo or outside
     code = (
-        "import sys, modelzoo\n"
+        f"import sys, modelzoo, {module}\n"
         "from modelzoo.registry import factory_parameters\n"
         f"modelzoo.check_arguments({name!r})\n"
         f"modelzoo.model_card({name!r}).to_dict()\n"
@@ -49,7 +48,7 @@ def test_checking_arguments_and_reading_the_card_leave_tensorflow_unimported(nam
         "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr[-2000:]
 
 
