@@ -29,25 +29,11 @@ class LazyModule:
     def __init__(self, name: str) -> None:
         self._name = name
         self._module: ModuleType | None = None
-        self._blocked = False
-
-    @contextlib.contextmanager
-    def blocked(self):
-        """Within this block, using the module raises `Blocked` instead of importing it.
-
-        Lets a factory's argument checks run on their own: they come before its first
-        use of Keras, so reaching `Blocked` means every check passed.
-        """
-        self._blocked = True
-        try:
-            yield
-        finally:
-            self._blocked = False
 
     def __getattr__(self, attribute: str):
         if attribute.startswith("__"):
             raise AttributeError(attribute)
-        if self._blocked or LazyModule._all_blocked:
+        if LazyModule._all_blocked:
             raise Blocked(f"{self._name}.{attribute}")
         if self._module is None:
             self._module = importlib.import_module(self._name)
