@@ -142,8 +142,8 @@ def serving_example(model_dir: Path) -> dict:
 
     example = {
         "model": model_dir.name,
-        "inputs": {key: str(spec) for key, spec in signature.inputs.items()},
-        "outputs": {key: str(spec) for key, spec in signature.outputs.items()},
+        "inputs": {key: spec.example() for key, spec in signature.inputs.items()},
+        "outputs": {key: spec.example() for key, spec in signature.outputs.items()},
         "example_prediction": {
             key: shortest(samples[f"output:{key}"][0]) for key in signature.outputs
         },

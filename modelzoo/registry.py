@@ -51,6 +51,27 @@ class TensorSpec:
         dims = ", ".join("None" if d is None else str(d) for d in self.shape)
         return f"{self.name}: {self.dtype}[{dims}]"
 
+    @classmethod
+    def of_example(cls, name: str, shape: tuple[int | None, ...], dtype: str) -> TensorSpec:
+        """The spec of a batch of examples of the given shape (a signature's tensor, say)."""
+        return cls(name, (None, *shape), dtype)
+
+    @property
+    def example_shape(self) -> tuple[int | None, ...]:
+        """The shape of one example: the shape without the batch dimension."""
+        return self.shape[1:]
+
+    @property
+    def is_image(self) -> bool:
+        """One example is height x width x 1 or 3 channels, of fixed size."""
+        shape = self.example_shape
+        return len(shape) == 3 and shape[-1] in (1, 3) and None not in shape
+
+    def example(self) -> str:
+        """One example as error messages and serving records show it: 'image uint8[28,28,1]'."""
+        dims = ",".join("?" if d is None else str(d) for d in self.example_shape)
+        return f"{self.name} {self.dtype}[{dims}]"
+
 
 @dataclass(frozen=True)
 class ModelCard:
