@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
-from benchmarks.publish_weights import TARGETS  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
 from modelzoo import evaluate, recipe_file, training  # noqa: E402
 from modelzoo.augment import Augmentation  # noqa: E402
@@ -142,7 +141,7 @@ def main() -> None:
         "recipes": previous.get("recipes", {}),  # recipes not named keep their record
     }
     for name in args.recipes:
-        floor = TARGETS[name].minimum
+        floor = recipe_file.load(name).publish.minimum
         trials = {}
         for candidate, overrides in CANDIDATES[name].items():
             trials[candidate] = {**trial(name, overrides), "overrides": overrides}

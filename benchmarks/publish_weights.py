@@ -40,10 +40,13 @@ from modelzoo import weights as shipped  # noqa: E402
 from modelzoo.words import plural  # noqa: E402
 
 
-def recipe_target(name: str, extra=None):
-    """The check of a recipe's `[publish]` target (the one source of truth, `modelzoo.gate`) on a run's
-    metrics.json: (met, summary). `extra` adds a check the table cannot express (linear's w and b)."""
-    settings = recipes.load(name).publish
+def recipe_target(name: str):
+    """The check of a recipe's `[publish]` target (the one source of truth, `modelzoo.gate`) and its
+    `[targets]` line and training time (`modelzoo.targets`) on a run's metrics.json: (met, summary)."""
+    recipe = recipes.load(name)
+    settings = recipe.publish
+    extra = line_close_to(*recipe.targets.line) if recipe.targets.line else None
+    seconds = recipe.targets.train_seconds
 
     def check(metrics: dict) -> tuple[bool, str]:
         value = metrics["test"][settings.metric]
@@ -54,6 +57,8 @@ def recipe_target(name: str, extra=None):
         if extra is not None:
             extra_met, summary = extra(metrics)
             met = met and extra_met
+        if seconds is not None:
+            met = met and metrics["train_seconds_this_process"] < seconds
         return met, summary
 
     if settings.minimum is not None:
@@ -68,7 +73,11 @@ def recipe_target(name: str, extra=None):
             if settings.maximum is not None
             else "none"
         )
-    check.target = target + (f"; {extra.target}" if extra is not None else "")
+    check.target = (
+        target
+        + (f"; {extra.target}" if extra is not None else "")
+        + (f", training < {seconds:.0f} s" if seconds is not None else "")
+    )
     check.minimum = settings.minimum
     check.settings = settings
     return check
@@ -110,18 +119,6 @@ def line_close_to(slope: float, intercept: float, tolerance: float):
     return check
 
 
-#: The targets of the recipes issue, on the held-out test split: each recipe's [publish] table, which
-#: also gates its exports; linear's fitted line is checked here as well.
-TARGETS = {
-    name: recipe_target(name, line_close_to(2.0, 0.5, 0.05) if name == "linear" else None)
-    for name in recipes.builtin_names()
-}
-#: Extra limits on training time, in seconds of model.fit.
-TIME_LIMITS = {"mnist": 60.0}
-#: Goals on the test split of the held-out digits users bring (the pretrained-weights issue).
-WILD_DIGITS_GOALS = {"mnist_cnn": 0.98, "mnist": 0.95, "mnist_mlp": 0.95}
-
-
 def serving_example(model_dir: Path) -> dict:
     """The export's serving signature and one recorded dev example with the Keras answer for it.
 
@@ -145,8 +142,8 @@ def serving_example(model_dir: Path) -> dict:
 
     example = {
         "model": model_dir.name,
-        "inputs": {key: str(spec) for key, spec in signature.inputs.items()},
-        "outputs": {key: str(spec) for key, spec in signature.outputs.items()},
+        "inputs": {key: spec.example() for key, spec in signature.inputs.items()},
+        "outputs": {key: spec.example() for key, spec in signature.outputs.items()},
         "example_prediction": {
             key: shortest(samples[f"output:{key}"][0]) for key in signature.outputs
         },
@@ -182,15 +179,13 @@ def run_recipe(name: str, workdir: Path) -> tuple[dict, Path]:
         print(result.stdout[-3000:], result.stderr[-3000:])
         raise SystemExit(f"{name} failed with exit code {result.returncode}")
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    met, summary = TARGETS[name](metrics)
+    target = recipe_target(name)
+    met, summary = target(metrics)
     summary = details(metrics, summary)
     seconds = metrics["train_seconds_this_process"]
-    if name in TIME_LIMITS:
-        met = met and seconds < TIME_LIMITS[name]
     record = {
         "summary": summary,
-        "target": TARGETS[name].target
-        + (f", training < {TIME_LIMITS[name]:.0f} s" if name in TIME_LIMITS else ""),
+        "target": target.target,
         "met": met,
         "test": metrics["test"],
         "dev": metrics["dev"],
@@ -231,7 +226,7 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
     if spec.input == data.DATASETS["mnist"].input:
         for split in ("dev", "test"):
             scores[f"wild_digits_{split}"] = evaluate.wild_digits(model, split)
-        goal = WILD_DIGITS_GOALS.get(name)
+        goal = recipe.targets.wild_digits_accuracy
         accuracy = scores["wild_digits_test"]["accuracy"]
         print(
             f"  held-out digits: test accuracy {accuracy:.2%}"

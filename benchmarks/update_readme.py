@@ -321,7 +321,7 @@ def render_diabetes_steps() -> str:
             f"| {step['step']} | {step['mean_test_accuracy']:.2%} ({step['stdev_test_accuracy']:.2%}) | "
             f"{min(step['test_accuracy']):.2%} - {max(step['test_accuracy']):.2%} | {step['mean_dev_accuracy']:.2%} |"
         )
-    from modelzoo.datasets.pima_diabetes import read_rows, stratified_split
+    from modelzoo.datasets.pima_diabetes.rows import read_rows, stratified_split
 
     _, labels = read_rows()
     negative = 1 - labels[stratified_split(labels)["test"]].mean()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelzoo.inputs import InputSpec, grayscale_to_input
+from modelzoo.inputs import grayscale_to_input
+from modelzoo.registry import TensorSpec
 
 
 def wild_digits(model, split: str = "test") -> dict[str, Any]:
@@ -20,8 +21,8 @@ def wild_digits(model, split: str = "test") -> dict[str, Any]:
     from modelzoo.datasets import wild_digits as held_out
 
     images, labels, kinds = held_out.load(split)
-    spec = InputSpec(
-        model.inputs[0].name, str(model.inputs[0].dtype), tuple(model.inputs[0].shape[1:])
+    spec = TensorSpec(
+        model.inputs[0].name, tuple(model.inputs[0].shape), str(model.inputs[0].dtype)
     )
     batch = np.stack([grayscale_to_input(image, spec) for image in images])
     predicted = np.asarray(model.predict(batch, batch_size=256, verbose=0)).argmax(axis=-1)

@@ -38,11 +38,11 @@ import json
 import re
 import struct
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelzoo.errors import ModelzooError
+from modelzoo.registry import TensorSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,34 +65,18 @@ class InputError(ModelzooError):
     exit_code = 2
 
 
-@dataclass(frozen=True)
-class InputSpec:
-    """One example of a signature input: key, dtype (NumPy name) and shape without the batch dimension."""
-
-    name: str
-    dtype: str
-    shape: tuple[int | None, ...]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.dtype}[{','.join('?' if d is None else str(d) for d in self.shape)}]"
-
-    @property
-    def is_image(self) -> bool:
-        return len(self.shape) == 3 and self.shape[-1] in (1, 3) and None not in self.shape
-
-
-def load_images(paths: list[str], spec: InputSpec) -> np.ndarray:
+def load_images(paths: list[str], spec: TensorSpec) -> np.ndarray:
     """A batch of the model's image input from image files, by the rules in this module's docstring."""
     import numpy as np
 
     if not spec.is_image:
         raise InputError(
-            f"the model takes {spec}, not images; give rows with --input rows.csv or rows.json"
+            f"the model takes {spec.example()}, not images; give rows with --input rows.csv or rows.json"
         )
     return np.stack([load_image(path, spec) for path in paths])
 
 
-def load_image(path: str | Path, spec: InputSpec) -> np.ndarray:
+def load_image(path: str | Path, spec: TensorSpec) -> np.ndarray:
     """One image file as an array of the model's input shape and dtype.
 
     The size is checked from the file's header, before any pixel is decoded: an image over
@@ -104,7 +88,7 @@ def load_image(path: str | Path, spec: InputSpec) -> np.ndarray:
     import numpy as np
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    height, width, channels = spec.shape
+    height, width, channels = spec.example_shape
     try:
         with warnings.catch_warnings():
             # Pillow warns from 89 megapixels and refuses from 179; our own, lower limit is checked below.
@@ -122,7 +106,7 @@ def load_image(path: str | Path, spec: InputSpec) -> np.ndarray:
         raise InputError(f"{path}: cannot read it ({error.strerror})") from None
     except UnidentifiedImageError as error:
         raise InputError(
-            f"{path}: not an image Pillow can read ({error}); the model takes {spec}"
+            f"{path}: not an image Pillow can read ({error}); the model takes {spec.example()}"
         ) from None
     except _DECODE_ERRORS as error:
         raise InputError(_damaged(path, "image", error)) from None
@@ -182,14 +166,14 @@ def _flatten_transparency(image: Image.Image) -> Image.Image:
     return image
 
 
-def grayscale_to_input(gray: np.ndarray, spec: InputSpec) -> np.ndarray:
+def grayscale_to_input(gray: np.ndarray, spec: TensorSpec) -> np.ndarray:
     """A 2-D uint8 grayscale picture (any size, either polarity) as one example of a one-channel
     image input, by rules 3 to 5 of this module's docstring."""
-    height, width, _ = spec.shape
+    height, width, _ = spec.example_shape
     return _as_dtype(_mnist_style(gray, height, width)[..., None], spec)
 
 
-def _as_dtype(pixels: np.ndarray, spec: InputSpec) -> np.ndarray:
+def _as_dtype(pixels: np.ndarray, spec: TensorSpec) -> np.ndarray:
     import numpy as np
 
     return (
@@ -237,7 +221,7 @@ def _mnist_style(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.clip(np.rint(canvas), 0, 255).astype(np.uint8)
 
 
-def load_rows(path: str | Path, spec: InputSpec) -> np.ndarray:
+def load_rows(path: str | Path, spec: TensorSpec) -> np.ndarray:
     """A batch of the model's input from a CSV (one example per line, optional header) or JSON file.
 
     Every value must be one the model can use (this module's docstring): a number, finite and in
@@ -266,7 +250,7 @@ def load_rows(path: str | Path, spec: InputSpec) -> np.ndarray:
     else:
         rows, where, header = _read_csv(path)
     if not isinstance(rows, list) or not rows:
-        raise InputError(f"{path}: no rows; give a list of examples, each {spec}")
+        raise InputError(f"{path}: no rows; give a list of examples, each {spec.example()}")
     numeric = np.dtype(spec.dtype).kind in "biuf"
     arrays = []
     for row, place in zip(rows, where):
@@ -278,11 +262,13 @@ def load_rows(path: str | Path, spec: InputSpec) -> np.ndarray:
             try:
                 array = np.asarray(row, dtype=spec.dtype)
             except (TypeError, ValueError, OverflowError) as error:
-                raise InputError(f"{place}: {error}; the model takes {spec}") from None
-        if array.ndim != len(spec.shape) or any(
-            d is not None and d != n for d, n in zip(spec.shape, array.shape)
+                raise InputError(f"{place}: {error}; the model takes {spec.example()}") from None
+        if array.ndim != len(spec.example_shape) or any(
+            d is not None and d != n for d, n in zip(spec.example_shape, array.shape)
         ):
-            raise InputError(f"{place}: shape {list(array.shape)}, the model takes {spec}")
+            raise InputError(
+                f"{place}: shape {list(array.shape)}, the model takes {spec.example()}"
+            )
         if numeric:
             _check_range(array, row, place, spec, header)
         arrays.append(array.astype(spec.dtype))
@@ -334,18 +320,20 @@ def _cell(row, index: tuple[int, ...]) -> str:
     return repr(row) if isinstance(row, str) else json.dumps(row)
 
 
-def _cells(row: list[str], place: str, spec: InputSpec, header: list[str]) -> np.ndarray:
+def _cells(row: list[str], place: str, spec: TensorSpec, header: list[str]) -> np.ndarray:
     """A CSV row's cells as float64, or an InputError at its first empty cell or non-number."""
     import numpy as np
 
     for i, cell in enumerate(row):
         if not _is_number(cell):
             what = "is empty" if not cell else f"is {cell!r}, not a number"
-            raise InputError(f"{place}: {_column((i,), header)} {what}; the model takes {spec}")
+            raise InputError(
+                f"{place}: {_column((i,), header)} {what}; the model takes {spec.example()}"
+            )
     return np.asarray([float(cell) for cell in row])
 
 
-def _numbers(row, place: str, spec: InputSpec, header: list[str]) -> np.ndarray:
+def _numbers(row, place: str, spec: TensorSpec, header: list[str]) -> np.ndarray:
     """A JSON row as float64, or an InputError at its first element that is not a number."""
     import numpy as np
 
@@ -353,14 +341,14 @@ def _numbers(row, place: str, spec: InputSpec, header: list[str]) -> np.ndarray:
         array = np.asarray(row)
     except ValueError:
         raise InputError(
-            f"{place}: nested lists of different lengths; the model takes {spec}"
+            f"{place}: nested lists of different lengths; the model takes {spec.example()}"
         ) from None
     if array.dtype.kind not in "biuf":  # text, null, objects or integers too large for int64
         found = _first_non_number(row)
         if found is not None:
             index, what = found
             raise InputError(
-                f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec}"
+                f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec.example()}"
             )
     return np.asarray(row, dtype=np.float64)
 
@@ -382,7 +370,7 @@ def _first_non_number(value, index: tuple[int, ...] = ()) -> tuple[tuple[int, ..
     return None
 
 
-def _check_range(values: np.ndarray, row, place: str, spec: InputSpec, header: list[str]) -> None:
+def _check_range(values: np.ndarray, row, place: str, spec: TensorSpec, header: list[str]) -> None:
     """An InputError at the first value the input dtype cannot hold: NaN, infinity, out of range,
     or a fraction where it takes whole numbers."""
     import numpy as np
@@ -408,5 +396,6 @@ def _check_range(values: np.ndarray, row, place: str, spec: InputSpec, header: l
             if bad.any():
                 index = tuple(int(i) for i in np.argwhere(bad)[0])
                 raise InputError(
-                    f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; the model takes {spec}"
+                    f"{place}: {_column(index, header)} is {_cell(row, index)}, {what}; "
+                    f"the model takes {spec.example()}"
                 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import inputs as model_inputs
 from modelzoo.errors import UsageError
+from modelzoo.registry import TensorSpec
 from modelzoo.serving import DEFAULT_SIGNATURE, Signature
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def prepare(
         return batch, [f"{rows_file} row {i + 1}" for i in range(len(batch))]
     if not files:
         hint = "image files, e.g. digit.png" if spec.is_image else "--input rows.csv or rows.json"
-        raise UsageError(f"nothing to predict: the model takes {spec}; give {hint}")
+        raise UsageError(f"nothing to predict: the model takes {spec.example()}; give {hint}")
     return model_inputs.load_images(files, spec), list(files)
 
 
@@ -141,8 +142,8 @@ def weights_signature(model_name: str, tag: str) -> Signature:
 
     entry = weights.STORE.get(model_name, tag)
 
-    def spec(tensor: dict) -> model_inputs.InputSpec:
-        return model_inputs.InputSpec(tensor["name"], tensor["dtype"], tuple(tensor["shape"]))
+    def spec(tensor: dict) -> TensorSpec:
+        return TensorSpec.of_example(tensor["name"], tuple(tensor["shape"]), tensor["dtype"])
 
     return Signature(
         DEFAULT_SIGNATURE,

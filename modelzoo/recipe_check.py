@@ -30,6 +30,7 @@ from modelzoo.recipe_settings import (
     TrainSettings,
 )
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
+from modelzoo.targets import targets_from
 from modelzoo.words import plural
 
 
@@ -81,6 +82,9 @@ def resolve(document: dict[str, Any], origins: Origins, name: str) -> Recipe:
     export_name, weights_tag = _export(document["export"], fail)
     publish = _publish(document, train, fail)
     predict_inputs = _predict(document, data, fail)
+    targets, problems = targets_from(document.get("targets", {}))
+    for key, problem in problems:
+        raise fail(f"targets.{key}", problem)
     description = document.get("description", "")
     if not isinstance(description, str):
         raise fail("description", "must be a string")
@@ -98,6 +102,7 @@ def resolve(document: dict[str, Any], origins: Origins, name: str) -> Recipe:
         augment=augment,
         publish=publish,
         predict_inputs=predict_inputs,
+        targets=targets,
     )
 
 

@@ -18,6 +18,11 @@
     minimum = 0.98     # metric's target and how much worse than the served version is allowed
     [predict]          # optional, feature rows only: inputs whose predictions the run prints
     inputs = [[4.0]]   # and records in metrics.json (a worked example's query points)
+    [targets]          # optional: what benchmarks/publish_weights.py checks a full run against
+    train_seconds = 60 # beyond [publish] (modelzoo.targets)
+
+A recipe name is a built-in recipe (recipes/*.toml) or, after those, a `NAME.toml` in a folder of
+$MODELZOO_RECIPES_PATH (folders separated by os.pathsep).
 
 Parsing and every check run before TensorFlow is imported: a mistake is one line naming the
 file, the line and the field (or the command-line option that gave the value). This module finds
@@ -28,6 +33,7 @@ and reads recipe files and applies the command line's values; modelzoo.recipe_se
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -59,8 +65,11 @@ __all__ = [
     "format_metric",
     "load",
     "measured_results",
+    "model_of",
     "parse_value",
     "read_text",
+    "recipe_names",
+    "recipe_path",
 ]
 
 
@@ -70,8 +79,40 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
+#: Folders (separated by os.pathsep) searched for NAME.toml after the built-in recipes.
+RECIPES_PATH_ENV = "MODELZOO_RECIPES_PATH"
+
+
+def recipe_path() -> tuple[str, ...]:
+    """The folders of $MODELZOO_RECIPES_PATH, in order (empty entries skipped)."""
+    return tuple(d for d in os.environ.get(RECIPES_PATH_ENV, "").split(os.pathsep) if d)
+
+
+def recipe_names() -> list[str]:
+    """Every recipe a name finds: the built-in ones, then those on the recipe path they do not
+    shadow (built-ins first, each group sorted)."""
+    names = builtin_names()
+    extra = {
+        p.stem
+        for folder in recipe_path()
+        if Path(folder).is_dir()
+        for p in Path(folder).glob("*.toml")
+    }
+    return names + sorted(extra - set(names))
+
+
+def model_of(name_or_path: str) -> str | None:
+    """The model a recipe file's [model] names (read, not checked), or None if it names none."""
+    try:
+        document = tomllib.loads(read_text(find(name_or_path)))
+    except (RecipeError, tomllib.TOMLDecodeError):
+        return None
+    model = document.get("model", {})
+    return model.get("name") if isinstance(model, dict) else None
+
+
 def find(name_or_path: str) -> Path:
-    """The file of a built-in recipe name, or a user's .toml path."""
+    """The file of a recipe name (built-in, then the recipe path), or a user's .toml path."""
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path).expanduser()
         if path.is_dir():
@@ -80,6 +121,9 @@ def find(name_or_path: str) -> Path:
             raise RecipeError(f"recipe file {path} does not exist")
         return path
     if name_or_path not in builtin_names():
+        for folder in recipe_path():
+            if (Path(folder) / f"{name_or_path}.toml").is_file():
+                return Path(folder) / f"{name_or_path}.toml"
         raise RecipeError(
             f"unknown recipe {name_or_path!r}{did_you_mean(name_or_path, builtin_names())}; "
             f"built-in recipes: {', '.join(builtin_names())} (or give a path to a .toml file)"

@@ -12,6 +12,8 @@ from typing import Any
 from modelzoo import checks, gate
 from modelzoo.augment import Augmentation
 from modelzoo.losses import ONE_HOT_LOSSES
+from modelzoo.targets import FIELDS as TARGET_FIELDS
+from modelzoo.targets import Targets
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine")
@@ -64,6 +66,9 @@ class Recipe:
     #: Feature rows whose predictions a run prints and records (the [predict] section); like
     #: `publish`, not part of `to_dict()`, since they change no training.
     predict_inputs: tuple[tuple[float, ...], ...] = ()
+    #: What a full run is checked against beyond the gate (the [targets] section); like
+    #: `publish`, not part of `to_dict()`.
+    targets: Targets = field(default_factory=Targets)
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -112,4 +117,5 @@ SECTIONS = {
     "export": ("name", "weights_tag"),
     "publish": gate.FIELDS,
     "predict": ("inputs",),
+    "targets": TARGET_FIELDS,
 }

@@ -2,7 +2,9 @@
 
 The card is data written beside the factory; the tests build every registered model and check
 the card against it (parameter count, input and output names, shapes and dtypes), so the two
-cannot drift apart. Nothing here imports TensorFlow.
+cannot drift apart. Which recipes train a model is not typed on the card: `model_card` reads it
+from the recipe files that name the model. Nothing here imports TensorFlow, and nothing here
+imports the zoo's model modules: `modelzoo.models` (imported by `import modelzoo`) registers them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import functools
 import inspect
 import json
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modelzoo import weights as shipped
+from modelzoo._lazy import Blocked, no_heavy_imports
 from modelzoo.errors import UsageError
 
 if TYPE_CHECKING:
@@ -47,6 +51,27 @@ class TensorSpec:
         dims = ", ".join("None" if d is None else str(d) for d in self.shape)
         return f"{self.name}: {self.dtype}[{dims}]"
 
+    @classmethod
+    def of_example(cls, name: str, shape: tuple[int | None, ...], dtype: str) -> TensorSpec:
+        """The spec of a batch of examples of the given shape (a signature's tensor, say)."""
+        return cls(name, (None, *shape), dtype)
+
+    @property
+    def example_shape(self) -> tuple[int | None, ...]:
+        """The shape of one example: the shape without the batch dimension."""
+        return self.shape[1:]
+
+    @property
+    def is_image(self) -> bool:
+        """One example is height x width x 1 or 3 channels, of fixed size."""
+        shape = self.example_shape
+        return len(shape) == 3 and shape[-1] in (1, 3) and None not in shape
+
+    def example(self) -> str:
+        """One example as error messages and serving records show it: 'image uint8[28,28,1]'."""
+        dims = ",".join("?" if d is None else str(d) for d in self.example_shape)
+        return f"{self.name} {self.dtype}[{dims}]"
+
 
 @dataclass(frozen=True)
 class ModelCard:
@@ -61,7 +86,8 @@ class ModelCard:
     default_metrics: tuple[str, ...]
     parameters: int
     description: str
-    recipes: tuple[str, ...]
+    #: The recipes that train it (the recipe files whose [model] names it), filled by `model_card`.
+    recipes: tuple[str, ...] = ()
     initialization: str = RANDOM_INIT
     #: The trained weights that ship for this model (`create_model(name, weights=tag)`).
     weights: tuple[shipped.Weights, ...] = ()
@@ -89,10 +115,10 @@ def register_model(
     default_loss: str,
     default_metrics: tuple[str, ...],
     parameters: int,
-    recipes: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., keras.Sequential]], Callable[..., keras.Sequential]]:
     """Register a factory under its function name with a card; the docstring's first
-    paragraph becomes the card's description."""
+    paragraph becomes the card's description. `parameters` is the count at the defaults (the
+    schema tests check it against the built model's `count_params()`)."""
 
     def decorate(factory: Callable[..., keras.Sequential]) -> Callable[..., keras.Sequential]:
         name = factory.__name__
@@ -109,7 +135,6 @@ def register_model(
             default_metrics=tuple(default_metrics),
             parameters=parameters,
             description=description,
-            recipes=tuple(recipes),
         )
         _REGISTRY[name] = _Entry(factory, card)
         return factory
@@ -124,9 +149,39 @@ def list_models(pattern: str = "*", *, pretrained: bool = False) -> list[str]:
     return [name for name in names if shipped.STORE.for_model(name)] if pretrained else names
 
 
+def unregister_model(name: str) -> None:
+    """Remove a model from the zoo (for tests that register a throwaway one)."""
+    _REGISTRY.pop(name, None)
+
+
 def model_card(name: str) -> ModelCard:
-    """The card of a registered model, with the weights that ship for it."""
-    return dataclasses.replace(_lookup(name).card, weights=shipped.STORE.for_model(name))
+    """The card of a registered model, with the recipes that train it and the weights that ship."""
+    return dataclasses.replace(
+        _lookup(name).card,
+        recipes=trained_by(name),
+        weights=shipped.STORE.for_model(name),
+    )
+
+
+def trained_by(name: str) -> tuple[str, ...]:
+    """The recipes (built-in first, then the recipe path's) whose [model] is this model."""
+    # Imported here, not at the top: recipe_file imports this module to check recipes' models.
+    from modelzoo import recipe_file
+
+    return _recipes_by_model(tuple(recipe_file.recipe_names()), recipe_file.recipe_path()).get(
+        name, ()
+    )
+
+
+@functools.cache
+def _recipes_by_model(names: tuple[str, ...], path: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    from modelzoo import recipe_file
+
+    index: dict[str, tuple[str, ...]] = {}
+    for recipe in names:
+        model = recipe_file.model_of(recipe)
+        index[model] = (*index.get(model, ()), recipe)
+    return index
 
 
 def model_factory(name: str) -> Callable[..., keras.Sequential]:
@@ -135,11 +190,12 @@ def model_factory(name: str) -> Callable[..., keras.Sequential]:
 
 
 def check_arguments(name: str, weights: str | None = None, **overrides: Any) -> None:
-    """Run a model's argument and weights checks without building it (no TensorFlow); raise UsageError."""
-    from modelzoo import models
-    from modelzoo._lazy import Blocked
+    """Run a model's argument and weights checks without building it; raise UsageError.
 
-    with models.keras.blocked():
+    Holds for a factory in any module: within `no_heavy_imports` every LazyModule and a first
+    import of TensorFlow or Keras stop the factory (`Blocked`) once its checks have passed.
+    """
+    with no_heavy_imports():
         try:
             create_model(name, weights=weights, **overrides)
         except Blocked:

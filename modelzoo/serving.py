@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import storage, tfserving
 from modelzoo.errors import ModelzooError
-from modelzoo.inputs import InputSpec
+from modelzoo.registry import TensorSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,8 +90,8 @@ class Signature:
     """A serving signature's inputs and outputs (shapes without the batch dimension)."""
 
     name: str
-    inputs: dict[str, InputSpec]
-    outputs: dict[str, InputSpec]
+    inputs: dict[str, TensorSpec]
+    outputs: dict[str, TensorSpec]
 
     @classmethod
     def from_metadata(cls, metadata: dict, name: str = DEFAULT_SIGNATURE) -> Signature:
@@ -100,19 +100,21 @@ class Signature:
         if name not in signatures:
             raise ServingError(f"the model has no signature {name!r}; it has {sorted(signatures)}")
 
-        def specs(tensors: dict) -> dict[str, InputSpec]:
+        def specs(tensors: dict) -> dict[str, TensorSpec]:
             out = {}
             for key, info in tensors.items():
                 dims = [int(d["size"]) for d in info.get("tensor_shape", {}).get("dim", [])]
                 shape = tuple(None if d < 0 else d for d in dims[1:])
-                out[key] = InputSpec(key, DTYPES.get(info.get("dtype", ""), "float32"), shape)
+                out[key] = TensorSpec.of_example(
+                    key, shape, DTYPES.get(info.get("dtype", ""), "float32")
+                )
             return out
 
         signature = signatures[name]
         return cls(name, specs(signature.get("inputs", {})), specs(signature.get("outputs", {})))
 
     @property
-    def input(self) -> InputSpec:
+    def input(self) -> TensorSpec:
         """The only input (every zoo model has one)."""
         if len(self.inputs) != 1:
             raise ServingError(
@@ -197,7 +199,7 @@ def _json_text(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.ndarray:
+def _as_tensor(value: Any, spec: TensorSpec, batched: bool, where: str) -> np.ndarray:
     """A JSON value as an array of the input's dtype and shape, or a 400 naming the contract.
 
     JSON types are checked as strictly as TF Serving does (tensorflow_serving/util/json_tensor.cc,
@@ -213,17 +215,21 @@ def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.nda
     try:
         array = np.array(value, dtype=object)
     except ValueError:
-        raise ServingError(f"{where}: ragged values; every example must be {spec}") from None
+        raise ServingError(
+            f"{where}: ragged values; every example must be {spec.example()}"
+        ) from None
     flat = array.ravel()
     types = set(map(type, flat))
     if types & {list, dict, tuple}:
-        raise ServingError(f"{where}: ragged values; every example must be {spec}")
-    expected = (None, *spec.shape) if batched else spec.shape
+        raise ServingError(f"{where}: ragged values; every example must be {spec.example()}")
+    expected = spec.shape if batched else spec.example_shape
     if array.ndim != len(expected) or any(
         d is not None and d != n for d, n in zip(expected, array.shape)
     ):
         shape = list(array.shape[1:] if batched else array.shape)
-        raise ServingError(f"{where}: an example of shape {shape} where the model takes {spec}")
+        raise ServingError(
+            f"{where}: an example of shape {shape} where the model takes {spec.example()}"
+        )
     kind = "O" if spec.dtype == "object" else np.dtype(spec.dtype).kind
     allowed = {"O": {str, bytes}, "b": {bool}, "i": {int}, "u": {int}, "f": {int, float}}.get(
         kind, {int, float}
@@ -231,7 +237,7 @@ def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.nda
     if not types <= allowed:
         bad = next(v for v in flat if type(v) not in allowed)
         raise ServingError(
-            f"{where}: JSON value {_json_text(bad)} is not of type {spec.dtype}; the model takes {spec}"
+            f"{where}: JSON value {_json_text(bad)} is not of type {spec.dtype}; the model takes {spec.example()}"
         )
     if kind == "O":
         return array
@@ -239,7 +245,7 @@ def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.nda
         info = np.iinfo(spec.dtype)
         if min(flat) < info.min or max(flat) > info.max:
             raise ServingError(
-                f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec}"
+                f"{where}: values outside {spec.dtype}'s range [{info.min}, {info.max}] for {spec.example()}"
             )
     elif kind == "f":
         exact = _EXACT_INTEGERS.get(spec.dtype, 2**53 - 1)
@@ -256,7 +262,7 @@ def _as_tensor(value: Any, spec: InputSpec, batched: bool, where: str) -> np.nda
         if not np.isfinite(numbers).all():
             bad = numbers[~np.isfinite(numbers)][0]
             raise ServingError(
-                f"{where}: {bad} is not a number the model can take ({spec}); send finite values"
+                f"{where}: {bad} is not a number the model can take ({spec.example()}); send finite values"
             )
         if np.abs(numbers).max() > np.finfo(spec.dtype).max:
             bad = numbers[np.abs(numbers) > np.finfo(spec.dtype).max][0]

@@ -275,10 +275,10 @@ def _echo_trials(space, trials, folder: Path):
 
 @main.command("list")
 def list_command() -> None:
-    """The built-in recipes: model, data set and last measured test metric."""
+    """The recipes (built-in, then $MODELZOO_RECIPES_PATH): model, data set, last measured test metric."""
     measured = recipes.measured_results()
     rows = [("recipe", "model", "data", "measured test result")]
-    for name in recipes.builtin_names():
+    for name in recipes.recipe_names():
         r = recipes.load(name)
         rows.append(
             (name, r.model, r.data, measured.get(name, {}).get("summary", "not measured yet"))

@@ -5,8 +5,9 @@ import pytest
 import tensorflow_datasets as tfds
 
 from modelzoo import data
+from modelzoo.data import tfds_source
 from modelzoo.datasets import toy
-from modelzoo.datasets.pima_diabetes import read_rows, stratified_split
+from modelzoo.datasets.pima_diabetes.rows import read_rows, stratified_split
 from modelzoo.errors import DataError
 
 
@@ -73,9 +74,10 @@ def test_the_notes_examples_are_their_points_in_every_split(name, x, y):
     assert splits.info.sizes == {"train": len(x), "dev": len(x), "test": len(x)}
 
 
-@pytest.mark.parametrize(
-    "name", ["xor", "toy_linear", "toy_logistic", "notes_linear", "notes_logistic"]
-)
+GENERATED = [name for name in data.list_datasets() if data.dataset_spec(name).generate]
+
+
+@pytest.mark.parametrize("name", GENERATED)
 def test_toy_pipelines_batch_shuffle_and_type_targets(name):
     splits = data.load(name, batch_size=16, seed=1)
     first_epoch = np.concatenate([b[0].numpy() for b in splits.train])
@@ -92,7 +94,7 @@ def test_toy_pipelines_batch_shuffle_and_type_targets(name):
 
 
 def test_mnist_pipeline_on_mocked_tfds(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "_is_complete", lambda builder: True)
+    monkeypatch.setattr(tfds_source, "is_complete", lambda builder: True)
     with tfds.testing.mock_data(num_examples=40):
         splits = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=24)
     x, y = next(iter(splits.train))
@@ -159,7 +161,7 @@ def test_augmentation_changes_training_batches_only():
         (np.tile(np.eye(28, dtype="uint8")[None, ..., None] * 255, (8, 1, 1, 1)), np.arange(8))
     )
     augmentation = Augmentation(rotation=30, shift=0.1)
-    train = data._pipeline(
+    train = data.pipeline_of(
         images,
         spec,
         training=True,
@@ -169,7 +171,9 @@ def test_augmentation_changes_training_batches_only():
         one_hot=False,
         augment=augmentation,
     )
-    test = data._pipeline(images, spec, training=False, batch_size=4, seed=0, size=8, one_hot=False)
+    test = data.pipeline_of(
+        images, spec, training=False, batch_size=4, seed=0, size=8, one_hot=False
+    )
     changed = next(iter(train))[0].numpy()
     unchanged = next(iter(test))[0].numpy()
     assert changed.shape == unchanged.shape == (4, 28, 28, 1) and changed.dtype == np.uint8
@@ -181,7 +185,7 @@ def test_augmented_splits_are_scored_as_they_are(monkeypatch, tmp_path):
     """Fitting sees augmented train batches; evaluation sees the examples themselves, in order."""
     from modelzoo.augment import Augmentation
 
-    monkeypatch.setattr(data, "_is_complete", lambda builder: True)
+    monkeypatch.setattr(tfds_source, "is_complete", lambda builder: True)
     with tfds.testing.mock_data(num_examples=40):
         plain = data.load("mnist", batch_size=8, data_dir=tmp_path, max_examples=16)
         augmented = data.load(

@@ -13,14 +13,14 @@ from PIL import Image, ImageDraw
 from modelzoo.inputs import (
     MAX_IMAGE_PIXELS,
     InputError,
-    InputSpec,
     load_image,
     load_images,
     load_rows,
 )
+from modelzoo.registry import TensorSpec
 
-MNIST = InputSpec("image", "uint8", (28, 28, 1))
-FEATURES = InputSpec("features", "float32", (8,))
+MNIST = TensorSpec.of_example("image", (28, 28, 1), "uint8")
+FEATURES = TensorSpec.of_example("features", (8,), "float32")
 
 
 def digit_one(size=(28, 28), ink=255, paper=0, width=3):
@@ -71,7 +71,7 @@ def test_transparency_is_flattened_onto_white(tmp_path):
 
 def test_float_inputs_are_scaled_to_unit_range(tmp_path):
     digit_one().save(tmp_path / "d.png")
-    array = load_image(tmp_path / "d.png", InputSpec("image", "float32", (28, 28, 1)))
+    array = load_image(tmp_path / "d.png", TensorSpec.of_example("image", (28, 28, 1), "float32"))
     assert array.dtype == np.float32 and array.max() == 1.0 and array.min() == 0.0
 
 
@@ -396,22 +396,23 @@ def test_values_a_model_cannot_use_name_the_file_row_and_column(tmp_path, name, 
 def test_integer_inputs_take_whole_numbers_in_range(tmp_path, content, message):
     (tmp_path / "pixels.json").write_text(content)
     with pytest.raises(InputError, match=message):
-        load_rows(tmp_path / "pixels.json", InputSpec("image", "uint8", (4, 4, 1)))
+        load_rows(tmp_path / "pixels.json", TensorSpec.of_example("image", (4, 4, 1), "uint8"))
 
 
 def test_values_in_range_are_kept_exactly(tmp_path):
     (tmp_path / "rows.csv").write_text("x1,x2,x3\n-3.4e38,0,3.4e38\n1e-30,5,2\n")
-    rows = load_rows(tmp_path / "rows.csv", InputSpec("features", "float32", (3,)))
+    rows = load_rows(tmp_path / "rows.csv", TensorSpec.of_example("features", (3,), "float32"))
     assert rows.dtype == np.float32 and np.isfinite(rows).all() and rows[1, 1] == 5
     (tmp_path / "pixels.json").write_text(json.dumps([[0, 255, 7.0, True]]))
     np.testing.assert_array_equal(
-        load_rows(tmp_path / "pixels.json", InputSpec("p", "uint8", (4,))), [[0, 255, 7, 1]]
+        load_rows(tmp_path / "pixels.json", TensorSpec.of_example("p", (4,), "uint8")),
+        [[0, 255, 7, 1]],
     )
     (tmp_path / "wide.csv").write_text("1e39,nan\n")
     with pytest.raises(
         InputError, match="column 2 is 'nan', not a finite number"
     ):  # a float64 input takes 1e39, not NaN
-        load_rows(tmp_path / "wide.csv", InputSpec("x", "float64", (2,)))
+        load_rows(tmp_path / "wide.csv", TensorSpec.of_example("x", (2,), "float64"))
 
 
 # Through the command: `modelzoo predict` prints the one line and exits 2, with no traceback.

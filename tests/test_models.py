@@ -1,13 +1,13 @@
 """Schema tests over every registered model: a new model is covered without editing this file."""
 
-import inspect
-
 import keras
 import numpy as np
 import pytest
+from conftest import run_python
 
 import modelzoo
-from modelzoo.registry import model_factory
+from modelzoo import models
+from modelzoo.registry import factory_parameters, model_factory
 
 MODELS = modelzoo.list_models()
 
@@ -21,15 +21,35 @@ def example_batch(spec, batch=4, seed=0):
     return rng.normal(size=shape).astype(spec.dtype)
 
 
-def test_zoo_holds_the_six_classic_models():
-    assert MODELS == [
-        "deep_relu_mlp",
-        "linear_regression",
-        "sigmoid_binary_classifier",
-        "small_cnn",
-        "softmax_mnist_classifier",
-        "two_layer_perceptron",
-    ]
+def test_list_models_takes_a_wildcard():
+    assert modelzoo.list_models("*mnist*") == ["softmax_mnist_classifier"]
+    assert modelzoo.list_models("no_such_*") == []
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_zoo_model_is_importable_from_modelzoo_models(name):
+    """A factory lives in a module of modelzoo.models and is re-exported by name."""
+    factory = model_factory(name)
+    if factory.__module__.startswith("modelzoo."):  # the zoo's own, not a test's throwaway
+        assert factory.__module__.startswith("modelzoo.models.")
+        assert getattr(models, name) is factory
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_checking_arguments_and_reading_the_card_leave_tensorflow_unimported(name):
+    """For every registered factory, whatever module it lives in: checks and cards need no TF."""
+    module = model_factory(name).__module__  # registers it, in the zoo or outside
+    code = (
+        f"import sys, modelzoo, {module}\n"
+        "from modelzoo.registry import factory_parameters\n"
+        f"modelzoo.check_arguments({name!r})\n"
+        f"modelzoo.model_card({name!r}).to_dict()\n"
+        f"factory_parameters({name!r})\n"
+        "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -47,6 +67,13 @@ def test_card_matches_built_model(name):
     assert tuple(model.outputs[0].shape) == card.output.shape
     assert model.layers[-1].activation.__name__ == (card.output_activation or "linear")
     assert card.description and card.recipes and card.task
+    assert card.recipes == tuple(sorted(card.recipes, key=_builtin_first))
+
+
+def _builtin_first(recipe):
+    from modelzoo import recipe_file
+
+    return recipe_file.recipe_names().index(recipe)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -165,7 +192,7 @@ def _bad_values(default):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_bad_overrides_name_the_argument(name):
-    parameters = inspect.signature(model_factory(name)).parameters
+    parameters = factory_parameters(name)
     checked = 0
     for argument, parameter in parameters.items():
         default = 0.0 if argument == "rescale" else parameter.default

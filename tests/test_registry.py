@@ -70,3 +70,46 @@ def test_bad_arguments_fail_before_tensorflow_loads():
 def test_cards_serialize_to_json():
     cards = [modelzoo.model_card(n).to_dict() for n in modelzoo.list_models()]
     assert json.loads(json.dumps(cards)) == json.loads(json.dumps(cards, sort_keys=True))
+
+
+def test_resolving_every_recipe_and_reading_every_spec_leave_tensorflow_unimported():
+    """Checking recipes runs every model's argument checks and reads every data set's spec."""
+    result = run_python(
+        "import sys, modelzoo\n"
+        "from modelzoo import data, recipe_file\n"
+        "recipes = [recipe_file.load(name) for name in recipe_file.recipe_names()]\n"
+        "specs = [data.dataset_spec(name) for name in data.list_datasets()]\n"
+        "cards = [modelzoo.model_card(name) for name in modelzoo.list_models()]\n"
+        "print(len(recipes), len(specs), len(cards))\n"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    counts, imported = result.stdout.strip().splitlines()
+    assert all(int(n) > 0 for n in counts.split()) and imported == "[]"
+
+
+def test_check_arguments_blocks_tensorflow_for_a_factory_in_any_module():
+    """A factory outside modelzoo.models that imports Keras itself is stopped after its checks."""
+    result = run_python(
+        "import sys, modelzoo\n"
+        "from modelzoo import checks\n"
+        "from modelzoo.registry import TensorSpec, register_model\n"
+        "spec = TensorSpec('features', (None, 1), 'float32')\n"
+        "@register_model(task='regression', input=spec, output=spec, output_activation=None,\n"
+        "                default_loss='mean_squared_error', default_metrics=(), parameters=2)\n"
+        "def elsewhere(*, units: int = 1):\n"
+        "    checks.positive_int('units', units)\n"
+        "    import keras\n"
+        "    return keras.Sequential([keras.Input((1,)), keras.layers.Dense(units)])\n"
+        "modelzoo.check_arguments('elsewhere', units=3)\n"
+        "try:\n"
+        "    modelzoo.check_arguments('elsewhere', units=0)\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "elsewhere: units must be a positive integer, got 0",
+        "False",
+    ]

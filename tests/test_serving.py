@@ -77,7 +77,7 @@ def test_status_and_metadata_equal_the_saved_signature(server, zoo):
     )
     assert metadata["metadata"]["signature_def"]["signature_def"]["serving_default"] == expected
     signature = serving.Signature.from_metadata(metadata)
-    assert str(signature.input) == "image uint8[28,28,1]" and list(signature.outputs) == [
+    assert signature.input.example() == "image uint8[28,28,1]" and list(signature.outputs) == [
         "probabilities"
     ]
 
