@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import importlib.metadata
 import json
 import math
 import os
@@ -38,6 +37,7 @@ from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError
 from modelzoo.losses import keras_loss
+from modelzoo.provenance import package_versions
 from modelzoo.recipe_file import Recipe
 from modelzoo.registry import create_model, factory_parameters
 from modelzoo.words import plural
@@ -69,17 +69,6 @@ class RunResult:
     run_dir: Path
     metrics: dict[str, Any]
     export_path: Path | None
-
-
-def versions() -> dict[str, str]:
-    """Versions of the packages that shape a run's result."""
-    found = {}
-    for package in ("modelzoo", "tensorflow", "keras", "tensorflow-datasets"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
 
 
 def _interrupted(folder: Path) -> bool:
@@ -299,7 +288,7 @@ def _run_in(
         "strategy": placement.describe(strategy),
         **scores,
         "parameters": model.count_params(),
-        "versions": versions(),
+        "versions": package_versions(),
     }
     if refit:
         metrics["refit"] = {
