@@ -181,7 +181,7 @@ def search(
     """Run the trials that are not finished yet (KerasTuner keeps the state in `folder`); return them all."""
     import keras_tuner
 
-    from modelzoo import training
+    from modelzoo import run_folder, training
 
     if fresh and folder.exists():
         shutil.rmtree(folder)
@@ -216,9 +216,9 @@ def search(
             number = len([t for t in self.oracle.trials.values() if t.status == "COMPLETED"]) + 1
             run_dir = folder / "trials" / trial.trial_id
             if (
-                run_dir / training.METRICS_FILE
+                run_dir / run_folder.METRICS_FILE
             ).exists():  # finished, but the search stopped before recording it
-                metrics = json.loads((run_dir / training.METRICS_FILE).read_text())
+                metrics = json.loads((run_dir / run_folder.METRICS_FILE).read_text())
             else:
                 echo(
                     f"trial {trial.trial_id} ({number} of {space.trials}): {describe_values(values)}"
