@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import evaluate, recipe_file, training  # noqa: E402
+from modelzoo import evaluate, recipe_file, run_folder, training  # noqa: E402
 from modelzoo.augment import Augmentation  # noqa: E402
 from modelzoo.registry import create_model  # noqa: E402
 
@@ -92,7 +92,7 @@ def trial(name: str, overrides: dict) -> dict:
         )
         model = create_model(
             resolved.model,
-            weights=str(result.run_dir / training.WEIGHTS_FILE),
+            weights=str(result.run_dir / run_folder.WEIGHTS_FILE),
             **resolved.architecture,
         )
         wild = evaluate.wild_digits(model, "dev")

@@ -65,9 +65,9 @@ def figures(times: list[float], batch: int) -> dict:
 
 def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
     """Both paths at every batch size, `repeats` times; medians per (path, batch)."""
-    from modelzoo import export, flops, recipe_file, serving, tfserving, training
+    from modelzoo import export, flops, recipe_file, recipe_model, serving, tfserving
 
-    model = training.build_model(recipe_file.load(name))
+    model = recipe_model.build_model(recipe_file.load(name))
     input_key, output_key = export.signature_keys(model)
     with tempfile.TemporaryDirectory() as folder:
         export.write_saved_model(model, folder)

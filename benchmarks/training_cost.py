@@ -57,7 +57,7 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
     """Median seconds of an epoch (after the first) on `fraction` of the recipe's training split."""
     import keras
 
-    from modelzoo import data, recipe_file, training
+    from modelzoo import data, recipe_file, recipe_model
 
     resolved = recipe_file.load(name)
     settings = resolved.train
@@ -73,8 +73,8 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
         max_examples=max(1, round(fraction * full)),
     )
     examples = splits.info.sizes["train"]
-    model = training.build_model(resolved)
-    training.compile_model(model, resolved, examples)
+    model = recipe_model.build_model(resolved)
+    recipe_model.compile_model(model, resolved, examples)
 
     class Clock(keras.callbacks.Callback):
         def __init__(self):
@@ -126,7 +126,7 @@ def main() -> None:
         print(json.dumps(one_run(json.loads(args.one))))
         return
 
-    from modelzoo import flops, recipe_file, training
+    from modelzoo import flops, recipe_file, recipe_model
 
     peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())[
         "fp32_peak_gflops"
@@ -150,7 +150,7 @@ def main() -> None:
     }
     print(f"pipeline: {record['pipeline']}", flush=True)
     for name in args.recipes:
-        per_example = flops.training_flops(training.build_model(recipe_file.load(name)))
+        per_example = flops.training_flops(recipe_model.build_model(recipe_file.load(name)))
         rows = []
         for fraction in FRACTIONS:
             runs = [

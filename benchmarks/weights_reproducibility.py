@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import training  # noqa: E402
+from modelzoo import provenance, run_folder  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "weights_reproducibility.json"
@@ -52,7 +52,7 @@ def main() -> None:
                 str(run_dir),
             ]
             subprocess.run(command, check=True, capture_output=True)
-            digest = hashlib.sha256((run_dir / training.WEIGHTS_FILE).read_bytes()).hexdigest()
+            digest = hashlib.sha256((run_dir / run_folder.WEIGHTS_FILE).read_bytes()).hexdigest()
             rows.append(
                 {
                     "recipe": name,
@@ -75,7 +75,7 @@ def main() -> None:
             "measured_by": "python benchmarks/weights_reproducibility.py",
             "date": time.strftime("%Y-%m-%d"),
             "machine": describe(),
-            "versions": training.versions(),
+            "versions": provenance.package_versions(),
             "recipes": rows,
         },
     )

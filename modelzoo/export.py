@@ -153,8 +153,8 @@ def publish_shipped(
     card carries the weights' record, and its samples are the dev inputs recorded with them.
     """
     from modelzoo import weights as shipped
+    from modelzoo.provenance import package_versions
     from modelzoo.registry import create_model
-    from modelzoo.training import versions as package_versions
 
     entry = shipped.STORE.get(model_name, tag)
     model = create_model(model_name, weights=tag)

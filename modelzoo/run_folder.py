@@ -1,4 +1,8 @@
-"""Run folders: which one a run uses, and a lock so that no two processes use one at once.
+"""Run folders: what one holds, which one a run uses, and a lock so that no two processes use one at once.
+
+A run folder (`runs/<recipe>/<timestamp>/`) holds the resolved recipe (`RECIPE_FILE`), each fit's
+history, backup and TensorBoard logs (`FIT_FILES`), `curves.png`, the trained weights
+(`WEIGHTS_FILE`) and, once the run has ended, `METRICS_FILE`.
 
 A run holds `<run folder>/.lock` with an exclusive `flock` for as long as it runs. The kernel
 releases the lock when the process ends, however it ends, so a lock left by a killed run is
@@ -10,15 +14,86 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from modelzoo import checkpoint
 from modelzoo.errors import UsageError
 
+if TYPE_CHECKING:
+    from modelzoo.recipe_file import Recipe
+
 LOCK_FILE = ".lock"
+RECIPE_FILE = "recipe.json"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
+#: With `train.refit`: what the first fit chose (epochs, train and dev scores), written when it ends.
+SELECTION_FILE = "selection.json"
+REFIT_HISTORY_FILE = "history-refit.csv"
+REFIT_BACKUP_DIR = "backup-refit"
+#: The trained (tested, exported) model's weights: what `benchmarks/publish_weights.py` ships.
+WEIGHTS_FILE = "model.weights.h5"
+
+#: Where each fit of a run ("fit", and "refit" with `train.refit`) keeps its backup, its history
+#: and its TensorBoard logs.
+FIT_FILES = {
+    "fit": (BACKUP_DIR, HISTORY_FILE, "logs"),
+    "refit": (REFIT_BACKUP_DIR, REFIT_HISTORY_FILE, "logs/refit"),
+}
+#: What a run that starts over in its folder removes first.
+RUN_FILES = (
+    BACKUP_DIR,
+    HISTORY_FILE,
+    "logs",
+    SELECTION_FILE,
+    REFIT_BACKUP_DIR,
+    REFIT_HISTORY_FILE,
+)
+
+
+def is_interrupted(folder: Path) -> bool:
+    """A run that saved progress (an epoch's backup, or a finished first fit before a refit) but did not finish."""
+    saved = checkpoint.Backup(folder / BACKUP_DIR).exists() or (folder / SELECTION_FILE).exists()
+    return saved and not (folder / METRICS_FILE).exists()
+
+
+def is_finished(folder: Path) -> bool:
+    """The run in `folder` ended and wrote its metrics.json."""
+    return (folder / METRICS_FILE).exists()
+
+
+def has_same_recipe(folder: Path, recipe: Recipe) -> bool:
+    """The folder's recipe.json is `recipe`, wherever each was read from."""
+    try:
+        saved = json.loads((folder / RECIPE_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    current = recipe.to_dict()
+    return {k: v for k, v in saved.items() if k != "source"} == {
+        k: v for k, v in current.items() if k != "source"
+    }
+
+
+def remove_backups(folder: Path) -> None:
+    """Remove both fits' backups: the run has ended (finished or diverged) and resumes no more."""
+    for name in (BACKUP_DIR, REFIT_BACKUP_DIR):
+        shutil.rmtree(folder / name, ignore_errors=True)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON file's content, or None when it is missing."""
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def write_json(path: Path, content: dict[str, Any]) -> None:
+    """Write JSON via a temporary file and a rename, so a reader never sees half a file."""
+    checkpoint.write_atomically(path, (json.dumps(content, indent=2) + "\n").encode())
 
 
 class FolderBusy(UsageError):

@@ -67,7 +67,7 @@ def _recipe_tuner(space: SearchSpace, folder: Path, echo: Callable[[str], None],
     """A KerasTuner tuner class whose trials are runs of the recipe (`training.run(**run_options)`)."""
     import keras_tuner
 
-    from modelzoo import training
+    from modelzoo import run_folder, training
 
     metric, _ = space.objective
     by_label = {p.label: p for p in space.parameters}
@@ -81,8 +81,8 @@ def _recipe_tuner(space: SearchSpace, folder: Path, echo: Callable[[str], None],
             }
             number = len([t for t in self.oracle.trials.values() if t.status == "COMPLETED"]) + 1
             run_dir = folder / "trials" / trial.trial_id
-            if (run_dir / training.METRICS_FILE).exists():  # finished, but not recorded
-                metrics = json.loads((run_dir / training.METRICS_FILE).read_text())
+            if (run_dir / run_folder.METRICS_FILE).exists():  # finished, but not recorded
+                metrics = json.loads((run_dir / run_folder.METRICS_FILE).read_text())
             else:
                 echo(
                     f"trial {trial.trial_id} ({number} of {space.trials}): {describe_values(values)}"

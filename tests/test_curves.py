@@ -1,6 +1,6 @@
 """The loss and metric curves of a run: what each line is, and the epoch early stopping restored."""
 
-from modelzoo.training import curves_figure
+from modelzoo.curves import curves_figure
 
 
 def rows(dev_losses):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from modelzoo import recipe_file as recipes
-from modelzoo import training
+from modelzoo import recipe_model
 from modelzoo.keras_losses import MulticlassHinge
 from modelzoo.losses import LOSSES, OWN_LOSSES, keras_loss, loss_problem
 from modelzoo.registry import create_model
@@ -109,8 +109,8 @@ def test_every_loss_name_compiles():
 def test_the_mnist_hinge_recipe_compiles_with_its_loss_by_name():
     recipe = recipes.load("mnist_hinge")
     assert recipe.train.loss == "multiclass_hinge" and not recipe.one_hot  # integer labels
-    model = training.build_model(recipe)
-    training.compile_model(model, recipe, examples=1000)
+    model = recipe_model.build_model(recipe)
+    recipe_model.compile_model(model, recipe, examples=1000)
     assert isinstance(model.loss, MulticlassHinge)
     scores = np.zeros((2, 10), dtype="float32")
     assert float(model.loss(np.array([3, 7]), scores)) == pytest.approx(
@@ -124,8 +124,8 @@ def test_mean_absolute_error_validates_on_a_regression_and_trains():
     )
     assert loss_problem(recipe.train.loss, recipe.model, recipe.model_args, recipe.data) is None
     keras.utils.set_random_seed(0)
-    model = training.build_model(recipe)
-    training.compile_model(model, recipe, examples=256)
+    model = recipe_model.build_model(recipe)
+    recipe_model.compile_model(model, recipe, examples=256)
     x = np.linspace(-1, 1, 256, dtype="float32")[:, None]
     y = 2 * x + 0.5
     before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from modelzoo import export as export_module
+from modelzoo import fit, run_folder, training
 from modelzoo import recipe_file as recipes
-from modelzoo import run_folder, training
 from modelzoo.export import versions
 from modelzoo.registry import create_model
 
@@ -83,11 +84,11 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     ]  # no staging folder left behind
 
     # model.weights.h5: the exported model's weights alone, no optimizer state
-    with h5py.File(run_dir / training.WEIGHTS_FILE) as weights_file:
+    with h5py.File(run_dir / run_folder.WEIGHTS_FILE) as weights_file:
         assert "optimizer" not in weights_file
     recorded = np.load(export / "assets.extra" / "verification.npz")
     loaded = create_model(
-        resolved.model, weights=str(run_dir / training.WEIGHTS_FILE), **resolved.architecture
+        resolved.model, weights=str(run_dir / run_folder.WEIGHTS_FILE), **resolved.architecture
     )
     (output_key,) = card["signature"]["outputs"]
     np.testing.assert_allclose(
@@ -141,7 +142,7 @@ def test_same_seed_same_metrics(tmp_path):
 def test_divergence_stops_with_a_clear_error_and_exports_nothing(tmp_path):
     diverging = recipes.load("linear", {"train.learning_rate": 1e3, "train.epochs": 5})
     with pytest.raises(
-        training.TrainingError,
+        fit.TrainingError,
         match=r"linear: training diverged .*Lower train.learning_rate \(now 1000.0\)",
     ):
         training.run(
@@ -160,7 +161,7 @@ def test_a_finite_but_exploding_loss_is_divergence_too(tmp_path, mirror):
         "mnist", {"train.learning_rate": 1000, "train.epochs": 3, "data.max_examples": 2048}
     )
     with pytest.raises(
-        training.TrainingError,
+        fit.TrainingError,
         match=r"mnist: training diverged \(the training loss reached .* in epoch 1, "
         r"more than 10x the untrained model's .*\) after 1 epoch; nothing was exported",
     ):
@@ -296,7 +297,7 @@ def test_a_kill_during_export_resumes_at_the_export_without_training_again(tmp_p
 
     run_dir, out = tmp_path / "run", tmp_path / "out"
     with monkeypatch.context() as patched:
-        patched.setattr(training.export_module, "publish", die)
+        patched.setattr(export_module, "publish", die)
         with pytest.raises(_Killed):
             training.run(
                 resolved, run_dir=run_dir, export_dir=out, echo=lambda *_: None, publish_anyway=True

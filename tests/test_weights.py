@@ -322,7 +322,7 @@ def test_shipped_weights_keep_the_hidden_activation_they_were_trained_with():
 
 @pytest.mark.slow  # trains and exports a model
 def test_a_recipe_fine_tunes_from_shipped_weights(store, tmp_path):
-    from modelzoo import training
+    from modelzoo import recipe_model, run_folder, training
 
     _, saved = store
     recipe = recipes.load(
@@ -337,10 +337,14 @@ def test_a_recipe_fine_tunes_from_shipped_weights(store, tmp_path):
     result = training.run(
         recipe, runs_root=tmp_path / "runs", export_dir=tmp_path / "out", echo=lambda *_: None
     )
-    for started, trained in zip(saved.get_weights(), training.build_model(recipe).get_weights()):
+    for started, trained in zip(
+        saved.get_weights(), recipe_model.build_model(recipe).get_weights()
+    ):
         np.testing.assert_array_equal(started, trained)  # build_model loads the weights
     tuned = modelzoo.create_model(
-        "two_layer_perceptron", hidden_units=3, weights=str(result.run_dir / training.WEIGHTS_FILE)
+        "two_layer_perceptron",
+        hidden_units=3,
+        weights=str(result.run_dir / run_folder.WEIGHTS_FILE),
     )
     for started, trained in zip(saved.get_weights(), tuned.get_weights()):
         np.testing.assert_allclose(
