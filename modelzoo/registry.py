@@ -10,7 +10,6 @@ imports the zoo's model modules: `modelzoo.models` (imported by `import modelzoo
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 import functools
 import inspect
@@ -19,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from modelzoo import recipe_index
 from modelzoo import weights as shipped
 from modelzoo._lazy import Blocked, no_heavy_imports
 from modelzoo.errors import UsageError
+from modelzoo.words import did_you_mean  # noqa: F401  (importable from here, as callers do)
 
 if TYPE_CHECKING:
     import keras
@@ -165,21 +166,16 @@ def model_card(name: str) -> ModelCard:
 
 def trained_by(name: str) -> tuple[str, ...]:
     """The recipes (built-in first, then the recipe path's) whose [model] is this model."""
-    # Imported here, not at the top: recipe_file imports this module to check recipes' models.
-    from modelzoo import recipe_file
-
-    return _recipes_by_model(tuple(recipe_file.recipe_names()), recipe_file.recipe_path()).get(
+    return _recipes_by_model(tuple(recipe_index.recipe_names()), recipe_index.recipe_path()).get(
         name, ()
     )
 
 
 @functools.cache
 def _recipes_by_model(names: tuple[str, ...], path: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    from modelzoo import recipe_file
-
     index: dict[str, tuple[str, ...]] = {}
     for recipe in names:
-        model = recipe_file.model_of(recipe)
+        model = recipe_index.model_of(recipe)
         index[model] = (*index.get(model, ()), recipe)
     return index
 
@@ -244,13 +240,3 @@ def _lookup(name: str) -> _Entry:
             f"the zoo has {', '.join(list_models())}"
         )
     return _REGISTRY[name]
-
-
-def did_you_mean(word: str, candidates) -> str:
-    """' (did you mean ...?)' for close matches or candidates containing the word, else ''."""
-    candidates = list(candidates)
-    matches = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
-    matches += [c for c in candidates if word and word in c and c not in matches]
-    if not matches:
-        return ""
-    return " (did you mean " + " or ".join(repr(m) for m in matches[:3]) + "?)"

@@ -136,7 +136,7 @@ class Store:
 
     def get(self, model: str, tag: str) -> Weights:
         """The entry for (model, tag), or a WeightsError naming close matches and the tags that exist."""
-        from modelzoo.registry import did_you_mean
+        from modelzoo.words import did_you_mean
 
         tags = [w.tag for w in self.for_model(model)]
         if tag in tags:
