@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelzoo import storage
 from modelzoo.errors import ModelzooError, UsageError
 
 if TYPE_CHECKING:
@@ -73,13 +74,6 @@ def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
         )
     if problem:
         raise UsageError(f"export dir {export_dir}: {problem}; choose another --export-dir")
-
-
-def versions(model_dir: str | os.PathLike) -> list[int]:
-    """The integer versions present under a model folder, ascending."""
-    from modelzoo.storage import version_folders
-
-    return list(version_folders(model_dir))
 
 
 def signature_keys(model: keras.Sequential) -> tuple[str, str]:
@@ -271,7 +265,10 @@ def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
     No empty version folder is ever visible: rename fails on a non-empty target (another
     export got there first), and then the next number is tried.
     """
-    targets = (model_dir / str((versions(model_dir) or [0])[-1] + 1) for _ in range(100))
+    targets = (
+        storage.version_path(model_dir, (storage.latest_version(model_dir) or 0) + 1)
+        for _ in range(100)
+    )
     return _rename_to_first_free(staging, targets, f"a new version under {model_dir}")
 
 
@@ -314,7 +311,7 @@ def promote(candidate: str | os.PathLike) -> Path:
     from modelzoo import verify
 
     path = Path(candidate)
-    if path.parent.name != CANDIDATES_DIR or not (path / "saved_model.pb").is_file():
+    if path.parent.name != CANDIDATES_DIR or not storage.has_saved_model(path):
         raise ExportError(
             f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)"
         )

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelzoo import storage
+
 #: Metrics where higher is better; every other one ("loss", errors) is better lower.
 HIGHER_IS_BETTER = ("accuracy", "auc")
 FIELDS = ("metric", "minimum", "maximum", "tolerance")
@@ -131,12 +133,10 @@ def weights_fingerprint(model) -> str:
 
 def served(model_dir: Path) -> tuple[int, Path, dict[str, Any] | None] | None:
     """(version, folder, card or None) of the newest integer version under `model_dir`, or None."""
-    from modelzoo.storage import version_folders
-
-    found = version_folders(model_dir)
-    if not found:
+    version = storage.latest_version(model_dir)
+    if version is None:
         return None
-    version, folder = list(found.items())[-1]
+    folder = storage.version_path(model_dir, version)
     try:
         card = json.loads((folder / "assets.extra" / CARD_FILE).read_text())
     except (OSError, ValueError):
@@ -315,9 +315,7 @@ def export(
 
 def _version_with_weights(model_dir: Path, fingerprint: str) -> Path | None:
     """A published version of this model with these weights, if there is one."""
-    from modelzoo.storage import version_folders
-
-    for folder in version_folders(model_dir).values() if model_dir.is_dir() else []:
+    for folder in storage.version_folders(model_dir).values():
         if _fingerprint_of(folder) == fingerprint:
             return folder
     return None

@@ -44,21 +44,10 @@ class Check:
 
 def version_dir(path: str | Path) -> Path:
     """The version folder to check: `path` itself if it has a SavedModel, else its newest integer version."""
-    folder = Path(path)
-    if (folder / "saved_model.pb").is_file():
-        return folder
-    versions = storage.version_folders(folder)
-    if not versions:
-        raise VerifyError(
-            f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME "
-            "or saved_models/NAME/VERSION"
-        )
-    newest = versions[max(versions)]
-    if not (newest / "saved_model.pb").is_file():
-        raise VerifyError(
-            f"{newest} holds no saved_model.pb: not a SavedModel (still being written, or not an export)"
-        )
-    return newest
+    try:
+        return storage.saved_model_folder(path)
+    except storage.NoSavedModel as error:
+        raise VerifyError(str(error)) from None
 
 
 def write_samples(export: Path, inputs, outputs: dict) -> None:
@@ -85,7 +74,7 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
         checks.append(Check(name, bool(ok), detail))
 
     if require_version_name:
-        is_version = storage.parse_version(export.name) is not None
+        is_version = storage.is_version_name(export.name)
         check(
             "version folder",
             is_version,
