@@ -27,7 +27,7 @@ class FakeServable:
 
 @pytest.fixture
 def fake_servable(monkeypatch):
-    monkeypatch.setattr(serving, "Servable", FakeServable)
+    monkeypatch.setattr(serving.repository, "Servable", FakeServable)
     return FakeServable
 
 
