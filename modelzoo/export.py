@@ -1,11 +1,11 @@
-"""Versioned SavedModel export that TF Serving can pick up safely.
+"""Versioned export that TF Serving can pick up safely.
 
 `publish(model, "saved_models", "mnist", card)` writes `saved_models/mnist/<N>/` where N is one
-above the highest integer version there. The SavedModel is written by Keras 3's ExportArchive
-(never `tf.saved_model.save`, whose Keras 3 output TF Serving's C++ loader rejects) into a
-staging folder with a non-integer name on the same filesystem, which TF Serving ignores, checked
-by the session loader TF Serving uses (`modelzoo.verify`), and renamed into place only when
-complete and servable. An existing version is never overwritten.
+above the highest integer version there. Every registered export format (`modelzoo.exporters`:
+TF Serving's SavedModel, `modelzoo.saved_model`) writes into a staging folder with a non-integer
+name on the same filesystem, which TF Serving ignores; each format's check (for the SavedModel,
+the session loader TF Serving uses, `modelzoo.verify`) must pass, and only then is the folder
+renamed into place. An existing version is never overwritten.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelzoo import storage
+from modelzoo import exporters, storage
 from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.saved_model import signature_keys
 
 if TYPE_CHECKING:
     import keras
@@ -74,28 +75,6 @@ def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
         )
     if problem:
         raise UsageError(f"export dir {export_dir}: {problem}; choose another --export-dir")
-
-
-def signature_keys(model: keras.Sequential) -> tuple[str, str]:
-    """The serving signature's (input key, output key): the input layer's and the last layer's names."""
-    return model.inputs[0].name, model.layers[-1].name
-
-
-def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
-    """Write `model` as a SavedModel whose `serving_default` maps {input name} to {output name}."""
-    import keras
-    import tensorflow as tf
-
-    input_key, output_key = signature_keys(model)
-    spec = model.inputs[0]
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name="serving_default",
-        fn=lambda inputs: {output_key: model(inputs, training=False)},
-        input_signature=[tf.TensorSpec(spec.shape, spec.dtype, name=input_key)],
-    )
-    archive.write_out(str(path), verbose=False)
 
 
 def make_card(
@@ -182,13 +161,11 @@ def publish(
     With `candidate`, the verified export goes to `<export_dir>/<name>/candidates/<stamp>/`
     instead: kept, but under no integer name, so no server loads it (`modelzoo.gate`).
 
-    `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`, and
-    `samples` (a batch of real inputs) with the Keras outputs for them and as TF Serving warmup
-    requests. The staged export must
-    pass the servability check (`modelzoo.verify`) before it is renamed into place.
+    Every registered export format (`modelzoo.exporters`; TF Serving's SavedModel, which records
+    `samples`, a batch of real inputs, with the Keras outputs for them and as warmup requests)
+    writes into a staging folder, `card` (JSON data) is written as `assets.extra/model_card.json`,
+    and every format's check must pass before the folder is renamed into place.
     """
-    from modelzoo import tfserving, verify
-
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(model_dir)
@@ -202,14 +179,11 @@ def publish(
         0o777 & ~umask
     )  # mkdtemp makes it 0700: a server running as another user could not read it
     try:
-        write_saved_model(model, staging)
+        exporters.write_all(model, staging, name=name, samples=samples)
         extra = staging / "assets.extra"
         extra.mkdir(exist_ok=True)
         (extra / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-        input_key, output_key = signature_keys(model)
-        verify.write_samples(staging, samples, {output_key: model(samples, training=False).numpy()})
-        tfserving.write_warmup_requests(staging, name, input_key, samples)
-        verify.require_servable(staging, require_version_name=False)
+        exporters.check_all(staging)
         if candidate:
             return _rename_to_candidate(staging, model_dir)
         return _rename_to_next_version(staging, model_dir)
@@ -308,14 +282,12 @@ def promote(candidate: str | os.PathLike) -> Path:
     It was verified when it was staged; it is checked again (files may have changed since), its
     card records the promotion, and it is renamed into place like any export.
     """
-    from modelzoo import verify
-
     path = Path(candidate)
     if path.parent.name != CANDIDATES_DIR or not storage.has_saved_model(path):
         raise ExportError(
             f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)"
         )
-    verify.require_servable(path, require_version_name=False)
+    exporters.check_all(path)
     card_file = path / "assets.extra" / CARD_FILE
     try:
         card = json.loads(card_file.read_text())
