@@ -24,30 +24,16 @@ from typing import TYPE_CHECKING, Any
 from modelzoo import exporters, storage
 from modelzoo.errors import ModelzooError, UsageError
 from modelzoo.saved_model import signature_keys
+from modelzoo.storage import MODEL_FOLDER_RULE, is_model_folder_name  # noqa: F401 -- their old home
 
 if TYPE_CHECKING:
     import keras
 
-CARD_FILE = "model_card.json"
 STAGING_PREFIX = ".staging-"
-MODEL_FOLDER_RULE = (
-    "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
-)
 
 
 class ExportError(ModelzooError):
     """The model could not be published (exit code 1)."""
-
-
-def is_model_folder_name(name: object) -> bool:
-    """Whether `name` can be a model folder under the export dir: one plain path component that
-    TF Serving would not take for a version (all digits) and that stays inside the export dir."""
-    return (
-        isinstance(name, str)
-        and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
-        and not name.isdigit()
-        and name not in (".", "..")
-    )
 
 
 def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
@@ -180,9 +166,8 @@ def publish(
     )  # mkdtemp makes it 0700: a server running as another user could not read it
     try:
         exporters.write_all(model, staging, name=name, samples=samples)
-        extra = staging / "assets.extra"
-        extra.mkdir(exist_ok=True)
-        (extra / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+        storage.card_path(staging).parent.mkdir(exist_ok=True)
+        storage.card_path(staging).write_text(json.dumps(card, indent=2) + "\n")
         exporters.check_all(staging)
         if candidate:
             return _rename_to_candidate(staging, model_dir)
@@ -288,18 +273,14 @@ def promote(candidate: str | os.PathLike) -> Path:
             f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)"
         )
     exporters.check_all(path)
-    card_file = path / "assets.extra" / CARD_FILE
-    try:
-        card = json.loads(card_file.read_text())
-    except (OSError, ValueError):
-        card = None
-    if isinstance(card, dict) and isinstance(card.get("publish"), dict):
+    card = storage.read_card(path)
+    if card is not None and isinstance(card.get("publish"), dict):
         card["publish"].update(
             decision="published",
             forced=True,
             reason=f"promoted by hand from candidate {path.name}; gate said: {card['publish'].get('reason', '')}",
         )
-        temporary = card_file.with_suffix(".tmp")
+        temporary = storage.card_path(path).with_suffix(".tmp")
         temporary.write_text(json.dumps(card, indent=2) + "\n")
-        os.replace(temporary, card_file)
+        os.replace(temporary, storage.card_path(path))
     return _rename_to_next_version(path, path.parent.parent)

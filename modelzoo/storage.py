@@ -12,10 +12,12 @@ TF Serving.
 
 Every question about version folders is answered here (`version_numbers`, `latest_version`,
 `version_path`, `is_version_name`, `saved_model_folder`); nothing else scans a model folder.
+An export's model card is at `card_path(folder)`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -25,6 +27,13 @@ from modelzoo.errors import ModelzooError
 _DIGITS = re.compile(r"[0-9]+")
 INT64_MAX = 2**63 - 1
 SAVED_MODEL_FILE = "saved_model.pb"
+#: An export's model card, beside its files (`modelzoo.export`, read by the gate and `promote`).
+CARD_FILE = "model_card.json"
+
+#: What a model folder's name may be (a recipe's export.name), in words.
+MODEL_FOLDER_RULE = (
+    "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
+)
 
 
 class NoSavedModel(ModelzooError):
@@ -66,6 +75,17 @@ def version_folders(
             continue
         found[version] = child
     return dict(sorted(found.items()))
+
+
+def is_model_folder_name(name: object) -> bool:
+    """Whether `name` can be a model folder under the export dir: one plain path component that
+    TF Serving would not take for a version (all digits) and that stays inside the export dir."""
+    return (
+        isinstance(name, str)
+        and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
+        and not name.isdigit()
+        and name not in (".", "..")
+    )
 
 
 def is_version_name(name: str) -> bool:
@@ -114,3 +134,17 @@ def saved_model_folder(path: str | os.PathLike) -> Path:
             "export)"
         )
     return newest
+
+
+def card_path(folder: str | os.PathLike) -> Path:
+    """Where an export's model card is: `<folder>/assets.extra/model_card.json`."""
+    return Path(folder) / "assets.extra" / CARD_FILE
+
+
+def read_card(folder: str | os.PathLike) -> dict | None:
+    """An export's model card, or None when it is missing, unreadable or not a JSON object."""
+    try:
+        card = json.loads(card_path(folder).read_text())
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) else None
