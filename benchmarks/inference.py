@@ -65,12 +65,12 @@ def figures(times: list[float], batch: int) -> dict:
 
 def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
     """Both paths at every batch size, `repeats` times; medians per (path, batch)."""
-    from modelzoo import export, flops, recipe_file, recipe_model, serving, tfserving
+    from modelzoo import flops, recipe_file, recipe_model, saved_model, serving, tfserving
 
     model = recipe_model.build_model(recipe_file.load(name))
-    input_key, output_key = export.signature_keys(model)
+    input_key, output_key = saved_model.signature_keys(model)
     with tempfile.TemporaryDirectory() as folder:
-        export.write_saved_model(model, folder)
+        saved_model.write_saved_model(model, folder)
         tfserving.write_warmup_requests(Path(folder), name, input_key, images[:4])
         servable = serving.Servable(name, 1, Path(folder))
         paths = {

@@ -34,8 +34,8 @@ RESULTS = ROOT / "recipes" / "results.json"
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
-from modelzoo import export as export_module  # noqa: E402
 from modelzoo import recipe_file as recipes  # noqa: E402
+from modelzoo import saved_model  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 from modelzoo.words import plural  # noqa: E402
 
@@ -252,7 +252,7 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
             "shape": list(keras_tensor.shape[1:]),
         }
 
-    input_key, output_key = export_module.signature_keys(model)
+    input_key, output_key = saved_model.signature_keys(model)
     return shipped.Weights(
         model=recipe.model,
         tag=recipe.tag,

@@ -1,11 +1,11 @@
-"""Versioned SavedModel export that TF Serving can pick up safely.
+"""Versioned export that TF Serving can pick up safely.
 
 `publish(model, "saved_models", "mnist", card)` writes `saved_models/mnist/<N>/` where N is one
-above the highest integer version there. The SavedModel is written by Keras 3's ExportArchive
-(never `tf.saved_model.save`, whose Keras 3 output TF Serving's C++ loader rejects) into a
-staging folder with a non-integer name on the same filesystem, which TF Serving ignores, checked
-by the session loader TF Serving uses (`modelzoo.verify`), and renamed into place only when
-complete and servable. An existing version is never overwritten.
+above the highest integer version there. Every registered export format (`modelzoo.exporters`:
+TF Serving's SavedModel, `modelzoo.saved_model`) writes into a staging folder with a non-integer
+name on the same filesystem, which TF Serving ignores; each format's check (for the SavedModel,
+the session loader TF Serving uses, `modelzoo.verify`) must pass, and only then is the folder
+renamed into place. An existing version is never overwritten.
 """
 
 from __future__ import annotations
@@ -21,31 +21,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelzoo import exporters, storage
 from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.saved_model import signature_keys
 
 if TYPE_CHECKING:
     import keras
 
-CARD_FILE = "model_card.json"
 STAGING_PREFIX = ".staging-"
-MODEL_FOLDER_RULE = (
-    "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
-)
 
 
 class ExportError(ModelzooError):
     """The model could not be published (exit code 1)."""
-
-
-def is_model_folder_name(name: object) -> bool:
-    """Whether `name` can be a model folder under the export dir: one plain path component that
-    TF Serving would not take for a version (all digits) and that stays inside the export dir."""
-    return (
-        isinstance(name, str)
-        and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
-        and not name.isdigit()
-        and name not in (".", "..")
-    )
 
 
 def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
@@ -73,35 +60,6 @@ def check_export_dir(export_dir: str | os.PathLike, name: str) -> None:
         )
     if problem:
         raise UsageError(f"export dir {export_dir}: {problem}; choose another --export-dir")
-
-
-def versions(model_dir: str | os.PathLike) -> list[int]:
-    """The integer versions present under a model folder, ascending."""
-    from modelzoo.storage import version_folders
-
-    return list(version_folders(model_dir))
-
-
-def signature_keys(model: keras.Sequential) -> tuple[str, str]:
-    """The serving signature's (input key, output key): the input layer's and the last layer's names."""
-    return model.inputs[0].name, model.layers[-1].name
-
-
-def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
-    """Write `model` as a SavedModel whose `serving_default` maps {input name} to {output name}."""
-    import keras
-    import tensorflow as tf
-
-    input_key, output_key = signature_keys(model)
-    spec = model.inputs[0]
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name="serving_default",
-        fn=lambda inputs: {output_key: model(inputs, training=False)},
-        input_signature=[tf.TensorSpec(spec.shape, spec.dtype, name=input_key)],
-    )
-    archive.write_out(str(path), verbose=False)
 
 
 def make_card(
@@ -188,13 +146,11 @@ def publish(
     With `candidate`, the verified export goes to `<export_dir>/<name>/candidates/<stamp>/`
     instead: kept, but under no integer name, so no server loads it (`modelzoo.gate`).
 
-    `card` (JSON data) is written beside the SavedModel as `assets.extra/model_card.json`, and
-    `samples` (a batch of real inputs) with the Keras outputs for them and as TF Serving warmup
-    requests. The staged export must
-    pass the servability check (`modelzoo.verify`) before it is renamed into place.
+    Every registered export format (`modelzoo.exporters`; TF Serving's SavedModel, which records
+    `samples`, a batch of real inputs, with the Keras outputs for them and as warmup requests)
+    writes into a staging folder, `card` (JSON data) is written as `assets.extra/model_card.json`,
+    and every format's check must pass before the folder is renamed into place.
     """
-    from modelzoo import tfserving, verify
-
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(model_dir)
@@ -208,14 +164,10 @@ def publish(
         0o777 & ~umask
     )  # mkdtemp makes it 0700: a server running as another user could not read it
     try:
-        write_saved_model(model, staging)
-        extra = staging / "assets.extra"
-        extra.mkdir(exist_ok=True)
-        (extra / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-        input_key, output_key = signature_keys(model)
-        verify.write_samples(staging, samples, {output_key: model(samples, training=False).numpy()})
-        tfserving.write_warmup_requests(staging, name, input_key, samples)
-        verify.require_servable(staging, require_version_name=False)
+        exporters.write_all(model, staging, name=name, samples=samples)
+        storage.card_path(staging).parent.mkdir(exist_ok=True)
+        storage.card_path(staging).write_text(json.dumps(card, indent=2) + "\n")
+        exporters.check_all(staging)
         if candidate:
             return _rename_to_candidate(staging, model_dir)
         return _rename_to_next_version(staging, model_dir)
@@ -271,7 +223,10 @@ def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
     No empty version folder is ever visible: rename fails on a non-empty target (another
     export got there first), and then the next number is tried.
     """
-    targets = (model_dir / str((versions(model_dir) or [0])[-1] + 1) for _ in range(100))
+    targets = (
+        storage.version_path(model_dir, (storage.latest_version(model_dir) or 0) + 1)
+        for _ in range(100)
+    )
     return _rename_to_first_free(staging, targets, f"a new version under {model_dir}")
 
 
@@ -311,26 +266,20 @@ def promote(candidate: str | os.PathLike) -> Path:
     It was verified when it was staged; it is checked again (files may have changed since), its
     card records the promotion, and it is renamed into place like any export.
     """
-    from modelzoo import verify
-
     path = Path(candidate)
-    if path.parent.name != CANDIDATES_DIR or not (path / "saved_model.pb").is_file():
+    if path.parent.name != CANDIDATES_DIR or not storage.has_saved_model(path):
         raise ExportError(
             f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)"
         )
-    verify.require_servable(path, require_version_name=False)
-    card_file = path / "assets.extra" / CARD_FILE
-    try:
-        card = json.loads(card_file.read_text())
-    except (OSError, ValueError):
-        card = None
-    if isinstance(card, dict) and isinstance(card.get("publish"), dict):
+    exporters.check_all(path)
+    card = storage.read_card(path)
+    if card is not None and isinstance(card.get("publish"), dict):
         card["publish"].update(
             decision="published",
             forced=True,
             reason=f"promoted by hand from candidate {path.name}; gate said: {card['publish'].get('reason', '')}",
         )
-        temporary = card_file.with_suffix(".tmp")
+        temporary = storage.card_path(path).with_suffix(".tmp")
         temporary.write_text(json.dumps(card, indent=2) + "\n")
-        os.replace(temporary, card_file)
+        os.replace(temporary, storage.card_path(path))
     return _rename_to_next_version(path, path.parent.parent)

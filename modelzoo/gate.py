@@ -30,16 +30,16 @@ model folder at the same moment are each compared with the version served when t
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from modelzoo import storage
 
 #: Metrics where higher is better; every other one ("loss", errors) is better lower.
 HIGHER_IS_BETTER = ("accuracy", "auc")
 FIELDS = ("metric", "minimum", "maximum", "tolerance")
-CARD_FILE = "model_card.json"
 
 
 @dataclass(frozen=True)
@@ -70,16 +70,7 @@ class PublishSettings:
         return not (self.maximum is not None and not value <= self.maximum)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            k: v
-            for k, v in {
-                "metric": self.metric,
-                "minimum": self.minimum,
-                "maximum": self.maximum,
-                "tolerance": self.tolerance,
-            }.items()
-            if v is not None
-        }
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 def settings_from(
@@ -131,17 +122,11 @@ def weights_fingerprint(model) -> str:
 
 def served(model_dir: Path) -> tuple[int, Path, dict[str, Any] | None] | None:
     """(version, folder, card or None) of the newest integer version under `model_dir`, or None."""
-    from modelzoo.storage import version_folders
-
-    found = version_folders(model_dir)
-    if not found:
+    version = storage.latest_version(model_dir)
+    if version is None:
         return None
-    version, folder = list(found.items())[-1]
-    try:
-        card = json.loads((folder / "assets.extra" / CARD_FILE).read_text())
-    except (OSError, ValueError):
-        card = None
-    return version, folder, card if isinstance(card, dict) else None
+    folder = storage.version_path(model_dir, version)
+    return version, folder, storage.read_card(folder)
 
 
 def decide(
@@ -175,53 +160,11 @@ def decide(
     if not settings.meets_target(value):
         problems.append(f"{shown} misses the recipe's target ({settings.target})")
     if served_now is not None:
-        version, folder, served_card = served_now
-        record["served_version"] = version
-        fingerprint = card.get("publish", {}).get("weights_sha256")
-        served_publish = (served_card or {}).get("publish") or {}
-        if (
-            fingerprint
-            and served_publish.get("weights_sha256") == fingerprint
-            and not publish_anyway
-        ):
-            record.update(
-                decision="unchanged",
-                forced=False,
-                reason=f"the same weights as served version {version} ({folder}); nothing new to serve",
-            )
+        if _same_as_served(record, card, served_now, publish_anyway):
             return record
-        comparable, why_not = _comparable(card, served_card, metric)
-        if comparable:
-            served_value = served_card["metrics"]["test"][metric]
-            record["served_value"] = served_value
-            worse = served_value - value if settings.higher_is_better else value - served_value
-            if worse > settings.tolerance + 1e-12:
-                problems.append(
-                    f"{shown} is worse than served version {version}'s {_fmt(metric, served_value)} "
-                    f"by more than the tolerance {_fmt(metric, settings.tolerance)}"
-                )
-        else:
-            record["served_not_compared"] = why_not
-            notes.append(f"served version {version} not compared: {why_not}")
+        problems += _compare_with_served(record, settings, card, served_now, shown, notes)
     if not problems:
-        decision, reason = (
-            "published",
-            f"{shown}" + (f" meets the target ({settings.target})" if settings.target else ""),
-        )
-        if record.get("served_value") is not None:
-            served_shown = f"served version {record['served_version']}'s {_fmt(metric, record['served_value'])}"
-            better = (
-                value >= record["served_value"]
-                if settings.higher_is_better
-                else value <= record["served_value"]
-            )
-            reason += f"{' and' if settings.target else ''} " + (
-                f"is not worse than {served_shown}"
-                if better
-                else f"is within the tolerance {_fmt(metric, settings.tolerance)} of {served_shown}"
-            )
-        elif not settings.target and not notes:
-            reason += " (no target in the recipe and no served version to compare with)"
+        decision, reason = "published", _published_reason(record, settings, shown, notes)
     elif publish_anyway:
         decision, reason = (
             "published",
@@ -233,6 +176,67 @@ def decide(
         reason += "; " + "; ".join(notes)
     record.update(decision=decision, forced=bool(publish_anyway and problems), reason=reason)
     return record
+
+
+def _same_as_served(record: dict, card: dict, served_now: tuple, publish_anyway: bool) -> bool:
+    """Whether the new weights are the served version's (then the record says "unchanged")."""
+    version, folder, served_card = served_now
+    record["served_version"] = version
+    fingerprint = card.get("publish", {}).get("weights_sha256")
+    served_publish = (served_card or {}).get("publish") or {}
+    if fingerprint and served_publish.get("weights_sha256") == fingerprint and not publish_anyway:
+        record.update(
+            decision="unchanged",
+            forced=False,
+            reason=f"the same weights as served version {version} ({folder}); nothing new to serve",
+        )
+        return True
+    return False
+
+
+def _compare_with_served(
+    record: dict, settings: PublishSettings, card: dict, served_now: tuple, shown: str, notes: list
+) -> list[str]:
+    """The problem, if any, of the new score against the served version's (when comparable)."""
+    metric, value = settings.metric, record["value"]
+    version, _, served_card = served_now
+    comparable, why_not = _comparable(card, served_card, metric)
+    if not comparable:
+        record["served_not_compared"] = why_not
+        notes.append(f"served version {version} not compared: {why_not}")
+        return []
+    served_value = served_card["metrics"]["test"][metric]
+    record["served_value"] = served_value
+    worse = served_value - value if settings.higher_is_better else value - served_value
+    if worse > settings.tolerance + 1e-12:
+        return [
+            f"{shown} is worse than served version {version}'s {_fmt(metric, served_value)} "
+            f"by more than the tolerance {_fmt(metric, settings.tolerance)}"
+        ]
+    return []
+
+
+def _published_reason(record: dict, settings: PublishSettings, shown: str, notes: list) -> str:
+    """Why a run with no problems is published: its target met, the served version matched."""
+    metric, value = settings.metric, record["value"]
+    reason = f"{shown}" + (f" meets the target ({settings.target})" if settings.target else "")
+    if record.get("served_value") is not None:
+        served_shown = (
+            f"served version {record['served_version']}'s {_fmt(metric, record['served_value'])}"
+        )
+        better = (
+            value >= record["served_value"]
+            if settings.higher_is_better
+            else value <= record["served_value"]
+        )
+        reason += f"{' and' if settings.target else ''} " + (
+            f"is not worse than {served_shown}"
+            if better
+            else f"is within the tolerance {_fmt(metric, settings.tolerance)} of {served_shown}"
+        )
+    elif not settings.target and not notes:
+        reason += " (no target in the recipe and no served version to compare with)"
+    return reason
 
 
 def _comparable(
@@ -271,9 +275,7 @@ def export(
     from modelzoo import export as export_module
 
     model_dir = Path(export_dir) / name
-    if (
-        model_dir.is_dir()
-    ):  # also when nothing is published: what killed exports left is cleared here
+    if model_dir.is_dir():  # also when nothing is published: clear what killed exports left
         export_module.remove_stale_staging(model_dir)
     card = {**card, "publish": {"weights_sha256": weights_fingerprint(model)}}
     existing = _version_with_weights(model_dir, card["publish"]["weights_sha256"])
@@ -315,34 +317,22 @@ def export(
 
 def _version_with_weights(model_dir: Path, fingerprint: str) -> Path | None:
     """A published version of this model with these weights, if there is one."""
-    from modelzoo.storage import version_folders
-
-    for folder in version_folders(model_dir).values() if model_dir.is_dir() else []:
+    for folder in storage.version_folders(model_dir).values():
         if _fingerprint_of(folder) == fingerprint:
             return folder
     return None
 
 
 def _fingerprint_of(export: Path) -> str | None:
-    try:
-        card = json.loads((export / "assets.extra" / CARD_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return (card.get("publish") or {}).get("weights_sha256") if isinstance(card, dict) else None
+    card = storage.read_card(export)
+    return (card.get("publish") or {}).get("weights_sha256") if card is not None else None
 
 
 def _same_candidate(model_dir: Path, fingerprint: str) -> Path | None:
     """A kept candidate of this model with these weights, if there is one."""
     folder = model_dir / "candidates"
     for candidate in sorted(folder.iterdir()) if folder.is_dir() else []:
-        try:
-            card = json.loads((candidate / "assets.extra" / CARD_FILE).read_text())
-        except (OSError, ValueError):
-            continue
-        if (
-            isinstance(card, dict)
-            and (card.get("publish") or {}).get("weights_sha256") == fingerprint
-        ):
+        if _fingerprint_of(candidate) == fingerprint:
             return candidate
     return None
 

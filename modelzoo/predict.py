@@ -109,11 +109,11 @@ def read_signature(path: str, signature_name: str = DEFAULT_SIGNATURE) -> Signat
     from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import saved_model_pb2
 
-    from modelzoo import serving, verify
+    from modelzoo import serving, storage
     from modelzoo.errors import ModelzooError
 
     try:
-        folder = verify.version_dir(path)
+        folder = storage.saved_model_folder(path)
         graphs = saved_model_pb2.SavedModel.FromString(
             (folder / "saved_model.pb").read_bytes()
         ).meta_graphs

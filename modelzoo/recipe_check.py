@@ -17,7 +17,6 @@ from modelzoo import checks, gate
 from modelzoo import data as data_module
 from modelzoo.augment import Augmentation
 from modelzoo.errors import RecipeError, Source, UsageError
-from modelzoo.export import MODEL_FOLDER_RULE, is_model_folder_name
 from modelzoo.losses import LOSSES, loss_problem
 from modelzoo.recipe_settings import (
     MAX_COUNT,
@@ -30,6 +29,7 @@ from modelzoo.recipe_settings import (
     TrainSettings,
 )
 from modelzoo.registry import check_arguments, did_you_mean, factory_parameters, list_models
+from modelzoo.storage import MODEL_FOLDER_RULE, is_model_folder_name
 from modelzoo.targets import targets_from
 from modelzoo.words import plural
 

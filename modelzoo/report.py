@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelzoo import export as export_module
+from modelzoo import saved_model
 from modelzoo.provenance import package_versions
 from modelzoo.recipe_file import Recipe
 
@@ -63,7 +64,7 @@ def predictions_at(model, rows: Sequence[Sequence[float]]) -> list[dict]:
     """The model's outputs for feature `rows` (a recipe's [predict] inputs), keyed as its serving signature."""
     import numpy as np
 
-    _, output_key = export_module.signature_keys(model)
+    _, output_key = saved_model.signature_keys(model)
     outputs = model.predict(np.asarray(rows, np.float32), verbose=0)
     return [{"input": list(row), output_key: output.tolist()} for row, output in zip(rows, outputs)]
 

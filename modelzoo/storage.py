@@ -9,16 +9,35 @@ and other Unicode digits, which `int()` then rejects or reads as another number)
 parser also allows surrounding spaces and a minus sign; no exporter writes those, and they are
 skipped here. Of two names for one number ('7' and '007') the later in sorted order wins, as in
 TF Serving.
+
+Every question about version folders is answered here (`version_numbers`, `latest_version`,
+`version_path`, `is_version_name`, `saved_model_folder`); nothing else scans a model folder.
+An export's model card is at `card_path(folder)`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
+from modelzoo.errors import ModelzooError
+
 _DIGITS = re.compile(r"[0-9]+")
 INT64_MAX = 2**63 - 1
+SAVED_MODEL_FILE = "saved_model.pb"
+#: An export's model card, beside its files (`modelzoo.export`, read by the gate and `promote`).
+CARD_FILE = "model_card.json"
+
+#: What a model folder's name may be (a recipe's export.name), in words.
+MODEL_FOLDER_RULE = (
+    "must be a folder name of letters, digits, '_', '.', '-' (not only digits, not '.' or '..')"
+)
+
+
+class NoSavedModel(ModelzooError):
+    """A path that names no SavedModel: neither one itself nor a model folder with a version."""
 
 
 def parse_version(name: str) -> int | None:
@@ -56,3 +75,76 @@ def version_folders(
             continue
         found[version] = child
     return dict(sorted(found.items()))
+
+
+def is_model_folder_name(name: object) -> bool:
+    """Whether `name` can be a model folder under the export dir: one plain path component that
+    TF Serving would not take for a version (all digits) and that stays inside the export dir."""
+    return (
+        isinstance(name, str)
+        and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None
+        and not name.isdigit()
+        and name not in (".", "..")
+    )
+
+
+def is_version_name(name: str) -> bool:
+    """Whether a folder of this name under a model folder is a version (TF Serving's rule)."""
+    return parse_version(name) is not None
+
+
+def version_numbers(model_dir: str | os.PathLike) -> list[int]:
+    """The integer versions present under a model folder, ascending."""
+    return list(version_folders(model_dir))
+
+
+def latest_version(model_dir: str | os.PathLike) -> int | None:
+    """The highest version under a model folder (the one TF Serving serves), or None."""
+    return max(version_folders(model_dir), default=None)
+
+
+def version_path(model_dir: str | os.PathLike, version: int) -> Path:
+    """The folder of version `version`: the existing one ('007' for 7), else `model_dir/<version>`."""
+    return version_folders(model_dir).get(version, Path(model_dir) / str(version))
+
+
+def has_saved_model(folder: str | os.PathLike) -> bool:
+    """Whether a folder holds a SavedModel (its saved_model.pb; the variables may still be coming)."""
+    return (Path(folder) / SAVED_MODEL_FILE).is_file()
+
+
+def saved_model_folder(path: str | os.PathLike) -> Path:
+    """The SavedModel a path names: `path` itself if it holds one, else its newest version.
+
+    Raises NoSavedModel (one line, naming what to give) when there is none.
+    """
+    folder = Path(path)
+    if has_saved_model(folder):
+        return folder
+    versions = version_folders(folder)
+    if not versions:
+        raise NoSavedModel(
+            f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME "
+            "or saved_models/NAME/VERSION"
+        )
+    newest = versions[max(versions)]
+    if not has_saved_model(newest):
+        raise NoSavedModel(
+            f"{newest} holds no saved_model.pb: not a SavedModel (still being written, or not an "
+            "export)"
+        )
+    return newest
+
+
+def card_path(folder: str | os.PathLike) -> Path:
+    """Where an export's model card is: `<folder>/assets.extra/model_card.json`."""
+    return Path(folder) / "assets.extra" / CARD_FILE
+
+
+def read_card(folder: str | os.PathLike) -> dict | None:
+    """An export's model card, or None when it is missing, unreadable or not a JSON object."""
+    try:
+        card = json.loads(card_path(folder).read_text())
+    except (OSError, ValueError):
+        return None
+    return card if isinstance(card, dict) else None

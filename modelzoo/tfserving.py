@@ -64,7 +64,7 @@ def servable_models(export_dir: str | os.PathLike) -> dict[str, Path]:
         folder.name: folder
         for folder in sorted(root.iterdir())
         if folder.is_dir()
-        and any((v / "saved_model.pb").is_file() for v in storage.version_folders(folder).values())
+        and any(map(storage.has_saved_model, storage.version_folders(folder).values()))
     }
 
 

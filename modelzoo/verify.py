@@ -44,21 +44,10 @@ class Check:
 
 def version_dir(path: str | Path) -> Path:
     """The version folder to check: `path` itself if it has a SavedModel, else its newest integer version."""
-    folder = Path(path)
-    if (folder / "saved_model.pb").is_file():
-        return folder
-    versions = storage.version_folders(folder)
-    if not versions:
-        raise VerifyError(
-            f"{folder} holds no SavedModel and no integer version folder; give saved_models/NAME "
-            "or saved_models/NAME/VERSION"
-        )
-    newest = versions[max(versions)]
-    if not (newest / "saved_model.pb").is_file():
-        raise VerifyError(
-            f"{newest} holds no saved_model.pb: not a SavedModel (still being written, or not an export)"
-        )
-    return newest
+    try:
+        return storage.saved_model_folder(path)
+    except storage.NoSavedModel as error:
+        raise VerifyError(str(error)) from None
 
 
 def write_samples(export: Path, inputs, outputs: dict) -> None:
@@ -73,31 +62,19 @@ def write_samples(export: Path, inputs, outputs: dict) -> None:
 def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check]:
     """Run every check on a SavedModel folder (or the newest version under a model folder)."""
     export = version_dir(path)  # before TensorFlow loads: a wrong path is one line at once
-    import numpy as np
-    from google.protobuf.message import DecodeError
-    from tensorflow.core.protobuf import saved_model_pb2
-    from tensorflow.python.framework import meta_graph
-    from tensorflow.python.tools.saved_model_cli import _OP_DENYLIST
-
     checks: list[Check] = []
 
     def check(name: str, ok: bool, detail: str) -> None:
         checks.append(Check(name, bool(ok), detail))
 
     if require_version_name:
-        is_version = storage.parse_version(export.name) is not None
+        is_version = storage.is_version_name(export.name)
         check(
             "version folder",
             is_version,
             f"{export.name!r} {'is' if is_version else 'is not'} an integer version",
         )
-    model = saved_model_pb2.SavedModel()
-    try:
-        model.ParseFromString((export / "saved_model.pb").read_bytes())
-    except (OSError, DecodeError) as error:
-        raise VerifyError(
-            f"{export / 'saved_model.pb'} is not a readable SavedModel ({type(error).__name__}: {error})"
-        ) from None
+    model = _read_saved_model(export)
     tag_sets = [sorted(m.meta_info_def.tags) for m in model.meta_graphs]
     check("tag set", tag_sets == [["serve"]], f"tag sets {tag_sets}, expected exactly [['serve']]")
     graph = next((m for m in model.meta_graphs if list(m.meta_info_def.tags) == ["serve"]), None)
@@ -107,8 +84,32 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
         signature is not None,
         "signature serving_default " + ("present" if signature is not None else "missing"),
     )
-    if signature is None:
-        return checks
+    if signature is not None:
+        _check_signature(check, signature, graph)
+        _check_session(check, export, signature)
+    return checks
+
+
+def _read_saved_model(export: Path):
+    """The SavedModel proto of `export`/saved_model.pb, or a one-line VerifyError."""
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    model = saved_model_pb2.SavedModel()
+    try:
+        model.ParseFromString((export / "saved_model.pb").read_bytes())
+    except (OSError, DecodeError) as error:
+        raise VerifyError(
+            f"{export / 'saved_model.pb'} is not a readable SavedModel ({type(error).__name__}: {error})"
+        ) from None
+    return model
+
+
+def _check_signature(check, signature, graph) -> None:
+    """The signature's contract: predict method, any batch size, chosen keys, no denylisted ops."""
+    from tensorflow.python.framework import meta_graph
+    from tensorflow.python.tools.saved_model_cli import _OP_DENYLIST
+
     check(
         "method",
         signature.method_name == PREDICT_METHOD,
@@ -146,6 +147,11 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
         f"none of {sorted(_OP_DENYLIST)}" if not denied else f"uses {denied}",
     )
 
+
+def _check_session(check, export: Path, signature) -> None:
+    """Load and run in a fresh process as TF Serving does; replay the warmup; compare with Keras."""
+    import numpy as np
+
     samples = export / "assets.extra" / SAMPLES_FILE
     if not samples.is_file():
         check(
@@ -153,7 +159,7 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
             False,
             f"no recorded samples ({samples}); export with modelzoo to record them",
         )
-        return checks
+        return
     recorded = np.load(samples)
     # The child sends its outputs back through its stdout: no temporary file to leave behind if
     # either process is killed.
@@ -163,7 +169,7 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
     if result.returncode != 0:
         reason = _last_error_line(result.stderr.decode(errors="replace"))
         check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
-        return checks
+        return
     served = dict(np.load(io.BytesIO(result.stdout)))
     check(
         "session load and run",
@@ -193,7 +199,6 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
             difference <= TOLERANCE,
             f"max |served - Keras| = {difference:.2e} (tolerance {TOLERANCE:g})",
         )
-    return checks
 
 
 def require_servable(path: str | Path, **options) -> list[Check]:

@@ -14,7 +14,7 @@ import pytest
 from modelzoo.checkpoint import Backup
 from modelzoo.distribute import Placement
 from modelzoo.errors import UsageError
-from modelzoo.export import versions
+from modelzoo.storage import version_numbers
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
@@ -142,7 +142,7 @@ def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path, mirror):
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, **options)
         assert done.returncode == 0, done.stderr[-3000:]
         results[label] = json.loads((tmp_path / label / "metrics.json").read_text())
-        assert versions(tmp_path / f"saved_{label}" / "mnist") == [
+        assert version_numbers(tmp_path / f"saved_{label}" / "mnist") == [
             1
         ]  # exported and verified like any run
     assert results["mirrored"]["strategy"] == "mirrored (2 replicas)"
@@ -206,7 +206,7 @@ def test_multi_worker_trains_and_only_the_chief_exports(tmp_path):
     codes = wait_all(start_workers(cluster(2), tmp_path, epochs=3), timeout=300)
     logs = [(tmp_path / f"worker-{i}.log").read_text() for i in range(2)]
     assert codes == [0, 0], "\n".join(log[-2000:] for log in logs)
-    assert versions(tmp_path / "saved_models" / "logistic") == [1]
+    assert version_numbers(tmp_path / "saved_models" / "logistic") == [1]
     chief = json.loads((tmp_path / "run" / "metrics.json").read_text())
     worker = json.loads((tmp_path / "run.worker-1" / "metrics.json").read_text())
     assert chief["strategy"] == worker["strategy"] == "multi-worker (2 workers, 2 replicas in sync)"
@@ -242,7 +242,7 @@ def test_losing_a_worker_fails_clearly_and_the_rerun_resumes(tmp_path):
     assert "Traceback" not in log
     assert (
         not (tmp_path / "saved_models" / "logistic").exists()
-        or versions(tmp_path / "saved_models" / "logistic") == []
+        or version_numbers(tmp_path / "saved_models" / "logistic") == []
     )
 
     # The unluckiest kill: the worker had logged its epoch but not yet saved it, one epoch behind the chief.
@@ -265,4 +265,4 @@ def test_losing_a_worker_fails_clearly_and_the_rerun_resumes(tmp_path):
     for folder in ("run", "run.worker-1"):
         with (tmp_path / folder / "history.csv").open() as f:
             assert [int(row["epoch"]) for row in csv.DictReader(f)] == list(range(epochs))
-    assert versions(tmp_path / "saved_models" / "logistic") == [1]
+    assert version_numbers(tmp_path / "saved_models" / "logistic") == [1]

@@ -268,7 +268,7 @@ def test_an_oversized_image_is_refused_before_any_pixel_is_decoded(tmp_path, mon
 
 
 def test_an_image_at_the_limit_is_read_and_one_pixel_more_is_not(tmp_path, monkeypatch):
-    monkeypatch.setattr("modelzoo.inputs.MAX_IMAGE_PIXELS", 100 * 60)
+    monkeypatch.setattr("modelzoo.inputs.images.MAX_IMAGE_PIXELS", 100 * 60)
     digit_one(size=(100, 60)).save(tmp_path / "at.png")
     digit_one(size=(101, 60)).save(tmp_path / "over.png")
     assert load_image(tmp_path / "at.png", MNIST).shape == (28, 28, 1)

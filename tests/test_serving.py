@@ -228,7 +228,8 @@ ROW = np.full((28, 28, 1), 7).tolist()
             f"{JSON_TENSOR} IsLosslessDecimal<float>: in range",
         ),
         # Deliberate deviation: TF Serving parses NaN and Infinity (kParseNanAndInfFlag) and IsLosslessDecimal
-        # passes non-finite values to the model, which answers NaN; the stand-in refuses them (serving._as_tensor).
+        # passes non-finite values to the model, which answers NaN; the stand-in refuses them
+        # (serving.protocol._as_tensor).
         (
             "xor:predict",
             {"instances": [[float("nan"), 1]]},

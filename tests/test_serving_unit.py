@@ -10,7 +10,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from modelzoo import export, serving, storage, tfserving, verify
+from modelzoo import serving, storage, tfserving, verify
 from modelzoo.cli import cli
 
 
@@ -27,7 +27,7 @@ class FakeServable:
 
 @pytest.fixture
 def fake_servable(monkeypatch):
-    monkeypatch.setattr(serving, "Servable", FakeServable)
+    monkeypatch.setattr(serving.repository, "Servable", FakeServable)
     return FakeServable
 
 
@@ -90,7 +90,7 @@ def test_version_folders_skip_other_names_and_files(tmp_path):
         "²",
     ]  # hidden folders (a publish's staging) are not reported
     assert storage.version_folders(tmp_path / "missing") == {}
-    assert export.versions(tmp_path) == [1, 2, 7, 10]
+    assert storage.version_numbers(tmp_path) == [1, 2, 7, 10]
 
 
 def test_a_stray_folder_never_stops_the_poller(tmp_path, fake_servable, caplog):

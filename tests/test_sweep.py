@@ -11,7 +11,7 @@ import pytest
 
 from modelzoo import sweep
 from modelzoo.errors import UsageError
-from modelzoo.export import versions
+from modelzoo.storage import version_numbers
 
 
 def test_grid_fields_and_values():
@@ -111,7 +111,7 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
         "retrained to the same model"
     )
     # exactly one export, through the gate: one epoch on 2000 examples is kept as a candidate, not published
-    assert "test" in winner and versions(tmp_path / "saved_models" / "mnist") == []
+    assert "test" in winner and version_numbers(tmp_path / "saved_models" / "mnist") == []
     assert [winner["export"]] == [
         str(p) for p in (tmp_path / "saved_models" / "mnist" / "candidates").iterdir()
     ]

@@ -17,8 +17,8 @@ import tensorflow as tf
 from modelzoo import export as export_module
 from modelzoo import fit, run_folder, training
 from modelzoo import recipe_file as recipes
-from modelzoo.export import versions
 from modelzoo.registry import create_model
+from modelzoo.storage import version_numbers
 
 pytestmark = pytest.mark.slow
 RECIPES = recipes.builtin_names()
@@ -65,7 +65,10 @@ def test_every_recipe_trains_evaluates_and_exports(name, tmp_path, needs_data):
     # a smoke run (one epoch, 64 examples) is verified and kept, but as a candidate: not published
     export = result.export_path
     assert export.parent == tmp_path / "saved_models" / resolved.export_name / "candidates"
-    assert versions(export.parent.parent) == [] and metrics["publish"]["decision"] == "candidate"
+    assert (
+        version_numbers(export.parent.parent) == []
+        and metrics["publish"]["decision"] == "candidate"
+    )
     assert (export / "saved_model.pb").is_file() and (export / "variables").is_dir()
     card = json.loads((export / "assets.extra" / "model_card.json").read_text())
     assert card["recipe"]["name"] == name and card["metrics"]["test"] == metrics["test"]
@@ -108,7 +111,7 @@ def test_exports_take_the_next_version_and_never_overwrite(tmp_path):
             publish_anyway=True,
         )
         assert result.export_path.name == str(expected)
-    assert versions(tmp_path / "out" / "linear") == [1, 2, 3]
+    assert version_numbers(tmp_path / "out" / "linear") == [1, 2, 3]
     (tmp_path / "out" / "linear" / "7").mkdir()
     result = training.run(
         short("linear", **{"train.seed": 4}),
@@ -151,7 +154,10 @@ def test_divergence_stops_with_a_clear_error_and_exports_nothing(tmp_path):
             export_dir=tmp_path / "out",
             echo=lambda *_: None,
         )
-    assert not (tmp_path / "out" / "linear").exists() or versions(tmp_path / "out" / "linear") == []
+    assert (
+        not (tmp_path / "out" / "linear").exists()
+        or version_numbers(tmp_path / "out" / "linear") == []
+    )
 
 
 @pytest.mark.integration
@@ -172,7 +178,10 @@ def test_a_finite_but_exploding_loss_is_divergence_too(tmp_path, mirror):
             mirror=mirror,
             echo=lambda *_: None,
         )
-    assert not (tmp_path / "out" / "mnist").exists() or versions(tmp_path / "out" / "mnist") == []
+    assert (
+        not (tmp_path / "out" / "mnist").exists()
+        or version_numbers(tmp_path / "out" / "mnist") == []
+    )
 
 
 def _history_rows(path):
@@ -602,6 +611,6 @@ def test_twenty_kill_9s_at_random_instants_then_the_run_completes_as_if_uninterr
                 range(expected["epochs_run"])
             )
         out = tmp_path / f"{name}-out" / "linear"
-        assert versions(out) == [1] and not list(out.glob(".staging-*"))
+        assert version_numbers(out) == [1] and not list(out.glob(".staging-*"))
         assert ended_by_kill or not (tmp_path / name / "backup").exists()
     print(f"{kills} kills in {episode} episodes")

@@ -40,10 +40,10 @@ def export_command(name: str, tag: str, export_dir: str, export_name: str | None
     No data and no training: the weights are checked against their sha256, the export is verified
     with the session loader TF Serving uses, then renamed into the next version folder.
     """
-    from modelzoo import export, weights
+    from modelzoo import export, storage, weights
 
-    if export_name is not None and not export.is_model_folder_name(export_name):
-        raise UsageError(f"--name {export_name!r}: {export.MODEL_FOLDER_RULE}")
+    if export_name is not None and not storage.is_model_folder_name(export_name):
+        raise UsageError(f"--name {export_name!r}: {storage.MODEL_FOLDER_RULE}")
     model_card(name)  # wrong names and tags fail before TensorFlow loads
     entry = weights.STORE.get(name, tag)
     export.check_export_dir(

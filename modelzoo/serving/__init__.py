@@ -1,0 +1,73 @@
+"""TF Serving's REST predict API: a client, and a local stand-in server for development and tests.
+
+The server (`modelzoo serve saved_models/`) loads each model's newest version the way TF Serving
+does (a TF session by tag `serve`), answers TF Serving's REST routes with its JSON formats and
+error codes, and picks up new versions without a restart. Production is TF Serving itself; code
+written against this server works unchanged there.
+
+    GET  /v1/models/NAME[/versions/N]             version status
+    GET  /v1/models/NAME[/versions/N]/metadata    signature_def map
+    POST /v1/models/NAME[/versions/N]:predict     {"instances": rows} or {"inputs": columns}
+
+Modules, each importing only those above it:
+
+    protocol    the REST JSON tensor format: parse requests, write responses, error texts, Signature
+    servable    one SavedModel version loaded by tag `serve` into a TF session, and run
+    repository  the newest version of every model under an export folder, polled and hot-swapped
+    pool        the werkzeug server: a fixed thread pool, per-request read deadlines, a backlog
+    server      the REST routes and request limits over a repository (`modelzoo serve`)
+    client      the client side (`modelzoo predict --url`)
+
+Nothing here imports TensorFlow or werkzeug until a model is loaded or a server started.
+"""
+
+from modelzoo.serving.client import Client, predict_request, wait_until_ready
+from modelzoo.serving.protocol import (
+    DEFAULT_SIGNATURE,
+    DTYPES,
+    MAX_JSON_DEPTH,
+    ServingError,
+    Signature,
+    encode_json,
+    format_predict_response,
+    json_depth,
+    parse_json,
+    parse_predict_request,
+)
+from modelzoo.serving.repository import ModelRepository
+from modelzoo.serving.servable import Servable, load_local
+from modelzoo.serving.server import (
+    DEFAULT_MAX_PENDING,
+    DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_WORKERS,
+    Server,
+    create_app,
+    read_body,
+)
+
+__all__ = [
+    "DEFAULT_MAX_PENDING",
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "DEFAULT_REQUEST_TIMEOUT",
+    "DEFAULT_SIGNATURE",
+    "DEFAULT_WORKERS",
+    "DTYPES",
+    "MAX_JSON_DEPTH",
+    "Client",
+    "ModelRepository",
+    "Servable",
+    "Server",
+    "ServingError",
+    "Signature",
+    "create_app",
+    "encode_json",
+    "format_predict_response",
+    "json_depth",
+    "load_local",
+    "parse_json",
+    "parse_predict_request",
+    "predict_request",
+    "read_body",
+    "wait_until_ready",
+]
