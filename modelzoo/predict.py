@@ -178,6 +178,28 @@ def predict_remote(
     return interpret(client.predict({signature.input.name: batch}, signature), sources, top)
 
 
+def predict_grpc(
+    target: str,
+    model: str,
+    files: list[str],
+    rows_file: str | None,
+    top: int = 3,
+    version: int | None = None,
+    signature_name: str = DEFAULT_SIGNATURE,
+) -> list[Prediction]:
+    """Predict through TF Serving's gRPC API (or `modelzoo serve`) at `target` (HOST:PORT)."""
+    from modelzoo import serving
+
+    client = serving.GrpcClient(target, model, version)
+    try:
+        signature = client.signature(signature_name)
+        batch, sources = prepare(signature, files, rows_file)
+        outputs = client.predict({signature.input.name: batch}, signature)
+    finally:
+        client.close()
+    return interpret(outputs, sources, top)
+
+
 def parse_weights_name(text: str) -> tuple[str, str] | None:
     """(model, tag) for 'MODEL:TAG' naming a zoo model (an unknown tag is a UsageError), else None."""
     from modelzoo import weights

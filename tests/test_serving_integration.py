@@ -70,7 +70,16 @@ def test_png_digits_are_classified_locally_and_through_modelzoo_serve(trained, t
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "modelzoo", "serve", str(export_dir), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "modelzoo",
+            "serve",
+            str(export_dir),
+            "--port",
+            str(port),
+            "--no-grpc",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -142,12 +142,26 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
     type=click.FloatRange(min=0.001),
     default=16.0,
     show_default=True,
-    help="Largest request body accepted (larger ones get HTTP 413).",
+    help="Largest request body accepted (larger ones get HTTP 413, or RESOURCE_EXHAUSTED over gRPC).",
 )
+@click.option(
+    "--grpc-port",
+    type=click.IntRange(0, 65535),
+    default=8500,
+    show_default=True,
+    help="gRPC port of TF Serving's PredictionService and ModelService (0: any free port).",
+)
+@click.option("--no-grpc", is_flag=True, help="Answer REST only, no gRPC server.")
 def serve_command(
-    export_dir: str, port: int, host: str, poll_seconds: float, max_request_mb: float
+    export_dir: str,
+    port: int,
+    host: str,
+    poll_seconds: float,
+    max_request_mb: float,
+    grpc_port: int,
+    no_grpc: bool,
 ) -> None:
-    """Serve every model under EXPORT_DIR with TF Serving's REST API, for development and tests.
+    """Serve every model under EXPORT_DIR with TF Serving's REST and gRPC APIs, for development and tests.
 
     Each model's newest complete version is served and new versions are picked up without a
     restart. Production is TF Serving itself (see the README); client code works against both.
@@ -158,7 +172,14 @@ def serve_command(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from modelzoo import serving
 
-    server = serving.Server(export_dir, host, port, poll_seconds, int(max_request_mb * 1024 * 1024))
+    server = serving.Server(
+        export_dir,
+        host,
+        port,
+        poll_seconds,
+        int(max_request_mb * 1024 * 1024),
+        grpc_port=None if no_grpc else grpc_port,
+    )
     models = server.repository.models()
     for name, version in models.items():
         click.echo(f"serving {name} version {version}: {server.url}/v1/models/{name}")
@@ -167,7 +188,10 @@ def serve_command(
             f"no model under {os.path.abspath(export_dir)} yet; waiting for one (train with python "
             "-m modelzoo.recipes NAME)"
         )
-    click.echo(f"listening on {server.url} (Ctrl-C stops; a development stand-in for TF Serving)")
+    grpc = f" and gRPC on {server.grpc_target}" if server.grpc_target else ""
+    click.echo(
+        f"listening on {server.url}{grpc} (Ctrl-C stops; a development stand-in for TF Serving)"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -20,7 +20,15 @@ from modelzoo.registry import did_you_mean, list_models
     metavar="URL",
     help="A TF Serving (or `modelzoo serve`) REST address, e.g. http://localhost:8501.",
 )
-@click.option("--model", metavar="NAME", help="The model name on the server (with --url).")
+@click.option(
+    "--grpc",
+    "grpc_target",
+    metavar="HOST:PORT",
+    help="A TF Serving (or `modelzoo serve`) gRPC address instead, e.g. localhost:8500.",
+)
+@click.option(
+    "--model", metavar="NAME", help="The model name on the server (with --url or --grpc)."
+)
 @click.option(
     "--version",
     "model_version",
@@ -54,6 +62,7 @@ from modelzoo.registry import did_you_mean, list_models
 def predict_command(
     args: tuple[str, ...],
     url: str | None,
+    grpc_target: str | None,
     model: str | None,
     model_version: int | None,
     rows_file: str | None,
@@ -68,6 +77,7 @@ def predict_command(
     Shipped weights: modelzoo predict small_cnn:mnist digit.png [more.png]
     A local export:  modelzoo predict saved_models/mnist digit.png
     Through REST:    modelzoo predict --url http://localhost:8501 --model mnist digit.png
+    Through gRPC:    modelzoo predict --grpc localhost:8500 --model mnist digit.png
 
     Images of any size and mode become the model's input by MNIST's rules: grayscale, white
     digit on black (dark-on-light images are inverted), the ink fitted into 20x20 and centred by
@@ -78,14 +88,23 @@ def predict_command(
     modelzoo predict saved_models/mnist --print-request digit.png |
         curl -s -d @- http://localhost:8501/v1/models/mnist:predict
     """
-    if url:
+    if url and grpc_target:
+        raise UsageError("give --url (REST) or --grpc (gRPC), not both")
+    if grpc_target:
+        if print_request:
+            raise UsageError("--print-request prints a REST body: use --url, not --grpc")
+        predictions = _grpc(
+            grpc_target, model, model_version, list(args), rows_file, top, signature
+        )
+    elif url:
         predictions = _remote(
             url, model, model_version, list(args), rows_file, top, signature, print_request
         )
     else:
         if model or model_version:
             raise UsageError(
-                "--model and --version name a model on a server: give --url too, or a local SAVED_MODEL folder"
+                "--model and --version name a model on a server: give --url or --grpc too, or a local "
+                "SAVED_MODEL folder"
             )
         if not args:
             raise UsageError(
@@ -115,6 +134,15 @@ def _remote(url, model, model_version, files, rows_file, top, signature, print_r
         click.echo(json.dumps(predict.request_body(remote, files, rows_file)))
         return None
     return predict.predict_remote(url, model, files, rows_file, top, model_version, signature)
+
+
+def _grpc(target, model, model_version, files, rows_file, top, signature):
+    """Predictions through a model server's gRPC API."""
+    from modelzoo import predict
+
+    if not model:
+        raise UsageError("--grpc needs --model NAME, the model's name on the server")
+    return predict.predict_grpc(target, model, files, rows_file, top, model_version, signature)
 
 
 def _local(path, files, rows_file, top, signature, print_request):

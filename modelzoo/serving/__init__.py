@@ -15,13 +15,20 @@ Modules, each importing only those above it:
     servable    one SavedModel version loaded by tag `serve` into a TF session, and run
     repository  the newest version of every model under an export folder, polled and hot-swapped
     pool        the werkzeug server: a fixed thread pool, per-request read deadlines, a backlog
-    server      the REST routes and request limits over a repository (`modelzoo serve`)
+    grpc_server TF Serving's gRPC API (Predict, GetModelMetadata, GetModelStatus) over a repository
+    server      the REST routes and request limits over a repository (`modelzoo serve`), and
+                the gRPC server started and stopped with it
     client      the client side (`modelzoo predict --url`)
+    grpc_client the gRPC client side, with the official stubs (`modelzoo predict --grpc`)
 
-Nothing here imports TensorFlow or werkzeug until a model is loaded or a server started.
+`modelzoo serve` also answers TF Serving's gRPC API (port 8500) from the same repository.
+
+Nothing here imports TensorFlow, grpc or werkzeug until a model is loaded or a server started.
 """
 
 from modelzoo.serving.client import Client, predict_request, wait_until_ready
+from modelzoo.serving.grpc_client import GrpcClient
+from modelzoo.serving.grpc_server import DEFAULT_GRPC_PORT
 from modelzoo.serving.protocol import (
     DEFAULT_SIGNATURE,
     DTYPES,
@@ -47,12 +54,14 @@ from modelzoo.serving.server import (
 )
 
 __all__ = [
+    "DEFAULT_GRPC_PORT",
     "DEFAULT_MAX_PENDING",
     "DEFAULT_MAX_REQUEST_BYTES",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEFAULT_SIGNATURE",
     "DEFAULT_WORKERS",
     "DTYPES",
+    "GrpcClient",
     "MAX_JSON_DEPTH",
     "Client",
     "ModelRepository",

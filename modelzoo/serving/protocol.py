@@ -59,11 +59,25 @@ HTTP_STATUS = {
 
 
 class ServingError(ModelzooError):
-    """A request TF Serving would refuse, with the HTTP status it would answer."""
+    """A request TF Serving would refuse, with the HTTP status it would answer.
 
-    def __init__(self, message: str, status: int = 400):
+    `code` is the TF status code (error_codes.proto, the same numbers as gRPC's) when TensorFlow
+    gave one; otherwise the gRPC side derives it from the HTTP status (`grpc_code`).
+    """
+
+    def __init__(self, message: str, status: int = 400, code: int | None = None):
         super().__init__(message)
         self.status = status
+        self.code = code
+
+    @property
+    def grpc_code(self) -> int:
+        """The status code TF Serving's gRPC API answers this error with (a google.rpc code number)."""
+        if self.code is not None:
+            return self.code
+        return {400: 3, 404: 5, 408: 4, 409: 9, 413: 8, 429: 8, 501: 12, 503: 14, 504: 4}.get(
+            self.status, 13
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,6 +249,35 @@ def _as_tensor(value: Any, spec: TensorSpec, batched: bool, where: str) -> np.nd
     elif kind == "f":
         return _as_floats(flat, types, spec, where).reshape(array.shape)
     return flat.astype(spec.dtype).reshape(array.shape)
+
+
+def check_array(array: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
+    """A decoded batch (a gRPC TensorProto) checked as `_as_tensor` checks JSON: dtype, shape, finite.
+
+    A 400 (INVALID_ARGUMENT over gRPC) names the contract, as the REST answers do.
+    """
+    import numpy as np
+
+    expected = "object" if spec.dtype == "object" else np.dtype(spec.dtype).name
+    if array.dtype.name != expected and not (expected == "object" and array.dtype.kind in "OS"):
+        raise ServingError(
+            f"{where}: a tensor of dtype {array.dtype.name} where the model takes {spec.example()}"
+        )
+    if array.ndim != len(spec.shape) or any(
+        d is not None and d != n for d, n in zip(spec.shape, array.shape)
+    ):
+        raise ServingError(
+            f"{where}: a batch of shape {list(array.shape)} where the model takes "
+            f"{spec.example()} per example"
+        )
+    if not array.shape[0]:
+        raise ServingError(f"{where}: an empty batch")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = array[~np.isfinite(array)][0]
+        raise ServingError(
+            f"{where}: {bad} is not a number the model can take ({spec.example()}); send finite values"
+        )
+    return array
 
 
 def _as_floats(flat: np.ndarray, types: set, spec: TensorSpec, where: str) -> np.ndarray:

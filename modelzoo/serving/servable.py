@@ -55,6 +55,8 @@ class Servable:
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         for key, value in meta_graph.signature_def.items():
             signature_map.signature_def[key].CopyFrom(value)
+        #: The SignatureDefMap proto that GetModelMetadata answers (gRPC); `metadata` is its JSON.
+        self.signature_def_map = signature_map
         self.metadata = {
             "model_spec": {"name": name, "signature_name": "", "version": str(version)},
             "metadata": {
@@ -92,13 +94,14 @@ class Servable:
         try:
             return self.session.run(fetches, feeds)
         except tf.errors.InvalidArgumentError as error:
-            raise ServingError(error.message.splitlines()[0]) from None
+            raise ServingError(error.message.splitlines()[0], code=error.error_code) from None
         except (
             tf.errors.OpError
         ) as error:  # the status's HTTP code, as ToHTTPStatusCode in model_servers/http_server.cc
             raise ServingError(
                 error.message.strip() or type(error).__name__,
                 HTTP_STATUS.get(error.error_code, 500),
+                error.error_code,
             ) from None
 
     def predict_json(self, body: Any) -> dict:

@@ -1,5 +1,8 @@
 """The HTTP surface of `modelzoo serve`: TF Serving's REST routes over the model repository.
 
+`Server` also starts and stops the gRPC API (`modelzoo.serving.grpc_server`) with it when given
+a `grpc_port`.
+
     GET  /v1/models/NAME[/versions/N]             version status
     GET  /v1/models/NAME[/versions/N]/metadata    signature_def map
     POST /v1/models/NAME[/versions/N]:predict     {"instances": rows} or {"inputs": columns}
@@ -148,9 +151,12 @@ class Server:
         workers: int = DEFAULT_WORKERS,
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_pending: int = DEFAULT_MAX_PENDING,
+        grpc_port: int | None = None,
     ):
+        """`grpc_port`: also answer TF Serving's gRPC API there (0: any free port; None: no gRPC)."""
         self.repository = ModelRepository(export_dir, poll_seconds)
         self.repository.start()
+        self.grpc, self.grpc_port = None, None
         try:
             app = create_app(self.repository, max_request_bytes)
             self.http = make_http_server(host, port, app, workers, request_timeout, max_pending)
@@ -160,15 +166,38 @@ class Server:
                 f"cannot listen on {host}:{port} ({error.strerror}); choose another --port"
             ) from None
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{self.http.server_port}"
+        if grpc_port is not None:
+            from modelzoo.serving.grpc_server import make_grpc_server
+
+            try:
+                self.grpc, self.grpc_port = make_grpc_server(
+                    self.repository, host, grpc_port, workers, max_request_bytes, max_pending
+                )
+            except BaseException:
+                self.http.server_close()
+                self.repository.stop()
+                raise
+        #: HOST:PORT of the gRPC API (None without one), for a gRPC channel.
+        self.grpc_target = (
+            None
+            if self.grpc_port is None
+            else f"{host if ':' not in host else f'[{host}]'}:{self.grpc_port}"
+        )
 
     def serve_forever(self) -> None:
         try:
+            if self.grpc is not None:
+                self.grpc.start()
             self.http.serve_forever()
         finally:
+            if self.grpc is not None:
+                self.grpc.stop(grace=1).wait()
             self.repository.stop()
 
     def start_background(self) -> threading.Thread:
         """Serve from a daemon thread (tests, notebooks); stop with `shutdown()`."""
+        if self.grpc is not None:
+            self.grpc.start()
         thread = threading.Thread(
             target=self.http.serve_forever, name="modelzoo-serve", daemon=True
         )
@@ -178,4 +207,6 @@ class Server:
     def shutdown(self) -> None:
         self.http.shutdown()
         self.http.server_close()
+        if self.grpc is not None:
+            self.grpc.stop(grace=1).wait()
         self.repository.stop()

@@ -1,0 +1,219 @@
+"""`modelzoo serve`'s gRPC API through TF Serving's official stubs: Predict, metadata, status, errors."""
+
+import json
+import threading
+
+import grpc
+import numpy as np
+import pytest
+import requests
+import tensorflow as tf
+from click.testing import CliRunner
+from PIL import Image
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+import modelzoo
+from modelzoo import export, serving
+from modelzoo.cli import cli
+
+pytestmark = pytest.mark.slow
+
+
+def publish(export_dir, factory, name, seed=0):
+    """Export a fresh model as version 1 of `name` (as tests/test_serving.py does)."""
+    model = modelzoo.create_model(factory, seed=seed)
+    spec = model.inputs[0]
+    rng = np.random.default_rng(seed)
+    if spec.dtype == "uint8":
+        samples = rng.integers(0, 256, size=(4, *spec.shape[1:])).astype("uint8")
+    else:
+        samples = rng.normal(size=(4, *spec.shape[1:])).astype(spec.dtype)
+    return model, export.publish(model, export_dir, name, {"name": name}, samples)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """`cnn` (image uint8[28,28,1] -> probabilities) and `xor` (features float32[2] -> probability)."""
+    root = tmp_path_factory.mktemp("saved_models")
+    cnn, _ = publish(root, "small_cnn", "cnn")
+    xor, _ = publish(root, "two_layer_perceptron", "xor")
+    return root, {"cnn": cnn, "xor": xor}
+
+
+@pytest.fixture(scope="module")
+def server(zoo):
+    root, _ = zoo
+    server = serving.Server(root, port=0, poll_seconds=0.2, grpc_port=0)
+    server.start_background()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def channel(server):
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        yield channel
+
+
+@pytest.fixture(scope="module")
+def stub(channel):
+    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
+def predict_request(name, inputs, version=None, signature=""):
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = name
+    request.model_spec.signature_name = signature
+    if version is not None:
+        request.model_spec.version.value = version
+    for key, value in inputs.items():
+        request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+    return request
+
+
+IMAGES = np.random.default_rng(3).integers(0, 256, (5, 28, 28, 1)).astype("uint8")
+
+
+def test_predict_equals_rest_and_the_model(server, stub, zoo):
+    _, models = zoo
+    response = stub.Predict(predict_request("cnn", {"image": IMAGES}), timeout=30)
+    assert response.model_spec.name == "cnn" and response.model_spec.version.value == 1
+    assert response.model_spec.signature_name == "serving_default"
+    assert list(response.outputs) == ["probabilities"]
+    answer = tf.make_ndarray(response.outputs["probabilities"])
+    rest = requests.post(
+        f"{server.url}/v1/models/cnn:predict", json={"instances": IMAGES.tolist()}, timeout=30
+    ).json()["predictions"]
+    np.testing.assert_allclose(answer, rest, atol=1e-6)
+    np.testing.assert_allclose(answer, models["cnn"](IMAGES).numpy(), atol=1e-6)
+    versioned = stub.Predict(predict_request("cnn", {"image": IMAGES[:2]}, version=1), timeout=30)
+    np.testing.assert_allclose(
+        tf.make_ndarray(versioned.outputs["probabilities"]), answer[:2], atol=1e-6
+    )
+
+
+def test_metadata_and_status(server, stub, channel):
+    request = get_model_metadata_pb2.GetModelMetadataRequest()
+    request.model_spec.name = "cnn"
+    request.metadata_field.append("signature_def")
+    response = stub.GetModelMetadata(request, timeout=30)
+    assert response.model_spec.name == "cnn" and response.model_spec.version.value == 1
+    signatures = get_model_metadata_pb2.SignatureDefMap()
+    response.metadata["signature_def"].Unpack(signatures)
+    default = signatures.signature_def["serving_default"]
+    (image,) = default.inputs.values()
+    assert list(default.inputs) == ["image"] and image.dtype == tf.uint8.as_datatype_enum
+    assert [d.size for d in image.tensor_shape.dim] == [-1, 28, 28, 1]
+    (probabilities,) = default.outputs.values()
+    assert list(default.outputs) == ["probabilities"]
+    assert probabilities.dtype == tf.float32.as_datatype_enum
+    assert [d.size for d in probabilities.tensor_shape.dim] == [-1, 10]
+    # the same signature as REST's /metadata, through the client's JSON form
+    rest = requests.get(f"{server.url}/v1/models/cnn/metadata", timeout=10).json()
+    assert serving.GrpcClient(server.grpc_target, "cnn").metadata() == rest
+
+    models = model_service_pb2_grpc.ModelServiceStub(channel)
+    status_request = get_model_status_pb2.GetModelStatusRequest()
+    status_request.model_spec.name = "xor"
+    (status,) = models.GetModelStatus(status_request, timeout=10).model_version_status
+    assert status.version == 1 and status.state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+    assert status.status.error_code == 0
+    status_request.model_spec.name = "nope"
+    with pytest.raises(grpc.RpcError) as error:
+        models.GetModelStatus(status_request, timeout=10)
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "name, inputs, version, signature, code, message",
+    [
+        ("nope", {"image": IMAGES}, None, "", "NOT_FOUND", "Latest(nope)"),
+        ("cnn", {"image": IMAGES}, 9, "", "NOT_FOUND", "Specific(cnn, 9)"),
+        ("cnn", {"wrong": IMAGES}, None, "", "INVALID_ARGUMENT", "Sent extra: {wrong}"),
+        (
+            "cnn",
+            {"image": IMAGES.astype("float32")},
+            None,
+            "",
+            "INVALID_ARGUMENT",
+            "dtype float32 where the model takes image uint8[28,28,1]",
+        ),
+        (
+            "cnn",
+            {"image": IMAGES[:, :27]},
+            None,
+            "",
+            "INVALID_ARGUMENT",
+            "shape [5, 27, 28, 1] where the model takes image uint8[28,28,1]",
+        ),
+        ("cnn", {"image": IMAGES}, None, "nope", "INVALID_ARGUMENT", '"nope" not found'),
+        (
+            "xor",
+            {"features": np.array([[np.nan, 1]], "float32")},
+            None,
+            "",
+            "INVALID_ARGUMENT",
+            "nan is not a number",
+        ),
+    ],
+)
+def test_errors_have_tf_serving_status_codes(stub, name, inputs, version, signature, code, message):
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(predict_request(name, inputs, version, signature), timeout=30)
+    assert error.value.code() == getattr(grpc.StatusCode, code)
+    assert message in error.value.details()
+
+
+def test_concurrent_requests_lose_nothing(stub, zoo):
+    _, models = zoo
+    features = np.random.default_rng(4).uniform(size=(160, 2)).astype("float32")
+    expected = models["xor"](features).numpy()
+    answers, errors = {}, []
+
+    def worker(thread):
+        for i in range(thread * 20, thread * 20 + 20):
+            try:
+                response = stub.Predict(
+                    predict_request("xor", {"features": features[i : i + 1]}), timeout=30
+                )
+                answers[i] = tf.make_ndarray(response.outputs["probability"])[0]
+            except grpc.RpcError as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(answers) == 160
+    np.testing.assert_allclose([answers[i] for i in range(160)], expected, atol=1e-6)
+
+
+def test_predict_command_through_grpc_equals_rest(server, tmp_path):
+    digit = np.zeros((28, 28), np.uint8)
+    digit[5:23, 12:16] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    answers = {}
+    for flag, address in (("--url", server.url), ("--grpc", server.grpc_target)):
+        result = CliRunner().invoke(
+            cli, ["predict", flag, address, "--model", "cnn", str(tmp_path / "one.png"), "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        answers[flag] = json.loads(result.output)[0]
+    assert answers["--grpc"]["top"][0]["class"] == answers["--url"]["top"][0]["class"]
+    np.testing.assert_allclose(
+        answers["--grpc"]["outputs"]["probabilities"],
+        answers["--url"]["outputs"]["probabilities"],
+        atol=1e-6,
+    )
+    missing = CliRunner().invoke(
+        cli, ["predict", "--grpc", server.grpc_target, "--model", "nope", str(tmp_path / "one.png")]
+    )
+    assert missing.exit_code != 0 and "NOT_FOUND" in missing.output
+    assert "Traceback" not in missing.output
