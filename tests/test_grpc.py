@@ -217,3 +217,20 @@ def test_predict_command_through_grpc_equals_rest(server, tmp_path):
     )
     assert missing.exit_code != 0 and "NOT_FOUND" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_a_busy_grpc_port_is_one_clear_error_and_flags_do_not_mix(tmp_path):
+    import socket
+
+    from modelzoo.errors import ModelzooError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ModelzooError, match=f"cannot listen for gRPC on 127.0.0.1:{port}"):
+            serving.Server(tmp_path, port=0, grpc_port=port)
+    both = CliRunner().invoke(
+        cli, ["predict", "--url", "http://x", "--grpc", "x:1", "--model", "m", "a.png"]
+    )
+    assert both.exit_code == 2 and "not both" in both.output
