@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
+from benchmarks.recipe_runs import accuracies  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe_file, training  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
 RESULTS = ROOT / "benchmarks" / "results" / "diabetes_from_the_notes.json"
@@ -55,15 +54,7 @@ def main() -> None:
     steps, overrides = [], {}
     for what, name, added in STEPS:
         overrides = {**overrides, **added} if name == "notes_diabetes" else dict(added)
-        test, dev = [], []
-        for seed in SEEDS:
-            resolved = recipe_file.load(name, {**overrides, "train.seed": seed})
-            with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(
-                    resolved, runs_root=folder, export_dir=None, echo=lambda *_: None
-                ).metrics
-            test.append(round(metrics["test"]["accuracy"], 4))
-            dev.append(round(metrics["dev"]["accuracy"], 4))
+        test, dev = accuracies(name, overrides, SEEDS)
         steps.append(
             {
                 "step": what,

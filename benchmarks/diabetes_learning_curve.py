@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
+from benchmarks.recipe_runs import metrics_of  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe_file, training  # noqa: E402
+from modelzoo import recipe_file  # noqa: E402
 
 FRACTIONS = (0.5, 0.75, 1.0)
 SEEDS = (0, 1, 2, 3, 4)
@@ -39,15 +39,8 @@ def main() -> None:
         for seed in SEEDS:
             # max_examples cuts every split to its first N rows; N stays above the dev and test
             # sizes (154, 153), so only the training split shrinks.
-            resolved = recipe_file.load("diabetes", {"train.seed": seed, "data.max_examples": rows})
-            with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(
-                    resolved,
-                    runs_root=folder,
-                    export_dir=None,
-                    evaluate_test=False,
-                    echo=lambda *_: None,
-                ).metrics
+            overrides = {"train.seed": seed, "data.max_examples": rows}
+            metrics = metrics_of("diabetes", overrides, evaluate_test=False)
             assert metrics["sizes"]["train"] == rows and metrics["sizes"]["dev"] == DEV_ROWS
             dev.append(round(metrics["dev"]["accuracy"], 4))
             dev_loss.append(round(metrics["dev"]["loss"], 4))

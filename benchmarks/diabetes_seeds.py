@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
+from benchmarks.recipe_runs import accuracies  # noqa: E402
 from benchmarks.write_results import save  # noqa: E402
-from modelzoo import recipe_file, training  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
 RESULTS = ROOT / "benchmarks" / "results" / "diabetes_seeds.json"
@@ -29,15 +28,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "diabetes_seeds.json"
 def main() -> None:
     variants = []
     for refit in (True, False):
-        test, dev = [], []
-        for seed in SEEDS:
-            resolved = recipe_file.load("diabetes", {"train.seed": seed, "train.refit": refit})
-            with tempfile.TemporaryDirectory() as folder:
-                metrics = training.run(
-                    resolved, runs_root=folder, export_dir=None, echo=lambda *_: None
-                ).metrics
-            test.append(round(metrics["test"]["accuracy"], 4))
-            dev.append(round(metrics["dev"]["accuracy"], 4))
+        test, dev = accuracies("diabetes", {"train.refit": refit}, SEEDS)
         variants.append(
             {
                 "refit": refit,

@@ -1,4 +1,5 @@
-"""Shared test set-up: quiet TensorFlow, a helper that runs Python in a fresh process."""
+"""Shared test set-up: quiet TensorFlow, a helper that runs Python in a fresh process, and small
+exported models for the serving tests."""
 
 import os
 import subprocess
@@ -36,3 +37,30 @@ def mirror():
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+def publish(export_dir, factory: str, name: str, seed: int = 0):
+    """(model, version folder): a fresh zoo model exported as the next version of `name`."""
+    import numpy as np
+
+    import modelzoo
+    from modelzoo import export
+
+    model = modelzoo.create_model(factory, seed=seed)
+    spec = model.inputs[0]
+    rng = np.random.default_rng(seed)
+    if spec.dtype == "uint8":
+        samples = rng.integers(0, 256, size=(4, *spec.shape[1:])).astype("uint8")
+    else:
+        samples = rng.normal(size=(4, *spec.shape[1:])).astype(spec.dtype)
+    return model, export.publish(model, export_dir, name, {"name": name}, samples)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """Two exported models: `xor` (features float32[2] -> probability) and `cnn` (image uint8 ->
+    probabilities), as (export dir, {name: Keras model})."""
+    root = tmp_path_factory.mktemp("saved_models")
+    xor, _ = publish(root, "two_layer_perceptron", "xor")
+    cnn, _ = publish(root, "small_cnn", "cnn")
+    return root, {"xor": xor, "cnn": cnn}

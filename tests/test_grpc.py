@@ -18,32 +18,10 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-import modelzoo
-from modelzoo import export, serving
+from modelzoo import serving
 from modelzoo.cli import cli
 
 pytestmark = pytest.mark.slow
-
-
-def publish(export_dir, factory, name, seed=0):
-    """Export a fresh model as version 1 of `name` (as tests/test_serving.py does)."""
-    model = modelzoo.create_model(factory, seed=seed)
-    spec = model.inputs[0]
-    rng = np.random.default_rng(seed)
-    if spec.dtype == "uint8":
-        samples = rng.integers(0, 256, size=(4, *spec.shape[1:])).astype("uint8")
-    else:
-        samples = rng.normal(size=(4, *spec.shape[1:])).astype(spec.dtype)
-    return model, export.publish(model, export_dir, name, {"name": name}, samples)
-
-
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    """`cnn` (image uint8[28,28,1] -> probabilities) and `xor` (features float32[2] -> probability)."""
-    root = tmp_path_factory.mktemp("saved_models")
-    cnn, _ = publish(root, "small_cnn", "cnn")
-    xor, _ = publish(root, "two_layer_perceptron", "xor")
-    return root, {"cnn": cnn, "xor": xor}
 
 
 @pytest.fixture(scope="module")

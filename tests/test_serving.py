@@ -8,36 +8,16 @@ import numpy as np
 import pytest
 import requests
 from click.testing import CliRunner
+from conftest import publish
 from google.protobuf import json_format
 from PIL import Image
 from tensorflow.core.protobuf import saved_model_pb2
 
-import modelzoo
-from modelzoo import export, serving
+from modelzoo import serving
 from modelzoo.cli import cli
 from modelzoo.errors import ModelzooError
 
 pytestmark = pytest.mark.slow
-
-
-def publish(export_dir, factory, name, seed=0):
-    model = modelzoo.create_model(factory, seed=seed)
-    spec = model.inputs[0]
-    rng = np.random.default_rng(seed)
-    if spec.dtype == "uint8":
-        samples = rng.integers(0, 256, size=(4, *spec.shape[1:])).astype("uint8")
-    else:
-        samples = rng.normal(size=(4, *spec.shape[1:])).astype(spec.dtype)
-    return model, export.publish(model, export_dir, name, {"name": name}, samples)
-
-
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory):
-    """Two exported models: `xor` (features float32[2] -> probability) and `cnn` (image uint8 -> probabilities)."""
-    root = tmp_path_factory.mktemp("saved_models")
-    xor, _ = publish(root, "two_layer_perceptron", "xor")
-    cnn, _ = publish(root, "small_cnn", "cnn")
-    return root, {"xor": xor, "cnn": cnn}
 
 
 @pytest.fixture(scope="module")
