@@ -140,16 +140,23 @@ def publish(
     samples,
     *,
     candidate: bool = False,
+    formats: tuple[str, ...] = (exporters.SAVED_MODEL,),
+    calibration=None,
+    evaluation=None,
 ) -> Path:
     """Export to `<export_dir>/<name>/<next version>/` atomically; return the version folder.
 
     With `candidate`, the verified export goes to `<export_dir>/<name>/candidates/<stamp>/`
     instead: kept, but under no integer name, so no server loads it (`modelzoo.gate`).
 
-    Every registered export format (`modelzoo.exporters`; TF Serving's SavedModel, which records
+    Each chosen format (`modelzoo.exporters`; TF Serving's SavedModel, always, which records
     `samples`, a batch of real inputs, with the Keras outputs for them and as warmup requests)
-    writes into a staging folder, `card` (JSON data) is written as `assets.extra/model_card.json`,
-    and every format's check must pass before the folder is renamed into place.
+    writes into a staging folder (the other formats into its formats folder,
+    `storage.formats_folder`); every format's check must pass, what they measured goes into
+    `card` (JSON data) under "formats", the card is written as `assets.extra/model_card.json`,
+    and only then is the SavedModel renamed into place, its other formats right after.
+    `calibration` (training inputs) and `evaluation` ((inputs, labels) of the test split) are
+    what an int8 export is quantized and judged with.
     """
     model_dir = Path(export_dir) / name
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -157,24 +164,27 @@ def publish(
     staging = Path(
         tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{_host()}-{os.getpid()}-", dir=model_dir)
     )
-    _STAGED_HERE.add(staging)
+    formats_staging = storage.formats_folder(staging)
+    _STAGED_HERE.update((staging, formats_staging))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(
         0o777 & ~umask
     )  # mkdtemp makes it 0700: a server running as another user could not read it
+    context = exporters.ExportContext(name, samples, calibration=calibration, evaluation=evaluation)
     try:
-        exporters.write_all(model, staging, name=name, samples=samples)
+        exporters.write_all(model, staging, formats, context)
+        card = {**card, "formats": exporters.check_all(staging, formats, context)}
         storage.card_path(staging).parent.mkdir(exist_ok=True)
         storage.card_path(staging).write_text(json.dumps(card, indent=2) + "\n")
-        exporters.check_all(staging)
         if candidate:
             return _rename_to_candidate(staging, model_dir)
         return _rename_to_next_version(staging, model_dir)
     finally:
-        _STAGED_HERE.discard(staging)
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        _STAGED_HERE.difference_update((staging, formats_staging))
+        for folder in (staging, formats_staging):
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def remove_stale_staging(model_dir: Path) -> list[Path]:
@@ -187,7 +197,11 @@ def remove_stale_staging(model_dir: Path) -> list[Path]:
     """
     removed = []
     pattern = rf"{re.escape(STAGING_PREFIX)}{re.escape(_host())}-(\d+)-[^-]+"
-    for path in model_dir.glob(f"{STAGING_PREFIX}*"):
+    staged = [
+        *model_dir.glob(f"{STAGING_PREFIX}*"),
+        *storage.formats_dir(model_dir).glob(f"{STAGING_PREFIX}*"),
+    ]
+    for path in staged:
         found = re.fullmatch(pattern, path.name)
         if not found or path in _STAGED_HERE:
             continue
@@ -221,19 +235,26 @@ def _rename_to_next_version(staging: Path, model_dir: Path) -> Path:
     """Move a complete export to the next free integer version; never replace an existing one.
 
     No empty version folder is ever visible: rename fails on a non-empty target (another
-    export got there first), and then the next number is tried.
+    export got there first), and then the next number is tried. A number whose formats folder
+    exists (left by a version removed by hand) is not reused.
     """
-    targets = (
-        storage.version_path(model_dir, (storage.latest_version(model_dir) or 0) + 1)
-        for _ in range(100)
-    )
+
+    def next_version() -> Path:
+        newest = max(
+            storage.latest_version(model_dir) or 0,
+            storage.latest_version(storage.formats_dir(model_dir)) or 0,
+        )
+        return storage.version_path(model_dir, newest + 1)
+
+    targets = (next_version() for _ in range(100))
     return _rename_to_first_free(staging, targets, f"a new version under {model_dir}")
 
 
 def _rename_to_first_free(staging: Path, targets, what: str) -> Path:
-    """Rename `staging` to the first of `targets` that is free (rename never replaces a non-empty folder)."""
+    """Rename `staging` to the first of `targets` that is free (rename never replaces a non-empty
+    folder), then its formats folder, if it has one, to the target's."""
     for target in targets:
-        if target.exists():
+        if target.exists() or storage.formats_folder(target).exists():
             continue
         try:
             os.rename(staging, target)
@@ -241,11 +262,26 @@ def _rename_to_first_free(staging: Path, targets, what: str) -> Path:
             if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
                 continue
             raise ExportError(f"could not move the export into {target}: {error}") from None
+        _move_formats(storage.formats_folder(staging), storage.formats_folder(target))
         return target
     raise ExportError(f"could not claim {what}")
 
 
-CANDIDATES_DIR = "candidates"
+def _move_formats(source: Path, target: Path) -> None:
+    """Rename a formats folder into place beside its just-published SavedModel."""
+    if not source.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        raise ExportError(
+            f"the SavedModel is published, but its other formats could not be moved into {target}: "
+            f"{error}"
+        ) from None
+
+
+CANDIDATES_DIR = storage.CANDIDATES_DIR
 
 
 def _rename_to_candidate(staging: Path, model_dir: Path) -> Path:
@@ -271,7 +307,7 @@ def promote(candidate: str | os.PathLike) -> Path:
         raise ExportError(
             f"{path} is not a candidate export (<export dir>/<name>/{CANDIDATES_DIR}/<stamp>/ with a saved_model.pb)"
         )
-    exporters.check_all(path)
+    exporters.check_all(path, exporters.formats_present(path))
     card = storage.read_card(path)
     if card is not None and isinstance(card.get("publish"), dict):
         card["publish"].update(

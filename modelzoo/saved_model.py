@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import keras
 
+    from modelzoo.export_context import ExportContext
+
 
 def signature_keys(model: keras.Sequential) -> tuple[str, str]:
     """The serving signature's (input key, output key): the input layer's and the last layer's names."""
@@ -43,18 +45,24 @@ def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
     archive.write_out(str(path), verbose=False)
 
 
-def write(model: keras.Sequential, folder: Path, *, name: str, samples) -> None:
+def write(model: keras.Sequential, folder: Path, context: ExportContext) -> None:
     """The SavedModel, the samples with Keras's outputs for them, and the samples as warmup requests."""
     from modelzoo import tfserving, verify
 
     write_saved_model(model, folder)
     input_key, output_key = signature_keys(model)
+    samples = context.samples
     verify.write_samples(folder, samples, {output_key: model(samples, training=False).numpy()})
-    tfserving.write_warmup_requests(folder, name, input_key, samples)
+    tfserving.write_warmup_requests(folder, context.name, input_key, samples)
 
 
-def check(folder: Path) -> None:
+def check(folder: Path, context: ExportContext | None = None) -> dict:
     """Raise VerifyError unless TF Serving would load the folder and answer the samples as Keras did."""
     from modelzoo import verify
 
     verify.require_servable(folder, require_version_name=False)
+    files = [folder / "saved_model.pb", *(folder / "variables").glob("*")]
+    return {
+        "bytes": sum(f.stat().st_size for f in files if f.is_file()),
+        "runtime": "TF Serving (checked with its SavedModel session loader)",
+    }

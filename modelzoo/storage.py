@@ -13,6 +13,16 @@ TF Serving.
 Every question about version folders is answered here (`version_numbers`, `latest_version`,
 `version_path`, `is_version_name`, `saved_model_folder`); nothing else scans a model folder.
 An export's model card is at `card_path(folder)`.
+
+The other runtimes' exports of a version (ONNX, LiteRT: `modelzoo.exporters`) live beside the
+versions, never inside TF Serving's version folder, at the same path under `formats/`:
+
+    <model>/3/                              the SavedModel TF Serving loads
+    <model>/formats/3/model.onnx, ...       version 3 for ONNX Runtime and LiteRT
+    <model>/candidates/<stamp>/             a candidate the gate kept back
+    <model>/formats/candidates/<stamp>/     its other formats
+
+`formats` is not an integer name, so TF Serving and `modelzoo serve` skip it (`formats_folder`).
 """
 
 from __future__ import annotations
@@ -27,6 +37,10 @@ from modelzoo.errors import ModelzooError
 _DIGITS = re.compile(r"[0-9]+")
 INT64_MAX = 2**63 - 1
 SAVED_MODEL_FILE = "saved_model.pb"
+#: Beside the versions: the folder of their other formats (`formats_folder`).
+FORMATS_DIR = "formats"
+#: Beside the versions: the exports the publishing gate kept back (`modelzoo.gate`).
+CANDIDATES_DIR = "candidates"
 #: An export's model card, beside its files (`modelzoo.export`, read by the gate and `promote`).
 CARD_FILE = "model_card.json"
 
@@ -134,6 +148,20 @@ def saved_model_folder(path: str | os.PathLike) -> Path:
             "export)"
         )
     return newest
+
+
+def formats_dir(model_dir: str | os.PathLike) -> Path:
+    """The folder beside a model's versions that holds their other formats."""
+    return Path(model_dir) / FORMATS_DIR
+
+
+def formats_folder(folder: str | os.PathLike) -> Path:
+    """Where the other formats of the SavedModel in `folder` (a version, candidate or staging folder
+    under a model folder) are: the same path relative to the model folder, under `formats/`."""
+    folder = Path(folder)
+    if folder.parent.name == CANDIDATES_DIR:
+        return formats_dir(folder.parent.parent) / CANDIDATES_DIR / folder.name
+    return formats_dir(folder.parent) / folder.name
 
 
 def card_path(folder: str | os.PathLike) -> Path:

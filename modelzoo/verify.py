@@ -52,11 +52,16 @@ def version_dir(path: str | Path) -> Path:
 
 def write_samples(export: Path, inputs, outputs: dict) -> None:
     """Record sample inputs and the Keras model's outputs for them beside the SavedModel."""
-    import numpy as np
-
     extra = export / "assets.extra"
     extra.mkdir(exist_ok=True)
-    np.savez(extra / SAMPLES_FILE, inputs=inputs, **{f"output:{k}": v for k, v in outputs.items()})
+    write_samples_file(extra / SAMPLES_FILE, inputs, outputs)
+
+
+def write_samples_file(path: Path, inputs, outputs: dict) -> None:
+    """An .npz of the sample inputs ("inputs") and each output ("output:<key>")."""
+    import numpy as np
+
+    np.savez(path, inputs=inputs, **{f"output:{k}": v for k, v in outputs.items()})
 
 
 def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check]:
