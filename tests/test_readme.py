@@ -15,7 +15,7 @@ def test_generated_sections_are_current():
 def test_install_lint_and_test_commands_are_the_ones_ci_runs():
     ci = (README.parent / ".ci" / "run").read_text()
     for line in (
-        'pip install -e ".[dev]"',
+        'pip install -e ".[dev,onnx,litert]"',
         "ruff check . && ruff format --check .",
         "python -m pytest",
     ):
