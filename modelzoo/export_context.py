@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: How many training examples an int8 export is calibrated on (`ExportContext.calibration`).
+CALIBRATION_EXAMPLES = 500
+
 
 @dataclass
 class ExportContext:

@@ -36,6 +36,7 @@ class Exporter:
     check: Callable[[Path, ExportContext], dict[str, Any] | None]
     file: str | None = None
     needs: tuple[str, ...] = ()  # ExportContext fields it cannot do without ("calibration", ...)
+    tasks: tuple[str, ...] | None = None  # the model tasks it can judge (None: every task)
 
 
 #: The registered exporters by name, in the order they run.
@@ -70,6 +71,21 @@ def parse_formats(names: str | Iterable[str], where: str = "--format") -> tuple[
                 f"choose from {', '.join(EXPORTERS)}"
             )
     return tuple(n for n in EXPORTERS if n in wanted or n == SAVED_MODEL)
+
+
+def supported_formats(formats: tuple[str, ...], model_name: str) -> tuple[str, ...]:
+    """`formats`, or UsageError naming one that cannot judge a model of this zoo model's task."""
+    from modelzoo.registry import model_card
+
+    task = model_card(model_name).task
+    for name in formats:
+        tasks = EXPORTERS[name].tasks
+        if tasks is not None and task not in tasks:
+            raise UsageError(
+                f"--format: {name} cannot be checked for {model_name}, a {task} model (it is "
+                f"judged by accuracy, for {' and '.join(tasks)} models)"
+            )
+    return formats
 
 
 def folder_for(exporter: Exporter, staging: Path) -> Path:
@@ -142,5 +158,6 @@ register_exporter(
         litert_export.check_int8,
         litert_export.INT8_FILE,
         needs=("calibration", "evaluation"),
+        tasks=litert_export.INT8_TASKS,
     )
 )

@@ -267,10 +267,12 @@ def export(
     *,
     max_examples: int | None,
     publish_anyway: bool = False,
+    **formats,
 ) -> tuple[Path | None, dict[str, Any]]:
     """Gate, then export: (the version or candidate folder, or None when unchanged; the gate's record).
 
     The record is also written into the card (`card["publish"]`) before the export is staged.
+    `formats` are `export.publish`'s formats, calibration and evaluation.
     """
     from modelzoo import export as export_module
 
@@ -308,7 +310,13 @@ def export(
     if record["decision"] != "unchanged":
         card["publish"] = record
         path = export_module.publish(
-            model, export_dir, name, card, samples, candidate=record["decision"] == "candidate"
+            model,
+            export_dir,
+            name,
+            card,
+            samples,
+            candidate=record["decision"] == "candidate",
+            **formats,
         )
     else:
         path = None

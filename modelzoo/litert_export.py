@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import parity
 from modelzoo.errors import UsageError
+from modelzoo.quiet import converter_stdout
 
 if TYPE_CHECKING:
     import keras
@@ -29,8 +30,8 @@ FILE = "model.tflite"
 INT8_FILE = "model.int8.tflite"
 #: How far below the float model's test accuracy the int8 model may be (0.5 percentage points).
 INT8_ACCURACY_DROP = 0.005
-#: How many training examples calibrate the int8 ranges.
-CALIBRATION_EXAMPLES = 500
+#: The models an int8 export can be judged for: by accuracy, so classifiers.
+INT8_TASKS = ("binary classification", "multiclass classification")
 
 
 def write_float(model: keras.Sequential, folder: Path, context: ExportContext) -> None:
@@ -50,7 +51,7 @@ def write_int8(model: keras.Sequential, folder: Path, context: ExportContext) ->
             "--format litert-int8 is judged by test accuracy, and this model is not a classifier "
             "(its output is not a sigmoid or softmax); export it as litert instead"
         )
-    calibration = np.asarray(context.calibration)[:CALIBRATION_EXAMPLES]
+    calibration = np.asarray(context.calibration)
 
     def representative():
         for example in calibration:
@@ -73,7 +74,8 @@ def _convert(context: ExportContext, representative=None) -> bytes:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    return converter.convert()
+    with converter_stdout():
+        return converter.convert()
 
 
 def check_float(folder: Path, context: ExportContext | None = None) -> dict[str, Any]:

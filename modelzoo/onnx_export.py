@@ -9,12 +9,12 @@ onnxruntime in a fresh process (`modelzoo.parity`); they must match Keras within
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelzoo import parity
+from modelzoo.quiet import converter_stdout
 
 if TYPE_CHECKING:
     import keras
@@ -42,7 +42,7 @@ def write(model: keras.Sequential, folder: Path, context: ExportContext) -> None
     input_key, output_key = signature_keys(model)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         converted = Path(scratch) / FILE
-        with _quiet_stdout():
+        with converter_stdout():
             model.export(str(converted), format="onnx", verbose=False)
         graph = onnx.load(str(converted))
     rename_output(graph, output_key)
@@ -64,21 +64,3 @@ def check(folder: Path, context: ExportContext | None = None) -> dict[str, Any]:
     """The samples through onnxruntime in a fresh process must match Keras's outputs within 1e-5."""
     result = parity.check("onnx", folder / FILE, folder / parity.SAMPLES_FILE)
     return parity.require_close("onnx", folder / FILE, result)
-
-
-class _quiet_stdout:
-    """tf2onnx prints conversion progress on stdout: send it to stderr, where logs go."""
-
-    def __enter__(self):
-        import sys
-
-        sys.stdout.flush()
-        self.saved = os.dup(1)
-        os.dup2(2, 1)
-
-    def __exit__(self, *exc):
-        import sys
-
-        sys.stdout.flush()
-        os.dup2(self.saved, 1)
-        os.close(self.saved)

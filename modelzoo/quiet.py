@@ -97,6 +97,26 @@ def filtered_stderr(level: int) -> Iterator[None]:
                 os.write(2, kept)
 
 
+@contextlib.contextmanager
+def converter_stdout() -> Iterator[None]:
+    """Within this block, what converters print on fd 1 (tf2onnx's progress, the LiteRT
+    converter's "fully_quantize: ..." line) is kept off stdout: shown on stderr with --verbose,
+    dropped otherwise, so a command's own output stays clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            if _verbose:
+                captured.seek(0)
+                os.write(2, captured.read())
+
+
 class _QuietLoader(importlib.abc.Loader):
     """Runs the real loader of the `tensorflow` package with fd 2 filtered, then steps aside."""
 

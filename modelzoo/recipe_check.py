@@ -80,6 +80,7 @@ def resolve(document: dict[str, Any], origins: Origins, name: str) -> Recipe:
     train = _train(document.get("train", {}), model, model_args, data, fail)
     augment = _augment(document, data, fail)
     export_name, weights_tag = _export(document["export"], fail)
+    export_formats = _export_formats(document["export"], model, fail)
     publish = _publish(document, train, fail)
     predict_inputs = _predict(document, data, fail)
     targets, problems = targets_from(document.get("targets", {}))
@@ -99,6 +100,7 @@ def resolve(document: dict[str, Any], origins: Origins, name: str) -> Recipe:
         max_examples=max_examples,
         source=str(origins.path),
         weights_tag=weights_tag,
+        export_formats=export_formats,
         augment=augment,
         publish=publish,
         predict_inputs=predict_inputs,
@@ -255,6 +257,19 @@ def _augment(document: dict[str, Any], data: str, fail) -> Augmentation | None:
             f"augmentation changes images; {data} has feature rows: remove [augment]",
         )
     return Augmentation(**section)
+
+
+def _export_formats(section: dict[str, Any], model: str, fail) -> tuple[str, ...]:
+    """The formats a run publishes: [export] formats, a list of registered export format names."""
+    from modelzoo import exporters
+
+    formats = section.get("formats", [exporters.SAVED_MODEL])
+    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
+        raise fail("export.formats", f"must be a list of format names, got {formats!r}")
+    try:
+        return exporters.supported_formats(exporters.parse_formats(formats), model)
+    except UsageError as error:
+        raise fail("export.formats", str(error).removeprefix("--format: ")) from None
 
 
 def _export(section: dict[str, Any], fail) -> tuple[str, str | None]:

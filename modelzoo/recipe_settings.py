@@ -69,6 +69,9 @@ class Recipe:
     #: What a full run is checked against beyond the gate (the [targets] section); like
     #: `publish`, not part of `to_dict()`.
     targets: Targets = field(default_factory=Targets)
+    #: The formats a run publishes (`[export] formats`, or `--format`; `modelzoo.exporters`), the
+    #: SavedModel always among them; like `publish`, not part of `to_dict()`.
+    export_formats: tuple[str, ...] = ("savedmodel",)
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -114,7 +117,7 @@ SECTIONS = {
     "data": ("name", "max_examples"),
     "train": tuple(f.name for f in dataclasses.fields(TrainSettings)),
     "augment": tuple(f.name for f in dataclasses.fields(Augmentation)),
-    "export": ("name", "weights_tag"),
+    "export": ("name", "weights_tag", "formats"),
     "publish": gate.FIELDS,
     "predict": ("inputs",),
     "targets": TARGET_FIELDS,

@@ -82,10 +82,30 @@ def _echo_result(result) -> None:
         click.echo(gate.summary(publish, result.export_path))
     if result.export_path is None:
         click.echo("SavedModel: not exported")
-    elif publish and publish["decision"] == "candidate":
-        click.echo(f"SavedModel: {result.export_path} (a candidate: not published)")
-    else:
-        click.echo(f"SavedModel: {result.export_path}")
+        return
+    candidate = publish and publish["decision"] == "candidate"
+    click.echo(
+        f"SavedModel: {result.export_path}{' (a candidate: not published)' if candidate else ''}"
+    )
+    from modelzoo import storage
+
+    formats = (storage.read_card(result.export_path) or {}).get("formats", {})
+    for name, record in formats.items():
+        if "file" in record:
+            click.echo(
+                f"{name}: {storage.formats_folder(result.export_path) / record['file']} ({describe_format(record)})"
+            )
+
+
+def describe_format(record: dict) -> str:
+    """One export format's check, in words: its size and how it matched the Keras model."""
+    size = f"{record['bytes'] / 1e6:.2f} MB"
+    if "accuracy" in record:
+        return (
+            f"{size}, test accuracy {record['accuracy']:.2%} against the float model's "
+            f"{record['float_accuracy']:.2%} in {record['runtime']}"
+        )
+    return f"{size}, matches Keras within {record['max_abs_diff']:.1g} in {record['runtime']}"
 
 
 @main.command("run")
@@ -102,6 +122,7 @@ def run_command(
     recipe,
     run_dir,
     export_dir,
+    formats,
     no_export,
     publish_anyway,
     fresh,
@@ -112,7 +133,7 @@ def run_command(
     **params,
 ) -> None:
     """Train RECIPE (a built-in name or a .toml file), evaluate it on the test split, export it."""
-    resolved = recipes.load(recipe, *overrides(params))
+    resolved = with_formats(recipes.load(recipe, *overrides(params)), formats)
     placement = distribute.Placement.parse(strategy, cpu_replicas)
 
     quiet_tensorflow()
@@ -132,6 +153,18 @@ def run_command(
         publish_anyway=publish_anyway,
     )
     _echo_result(result)
+
+
+def with_formats(recipe, formats: str | None):
+    """The recipe publishing `formats` ("savedmodel,onnx", from --format) instead of its own."""
+    if formats is None:
+        return recipe
+    import dataclasses
+
+    from modelzoo import exporters
+
+    chosen = exporters.supported_formats(exporters.parse_formats(formats), recipe.model)
+    return dataclasses.replace(recipe, export_formats=chosen)
 
 
 def _prepare_sweep(
@@ -193,6 +226,7 @@ def sweep_command(
     random_trials,
     sweep_dir,
     export_dir,
+    formats,
     no_export,
     publish_anyway,
     fresh,
@@ -221,6 +255,7 @@ def sweep_command(
         fresh,
         None if no_export else export_dir,
     )
+    with_formats(space.base, formats)  # a bad --format fails before any trial
     quiet_tensorflow()
     from modelzoo import training
 
@@ -242,7 +277,7 @@ def sweep_command(
     )
     winner = _echo_trials(space, trials, folder)
     result = training.run(
-        space.recipe_for(winner.values),
+        with_formats(space.recipe_for(winner.values), formats),
         run_dir=folder / "winner",
         export_dir=None if no_export else export_dir,
         mirror=data_mirror,

@@ -123,12 +123,21 @@ def output_options(model: str, resumed: str):
             help=f"Publish {model} as the next version even if it misses the recipe's [publish] "
             "target or scores worse than the served version (default: keep it as a candidate).",
         )(command)
+        command = click.option(
+            "--format",
+            "formats",
+            metavar="FORMATS",
+            help="Export formats, comma-separated, from savedmodel (always written), onnx, litert, "
+            "litert-int8; each is checked against Keras before it is published (default: the "
+            "recipe's [export] formats).",
+        )(command)
         return click.option(
             "--export-dir",
             type=click.Path(file_okay=False),
             default="saved_models",
             show_default=True,
-            help=f"Where {model}'s versioned SavedModel goes.",
+            help=f"Where {model}'s versioned SavedModel goes (other formats: beside it, in "
+            "EXPORT_DIR/NAME/formats/VERSION).",
         )(command)
 
     return decorate
