@@ -103,12 +103,19 @@ def make_card(
 
 
 def publish_shipped(
-    model_name: str, tag: str, export_dir: str | os.PathLike, name: str | None = None
+    model_name: str,
+    tag: str,
+    export_dir: str | os.PathLike,
+    name: str | None = None,
+    formats: tuple[str, ...] = (exporters.SAVED_MODEL,),
+    mirror: str | os.PathLike | None = None,
 ) -> Path:
-    """Publish a zoo model with its shipped weights as a verified, versioned SavedModel; no data or training.
+    """Publish a zoo model with its shipped weights as a verified, versioned SavedModel; no training.
 
     The export is named like the recipe that trained the weights unless `name` says otherwise; its
     card carries the weights' record, and its samples are the dev inputs recorded with them.
+    Other `formats` go beside it; the data set the weights were trained on is loaded (from
+    `mirror`) only for a format that needs it (int8: calibration and test examples).
     """
     from modelzoo import weights as shipped
     from modelzoo.provenance import package_versions
@@ -129,7 +136,15 @@ def publish_shipped(
         versions=package_versions(),
         weights=record,
     )
-    return publish(model, export_dir, card["name"], card, shipped.STORE.samples(entry))
+    data = {}
+    if any(exporters.EXPORTERS[f].needs for f in formats):
+        from modelzoo import data as data_module
+
+        splits = data_module.load(entry.data["name"], batch_size=256, mirror=mirror)
+        data = exporters.data_for_formats(formats, splits)
+    return publish(
+        model, export_dir, card["name"], card, shipped.STORE.samples(entry), formats=formats, **data
+    )
 
 
 def publish(

@@ -88,6 +88,22 @@ def supported_formats(formats: tuple[str, ...], model_name: str) -> tuple[str, .
     return formats
 
 
+def data_for_formats(formats: Iterable[str], splits) -> dict[str, Any]:
+    """What the chosen formats need besides the model, from a data set's splits
+    (`modelzoo.data.DataSplits`): for int8, training inputs to calibrate with (never test ones)
+    and the whole test split to judge it by; `publish`'s keyword arguments."""
+    from modelzoo.data import take_arrays
+    from modelzoo.export_context import CALIBRATION_EXAMPLES
+
+    needs = {need for name in formats for need in EXPORTERS[name].needs}
+    data: dict[str, Any] = {}
+    if "calibration" in needs:
+        data["calibration"], _ = take_arrays(splits.for_evaluation("train"), CALIBRATION_EXAMPLES)
+    if "evaluation" in needs:
+        data["evaluation"] = take_arrays(splits.test, splits.info.sizes["test"])
+    return data
+
+
 def folder_for(exporter: Exporter, staging: Path) -> Path:
     """Where `exporter` writes for the staged version folder `staging`."""
     return staging if exporter.file is None else storage.formats_folder(staging)
@@ -130,6 +146,26 @@ def check_all(
             }
         records[name] = record
     return records
+
+
+def describe_formats(version_folder: Path) -> list[str]:
+    """A line per format beside a published version: its file, size and how it was checked."""
+    card = storage.read_card(version_folder) or {}
+    lines = []
+    for name, record in card.get("formats", {}).items():
+        if "file" not in record:
+            continue
+        size = f"{record['bytes'] / 1e6:.2f} MB"
+        if "accuracy" in record:
+            checked = (
+                f"test accuracy {record['accuracy']:.2%} against the float model's "
+                f"{record['float_accuracy']:.2%}"
+            )
+        else:
+            checked = f"matches Keras within {record['max_abs_diff']:.1g}"
+        path = storage.formats_folder(version_folder) / record["file"]
+        lines.append(f"{name}: {path} ({size}, {checked} in {record['runtime']})")
+    return lines
 
 
 def formats_present(version_folder: Path) -> list[str]:

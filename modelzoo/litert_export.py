@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import parity
 from modelzoo.errors import UsageError
-from modelzoo.quiet import converter_stdout
+from modelzoo.quiet import converter_output
 
 if TYPE_CHECKING:
     import keras
@@ -74,7 +74,7 @@ def _convert(context: ExportContext, representative=None) -> bytes:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    with converter_stdout():
+    with converter_output():
         return converter.convert()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelzoo import parity
-from modelzoo.quiet import converter_stdout
+from modelzoo.quiet import converter_output
 
 if TYPE_CHECKING:
     import keras
@@ -42,7 +42,7 @@ def write(model: keras.Sequential, folder: Path, context: ExportContext) -> None
     input_key, output_key = signature_keys(model)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         converted = Path(scratch) / FILE
-        with converter_stdout():
+        with converter_output():
             model.export(str(converted), format="onnx", verbose=False)
         graph = onnx.load(str(converted))
     rename_output(graph, output_key)

@@ -98,20 +98,24 @@ def filtered_stderr(level: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def converter_stdout() -> Iterator[None]:
-    """Within this block, what converters print on fd 1 (tf2onnx's progress, the LiteRT
-    converter's "fully_quantize: ..." line) is kept off stdout: shown on stderr with --verbose,
-    dropped otherwise, so a command's own output stays clean."""
+def converter_output() -> Iterator[None]:
+    """Within this block, what converters print on fds 1 and 2 (tf2onnx's progress, the LiteRT
+    converter's "fully_quantize: ..." line) is held back: shown on stderr with --verbose, dropped
+    otherwise, so a command's output stays its own. Their failures raise, with their message."""
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 1)
+        for fd in saved:
+            os.dup2(captured.fileno(), fd)
         try:
             yield
         finally:
             sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
+            sys.stderr.flush()
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
             if _verbose:
                 captured.seek(0)
                 os.write(2, captured.read())

@@ -300,24 +300,6 @@ def _plot_curves(setting: _Setting, refit: bool) -> None:
         )
 
 
-def _format_data(setting: _Setting, formats: Sequence[str]) -> dict[str, Any]:
-    """What the chosen export formats need besides the model: for int8, training inputs to
-    calibrate with and the whole test split to judge it by (`modelzoo.exporters`)."""
-    from modelzoo import exporters
-    from modelzoo.export_context import CALIBRATION_EXAMPLES
-
-    needs = {need for name in formats for need in exporters.EXPORTERS[name].needs}
-    data: dict[str, Any] = {}
-    splits = setting.splits
-    if "calibration" in needs:
-        data["calibration"], _ = data_module.take_arrays(
-            splits.for_evaluation("train"), CALIBRATION_EXAMPLES
-        )
-    if "evaluation" in needs:
-        data["evaluation"] = data_module.take_arrays(splits.test, splits.info.sizes["test"])
-    return data
-
-
 def _save_and_export(
     setting: _Setting, model, metrics: dict[str, Any], export_dir, publish_anyway: bool
 ) -> Path | None:
@@ -331,6 +313,8 @@ def _save_and_export(
         metrics["weights_file"] = WEIGHTS_FILE
     if export_dir is None:
         return None
+    from modelzoo import exporters
+
     card = export_card(recipe, model, metrics, setting.splits.info)
     samples, _ = data_module.take_arrays(setting.splits.dev, VERIFY_SAMPLES)
     export_path, metrics["publish"] = gate.export(
@@ -343,7 +327,7 @@ def _save_and_export(
         max_examples=recipe.max_examples,
         publish_anyway=publish_anyway,
         formats=recipe.export_formats,
-        **_format_data(setting, recipe.export_formats),
+        **exporters.data_for_formats(recipe.export_formats, setting.splits),
     )
     if export_path is not None:
         metrics["export"] = str(export_path)

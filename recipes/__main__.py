@@ -87,25 +87,10 @@ def _echo_result(result) -> None:
     click.echo(
         f"SavedModel: {result.export_path}{' (a candidate: not published)' if candidate else ''}"
     )
-    from modelzoo import storage
+    from modelzoo import exporters
 
-    formats = (storage.read_card(result.export_path) or {}).get("formats", {})
-    for name, record in formats.items():
-        if "file" in record:
-            click.echo(
-                f"{name}: {storage.formats_folder(result.export_path) / record['file']} ({describe_format(record)})"
-            )
-
-
-def describe_format(record: dict) -> str:
-    """One export format's check, in words: its size and how it matched the Keras model."""
-    size = f"{record['bytes'] / 1e6:.2f} MB"
-    if "accuracy" in record:
-        return (
-            f"{size}, test accuracy {record['accuracy']:.2%} against the float model's "
-            f"{record['float_accuracy']:.2%} in {record['runtime']}"
-        )
-    return f"{size}, matches Keras within {record['max_abs_diff']:.1g} in {record['runtime']}"
+    for line in exporters.describe_formats(result.export_path):
+        click.echo(line)
 
 
 @main.command("run")

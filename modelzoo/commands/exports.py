@@ -34,24 +34,40 @@ from modelzoo.registry import model_card
     metavar="EXPORT_NAME",
     help="The model's folder (and TF Serving name); default: the export name of the recipe that trained the weights.",
 )
-def export_command(name: str, tag: str, export_dir: str, export_name: str | None) -> None:
+@click.option(
+    "--format",
+    "formats",
+    metavar="FORMATS",
+    default="savedmodel",
+    show_default=True,
+    help="Export formats, comma-separated, from savedmodel (always written), onnx, litert, "
+    "litert-int8 (which loads the weights' data set to calibrate and test it); each is checked "
+    "against Keras before it is published.",
+)
+def export_command(
+    name: str, tag: str, export_dir: str, export_name: str | None, formats: str
+) -> None:
     """Publish model NAME with its shipped weights TAG as a TF-Serving-ready SavedModel.
 
-    No data and no training: the weights are checked against their sha256, the export is verified
-    with the session loader TF Serving uses, then renamed into the next version folder.
+    No training: the weights are checked against their sha256, the export is verified with the
+    session loader TF Serving uses, then renamed into the next version folder. Other formats go
+    beside it (EXPORT_DIR/EXPORT_NAME/formats/VERSION), each checked in its own runtime.
     """
-    from modelzoo import export, storage, weights
+    from modelzoo import export, exporters, storage, weights
 
     if export_name is not None and not storage.is_model_folder_name(export_name):
         raise UsageError(f"--name {export_name!r}: {storage.MODEL_FOLDER_RULE}")
-    model_card(name)  # wrong names and tags fail before TensorFlow loads
+    model_card(name)  # wrong names, tags and formats fail before TensorFlow loads
+    chosen = exporters.supported_formats(exporters.parse_formats(formats), name)
     entry = weights.STORE.get(name, tag)
     export.check_export_dir(
         export_dir, export_name or entry.recipe_settings.get("export", {}).get("name", name)
     )
     quiet_tensorflow()
-    path = export.publish_shipped(name, tag, export_dir, export_name)
+    path = export.publish_shipped(name, tag, export_dir, export_name, chosen)
     click.echo(f"{name}:{tag} exported and verified: {path}")
+    for line in exporters.describe_formats(path):
+        click.echo(line)
 
 
 @click.command("publish")
