@@ -10,6 +10,7 @@ onnxruntime in a fresh process (`modelzoo.parity`); they must match Keras within
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,9 @@ def write(model: keras.Sequential, folder: Path, context: ExportContext) -> None
     input_key, output_key = signature_keys(model)
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         converted = Path(scratch) / FILE
-        with converter_output():
+        with converter_output(), warnings.catch_warnings():
+            # Keras's tf2onnx shim probes np.object, which NumPy 2 warns about
+            warnings.filterwarnings("ignore", "In the future `np.object`", FutureWarning)
             model.export(str(converted), format="onnx", verbose=False)
         graph = onnx.load(str(converted))
     rename_output(graph, output_key)
