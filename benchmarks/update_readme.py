@@ -165,6 +165,49 @@ def render_cli_latency() -> str:
     return "\n".join(lines)
 
 
+def render_export_formats() -> str:
+    """Each shipped model's formats: sizes, parity with Keras, int8 accuracy, from export_formats.json."""
+    path = RESULTS / "export_formats.json"
+    if not path.exists():
+        return "Not measured yet: run `python benchmarks/export_formats.py`."
+    data = json.loads(path.read_text())
+
+    def size(record: dict) -> str:
+        return f"{record['bytes'] / 1e3:,.0f} kB" if "bytes" in record else ""
+
+    def checked(record: dict | None) -> str:
+        if not record:
+            return "not exported"
+        if "refused" in record:
+            return f"refused: {record['refused'].removeprefix('modelzoo: error: ')}"
+        if "accuracy" in record:
+            return (
+                f"{size(record)}; test {record['accuracy']:.2%} (float {record['float_accuracy']:.2%}, "
+                f"{record['examples']:,} examples)"
+            )
+        return f"{size(record)}; max diff {record['max_abs_diff']:.0e}"
+
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); sizes of the "
+        "model files (the SavedModel: saved_model.pb and variables), the largest difference from "
+        "the Keras outputs, int8 accuracy against the float model's on the same test examples:",
+        "",
+        "| model:weights | SavedModel | ONNX | LiteRT float32 | LiteRT int8 |",
+        "| --- | ---: | --- | --- | --- |",
+    ]
+    for row in data["exports"]:
+        formats = row["formats"]
+        if "failed" in row:
+            lines.append(f"| `{row['model']}:{row['weights']}` | failed: {row['failed']} | | | |")
+            continue
+        lines.append(
+            f"| `{row['model']}:{row['weights']}` | {size(formats['savedmodel'])} | "
+            f"{checked(formats.get('onnx'))} | {checked(formats.get('litert'))} | "
+            f"{checked(formats.get('litert-int8')) if 'litert-int8' in formats else 'regression: not exported'} |"
+        )
+    return "\n".join(lines)
+
+
 def render_tests() -> str:
     """How many tests each marker selects and how long the unit tests take, from unit_test_time.json."""
     path = RESULTS / "unit_test_time.json"
@@ -345,6 +388,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "rest-examples": render_rest_examples,
     "performance": render_performance,
     "tests": render_tests,
+    "export-formats": render_export_formats,
 }
 
 

@@ -45,11 +45,11 @@ def write_int8(model: keras.Sequential, folder: Path, context: ExportContext) ->
     it will be held to goes into `context.measured`."""
     import numpy as np
 
-    activation = getattr(model.layers[-1], "activation", None)
-    if getattr(activation, "__name__", "") not in ("sigmoid", "softmax"):
+    activation = getattr(getattr(model.layers[-1], "activation", None), "__name__", "")
+    if model.outputs[0].shape[-1] == 1 and activation != "sigmoid":
         raise UsageError(
             "--format litert-int8 is judged by test accuracy, and this model is not a classifier "
-            "(its output is not a sigmoid or softmax); export it as litert instead"
+            "(one output, not a sigmoid probability); export it as litert instead"
         )
     calibration = np.asarray(context.calibration)
 
@@ -107,7 +107,7 @@ def check_int8(folder: Path, context: ExportContext | None) -> dict[str, Any]:
     drop = float_accuracy - result["accuracy"]
     if drop > INT8_ACCURACY_DROP:
         raise ParityError(
-            f"{folder / INT8_FILE}: int8 test accuracy {result['accuracy']:.2%} is "
+            f"litert-int8 export ({INT8_FILE}): test accuracy {result['accuracy']:.2%} is "
             f"{drop * 100:.2f} pp below the float model's {float_accuracy:.2%} (at most "
             f"{INT8_ACCURACY_DROP * 100:.1f} pp allowed); not published"
         )

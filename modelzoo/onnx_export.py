@@ -1,20 +1,21 @@
 """The ONNX export format: `model.onnx` for ONNX Runtime, checked in onnxruntime before publishing.
 
-Keras writes it (`model.export(format="onnx")`, tf2onnx under the TensorFlow backend); its graph
-input keeps the Keras input's name and its output, which the converter names after a TensorFlow
-tensor ("Identity:0"), is renamed to the serving signature's output name, so an ONNX client
-sends and reads the same names as a TF Serving client. The check runs the recorded samples in
-onnxruntime in a fresh process (`modelzoo.parity`); they must match Keras within 1e-5.
+Converted by tf2onnx from the staged SavedModel's `serving_default` signature (its own
+`--saved-model` path: variables frozen into constants), so the graph's input and output carry the
+signature's names and an ONNX client sends and reads what a TF Serving client does. Not Keras's
+`model.export(format="onnx")`: it leaves a Normalization layer's adapted mean and variance as two
+extra graph inputs, which the parity check caught on the diabetes model. The check runs the
+recorded samples in onnxruntime in a fresh process (`modelzoo.parity`); they must match Keras
+within 1e-5.
 """
 
 from __future__ import annotations
 
-import tempfile
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelzoo import parity
+from modelzoo.errors import UsageError
 from modelzoo.quiet import converter_output
 
 if TYPE_CHECKING:
@@ -26,41 +27,29 @@ FILE = "model.onnx"
 
 
 def write(model: keras.Sequential, folder: Path, context: ExportContext) -> None:
-    """`folder`/model.onnx with the signature's input and output names, and the samples beside it."""
-    import onnx
-
-    from modelzoo.runtimes import EXTRA
-    from modelzoo.saved_model import signature_keys
-
+    """`folder`/model.onnx, converted from the staged SavedModel, and the samples beside it."""
     try:
-        import tf2onnx  # noqa: F401  (Keras's ONNX export needs it under TensorFlow)
+        import tf2onnx
+        from tf2onnx import tf_loader
     except ImportError:
-        from modelzoo.errors import UsageError
-
-        raise UsageError(
-            f'--format onnx needs tf2onnx: pip install "modelzoo[{EXTRA["onnx"][1]}]"'
-        ) from None
-    input_key, output_key = signature_keys(model)
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        converted = Path(scratch) / FILE
-        with converter_output(), warnings.catch_warnings():
-            # Keras's tf2onnx shim probes np.object, which NumPy 2 warns about
-            warnings.filterwarnings("ignore", "In the future `np.object`", FutureWarning)
-            model.export(str(converted), format="onnx", verbose=False)
-        graph = onnx.load(str(converted))
-    rename_output(graph, output_key)
-    onnx.save(graph, str(folder / FILE))
+        raise UsageError('--format onnx needs tf2onnx: pip install "modelzoo[onnx]"') from None
+    with converter_output():
+        graph, inputs, outputs, names = tf_loader.from_saved_model(
+            str(context.saved_model),
+            None,
+            None,
+            tag="serve",
+            signatures=["serving_default"],
+            return_tensors_to_rename=True,
+        )
+        tf2onnx.convert.from_graph_def(
+            graph,
+            input_names=inputs,
+            output_names=outputs,
+            tensors_to_rename=names,
+            output_path=str(folder / FILE),
+        )
     parity.record_samples(folder, model, context.samples)
-
-
-def rename_output(graph, name: str) -> None:
-    """Give the ONNX graph's one output the name `name`, wherever the old name is used."""
-    (output,) = graph.graph.output
-    old = output.name
-    for node in graph.graph.node:
-        node.output[:] = [name if o == old else o for o in node.output]
-        node.input[:] = [name if i == old else i for i in node.input]
-    output.name = name
 
 
 def check(folder: Path, context: ExportContext | None = None) -> dict[str, Any]:

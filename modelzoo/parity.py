@@ -50,12 +50,14 @@ def check(
         )
     except subprocess.TimeoutExpired:
         raise ParityError(
-            f"{file}: its {format_name} parity check took over {timeout:.0f} s"
+            f"{format_name} export ({Path(file).name}): its parity check took over {timeout:.0f} s"
         ) from None
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ParityError(f"{file} does not load or run in its {format_name} runtime: {reason}")
+        raise ParityError(
+            f"{format_name} export ({Path(file).name}) does not load or run in its runtime: {reason}"
+        )
     return json.loads(lines[-1])
 
 
@@ -81,7 +83,7 @@ def require_close(format_name: str, file: Path, result: dict[str, Any]) -> dict[
     if not result["max_abs_diff"] <= TOLERANCE:
         worst = max(result["outputs"], key=result["outputs"].get)
         raise ParityError(
-            f"{file} answers unlike the Keras model in {format_name}: output {worst!r} differs by "
+            f"{format_name} export ({file.name}) answers unlike the Keras model: output {worst!r} differs by "
             f"{result['max_abs_diff']:.3g} (tolerance {TOLERANCE:g}); not published"
         )
     return {**result, "tolerance": TOLERANCE}
@@ -100,7 +102,7 @@ def measure(
     expected = {k.split(":", 1)[1]: recorded[k] for k in recorded.files if k.startswith("output:")}
     if sorted(runtime.output_names) != sorted(expected):
         raise ParityError(
-            f"{file} outputs {sorted(runtime.output_names)}, the Keras model {sorted(expected)}"
+            f"{Path(file).name} outputs {sorted(runtime.output_names)}, the Keras model {sorted(expected)}"
         )
     (input_name,) = runtime.input_names
     outputs = runtime.run({input_name: recorded["inputs"]})
