@@ -165,6 +165,8 @@ class Servable:
             if aliases.count(alias) > 1:
                 raise ServingError(f"duplicate output tensor alias: {alias}")
         aliases = aliases or sorted(signature.outputs)
+        for key, info in signature.inputs.items():
+            check_shape(key, inputs[key], info.tensor_shape)
         keys = sorted(signature.inputs)
         run = self._callable(name, tuple(keys), tuple(aliases))
         try:
@@ -226,6 +228,24 @@ def check_inputs(signature, inputs: dict[str, Any]) -> None:
         raise ServingError(
             f"Inputs contains invalid name. Used request inputs: {','.join(sorted(sent & wanted))}"
             f", request input: {','.join(sorted(sent))}"
+        )
+
+
+def check_shape(key: str, array: np.ndarray, shape) -> None:
+    """Refuse an input whose shape the signature rules out (a TensorShapeProto).
+
+    Deliberate difference: TF Serving hands any shape to the session, and the answer is the
+    model's own error -- or, for some kernels (a convolution fed rank 3), a CHECK failure that
+    aborts the server. The stand-in refuses such a tensor with a 400 first.
+    """
+    if shape.unknown_rank:
+        return
+    dims = [d.size for d in shape.dim]
+    if len(dims) != array.ndim or any(d >= 0 and d != n for d, n in zip(dims, array.shape)):
+        raise ServingError(
+            f"input {key}: shape [{','.join(map(str, array.shape))}] where the signature takes "
+            f"[{','.join(map(str, dims))}] (-1: any); TF Serving would run the model on it, "
+            "modelzoo serve refuses it"
         )
 
 
