@@ -3,13 +3,15 @@
 - Warmup records: `assets.extra/tf_serving_warmup_requests`, a TFRecord file of `PredictionLog`
   messages that TF Serving replays when it loads a version, so the first real request does not
   pay for graph initialization.
-- `models.config`: a `ModelServerConfig` text proto listing every exported model, for
-  `tensorflow_model_server --model_config_file=...`.
+- `models.config`: a `ModelServerConfig` text proto listing every exported model and its
+  version labels, for `tensorflow_model_server --model_config_file=...` (and `modelzoo serve
+  --model-config-file`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from modelzoo import storage
@@ -68,13 +70,27 @@ def servable_models(export_dir: str | os.PathLike) -> dict[str, Path]:
     }
 
 
+def parse_label(text: str) -> tuple[str | None, str, int]:
+    """(model or None, label, version) from `[MODEL:]LABEL=VERSION` (serving-config --label)."""
+    match = re.fullmatch(r"(?:([^:=]+):)?([^:=]+)=(\d+)", text.strip())
+    if not match:
+        raise ModelzooError(f"--label {text!r}: write LABEL=VERSION or MODEL:LABEL=VERSION")
+    model, label, version = match.groups()
+    return model, label, int(version)
+
+
 def model_server_config(
-    export_dir: str | os.PathLike, keep_versions: int = 1, serving_root: str | None = None
+    export_dir: str | os.PathLike,
+    keep_versions: int = 1,
+    serving_root: str | None = None,
+    labels: list[str] = (),
 ) -> str:
     """A ModelServerConfig text proto serving the newest `keep_versions` versions of every model.
 
     base_path is each model's absolute folder, or `serving_root/NAME` where the server sees the
-    export folder elsewhere (e.g. /models inside a container).
+    export folder elsewhere (e.g. /models inside a container). `labels` (`[MODEL:]LABEL=VERSION`)
+    become version_labels; each must name a version the config serves, else TF Serving refuses
+    the file ("Request to assign label to version ... not currently available").
     """
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
@@ -91,4 +107,22 @@ def model_server_config(
         entry.base_path = f"{serving_root.rstrip('/')}/{name}" if serving_root else str(folder)
         entry.model_platform = "tensorflow"
         entry.model_version_policy.latest.num_versions = keep_versions
+    entries = {entry.name: entry for entry in config.model_config_list.config}
+    for text in labels:
+        model, label, version = parse_label(text)
+        if model is None and len(models) > 1:
+            raise ModelzooError(
+                f"--label {text!r}: {len(models)} models ({', '.join(models)}); write "
+                f"MODEL:{label}={version}"
+            )
+        model = model or next(iter(models))
+        if model not in models:
+            raise ModelzooError(f"--label {text!r}: no model {model!r} (have {', '.join(models)})")
+        served = sorted(storage.version_folders(models[model]), reverse=True)[:keep_versions]
+        if version not in served:
+            raise ModelzooError(
+                f"--label {text!r}: version {version} of {model} is not served by this config "
+                f"(it serves {', '.join(map(str, served))}; raise --keep-versions)"
+            )
+        entries[model].version_labels[label] = version
     return text_format.MessageToString(config)

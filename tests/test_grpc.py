@@ -44,12 +44,15 @@ def stub(channel):
     return prediction_service_pb2_grpc.PredictionServiceStub(channel)
 
 
-def predict_request(name, inputs, version=None, signature=""):
+def predict_request(name, inputs, version=None, signature="", label=None):
     request = predict_pb2.PredictRequest()
-    request.model_spec.name = name
-    request.model_spec.signature_name = signature
+    if name is not None:  # None: no ModelSpec at all
+        request.model_spec.name = name
+        request.model_spec.signature_name = signature
     if version is not None:
         request.model_spec.version.value = version
+    if label is not None:
+        request.model_spec.version_label = label
     for key, value in inputs.items():
         request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
     return request
@@ -108,44 +111,124 @@ def test_metadata_and_status(server, stub, channel):
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+PREDICT_UTIL = "tensorflow_serving/servables/tensorflow/predict_util.cc"
+SAVED_MODEL_UTIL = "tensorflow/cc/saved_model/util.cc GetInputValues"
+
+
+# Each row: the request, TF Serving's status code and error text, the TF Serving source it follows.
 @pytest.mark.parametrize(
-    "name, inputs, version, signature, code, message",
+    "name, inputs, version, signature, label, code, message, source",
     [
-        ("nope", {"image": IMAGES}, None, "", "NOT_FOUND", "Latest(nope)"),
-        ("cnn", {"image": IMAGES}, 9, "", "NOT_FOUND", "Specific(cnn, 9)"),
-        ("cnn", {"wrong": IMAGES}, None, "", "INVALID_ARGUMENT", "Sent extra: {wrong}"),
         (
-            "cnn",
-            {"image": IMAGES.astype("float32")},
+            "nope",
+            {"image": IMAGES},
             None,
             "",
-            "INVALID_ARGUMENT",
-            "dtype float32 where the model takes image uint8[28,28,1]",
+            None,
+            "NOT_FOUND",
+            "Servable not found for request: Latest(nope)",
+            "tensorflow_serving/core/basic_manager.cc",
         ),
         (
             "cnn",
-            {"image": IMAGES[:, :27]},
-            None,
+            {"image": IMAGES},
+            9,
             "",
-            "INVALID_ARGUMENT",
-            "shape [5, 27, 28, 1] where the model takes image uint8[28,28,1]",
+            None,
+            "NOT_FOUND",
+            "Servable not found for request: Specific(cnn, 9)",
+            "tensorflow_serving/core/basic_manager.cc",
         ),
-        ("cnn", {"image": IMAGES}, None, "nope", "INVALID_ARGUMENT", '"nope" not found'),
         (
-            "xor",
-            {"features": np.array([[np.nan, 1]], "float32")},
+            None,
+            {"image": IMAGES},
             None,
             "",
+            None,
             "INVALID_ARGUMENT",
-            "nan is not a number",
+            "Missing ModelSpec",
+            "tensorflow_serving/servables/tensorflow/predict_impl.cc",
+        ),
+        (
+            "",
+            {"image": IMAGES},
+            None,
+            "",
+            None,
+            "INVALID_ARGUMENT",
+            "ModelSpec has no name specified.",
+            "tensorflow_serving/model_servers/server_core.cc ServableRequestFromModelSpec",
+        ),
+        (
+            "cnn",
+            {"image": IMAGES},
+            None,
+            "",
+            "stable",
+            "INVALID_ARGUMENT",
+            "Unrecognized servable version label: stable",
+            "tensorflow_serving/model_servers/server_core.cc GetModelVersionForLabel",
+        ),
+        (
+            "cnn",
+            {"wrong": IMAGES},
+            None,
+            "",
+            None,
+            "INVALID_ARGUMENT",
+            "Signature input alias: image(feed name: serving_default_image:0) not found in "
+            "request and no default value provided. Inputs expected to be in the request {wrong}, "
+            "or default input alias set: ",
+            SAVED_MODEL_UTIL,
+        ),
+        (
+            "cnn",
+            {"image": IMAGES, "wrong": IMAGES},
+            None,
+            "",
+            None,
+            "INVALID_ARGUMENT",
+            "input size does not match signature: 2!=1 len({image,wrong}) != len({image}). "
+            "Sent extra: {wrong}. Missing but required: {}.",
+            f"{PREDICT_UTIL} VerifyRequestInputsSize",
+        ),
+        (
+            "cnn",
+            {"image": IMAGES},
+            None,
+            "nope",
+            None,
+            "FAILED_PRECONDITION",
+            'Serving signature key "nope" not found.',
+            f"{PREDICT_UTIL} RunPredict",
         ),
     ],
 )
-def test_errors_have_tf_serving_status_codes(stub, name, inputs, version, signature, code, message):
+def test_errors_have_tf_serving_status_codes(
+    stub, name, inputs, version, signature, label, code, message, source
+):
     with pytest.raises(grpc.RpcError) as error:
-        stub.Predict(predict_request(name, inputs, version, signature), timeout=30)
+        stub.Predict(predict_request(name, inputs, version, signature, label), timeout=30)
     assert error.value.code() == getattr(grpc.StatusCode, code)
-    assert message in error.value.details()
+    assert error.value.details() == message
+
+
+def test_wrong_dtypes_get_tensorflow_s_own_error_and_wrong_shapes_are_refused(stub):
+    """predict_util.cc RunPredict passes the tensors to session->Run unchecked: a wrong dtype gets
+    TensorFlow's own INVALID_ARGUMENT (from a C++ session callable, as in TF Serving). A shape the
+    signature rules out is refused first: a deliberate difference, as some kernels abort the whole
+    process on it (a convolution fed rank 3 did, in this test's first version)."""
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(predict_request("cnn", {"image": IMAGES.astype("float32")}), timeout=30)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "uint8" in error.value.details() and "Traceback" not in error.value.details()
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(predict_request("cnn", {"image": IMAGES[..., 0]}), timeout=30)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.value.details() == (
+        "input image: shape [5,28,28] where the signature takes [-1,28,28,1] (-1: any); "
+        "TF Serving would run the model on it, modelzoo serve refuses it"
+    )
 
 
 def test_concurrent_requests_lose_nothing(stub, zoo):

@@ -122,12 +122,24 @@ def verify_command(path: str) -> None:
     metavar="DIR",
     help="Where the server sees EXPORT_DIR (e.g. /models in a container); default: its absolute path here.",
 )
-def serving_config_command(export_dir: str, keep_versions: int, serving_root: str | None) -> None:
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="[MODEL:]LABEL=VERSION",
+    help="A version label (e.g. stable=3), repeatable; MODEL: when EXPORT_DIR has several models.",
+)
+def serving_config_command(
+    export_dir: str, keep_versions: int, serving_root: str | None, labels: tuple[str, ...]
+) -> None:
     """Print a TF Serving models.config (ModelServerConfig) for every model under EXPORT_DIR."""
     quiet_tensorflow()
     from modelzoo import tfserving
 
-    click.echo(tfserving.model_server_config(export_dir, keep_versions, serving_root), nl=False)
+    click.echo(
+        tfserving.model_server_config(export_dir, keep_versions, serving_root, list(labels)),
+        nl=False,
+    )
 
 
 @click.command("serve")
@@ -168,6 +180,14 @@ def serving_config_command(export_dir: str, keep_versions: int, serving_root: st
     help="gRPC port of TF Serving's PredictionService and ModelService (0: any free port).",
 )
 @click.option("--no-grpc", is_flag=True, help="Answer REST only, no gRPC server.")
+@click.option(
+    "--model-config-file",
+    "--model_config_file",
+    "model_config_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A models.config (modelzoo serving-config): serve its models, version policies and "
+    "version labels, as TF Serving's --model_config_file (versions are read from EXPORT_DIR/NAME).",
+)
 def serve_command(
     export_dir: str,
     port: int,
@@ -176,6 +196,7 @@ def serve_command(
     max_request_mb: float,
     grpc_port: int,
     no_grpc: bool,
+    model_config_file: str | None,
 ) -> None:
     """Serve every model under EXPORT_DIR with TF Serving's REST and gRPC APIs, for development and tests.
 
@@ -195,6 +216,7 @@ def serve_command(
         poll_seconds,
         int(max_request_mb * 1024 * 1024),
         grpc_port=None if no_grpc else grpc_port,
+        model_config=serving.read_model_config(model_config_file) if model_config_file else None,
     )
     models = server.repository.models()
     for name, version in models.items():

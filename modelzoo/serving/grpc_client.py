@@ -70,7 +70,9 @@ class GrpcClient:
             },
             "metadata": {
                 "signature_def": json_format.MessageToDict(
-                    signatures, preserving_proto_field_name=True
+                    signatures,
+                    preserving_proto_field_name=True,
+                    always_print_fields_with_no_presence=True,  # as TF Serving's REST answer
                 )
             },
         }

@@ -4,9 +4,9 @@
     tensorflow.serving.PredictionService/GetModelMetadata   the signature_def map
     tensorflow.serving.ModelService/GetModelStatus          the served version's state
 
-Served from the same `ModelRepository` as the REST routes (same versions, hot swap and leases);
-requests are checked as the REST side checks them (`protocol.check_array`) and errors carry the
-status codes TF Serving's gRPC server answers (NOT_FOUND, INVALID_ARGUMENT, ...). The protos and
+Served from the same `ModelRepository` as the REST routes (same versions, labels, hot swap and
+leases); requests go through the same checks as TF Serving's (predict_util.cc, with its texts, via
+`Servable.predict`) and errors carry the status codes TF Serving's gRPC server answers. The protos and
 stubs are the official ones of the `tensorflow-serving-api` package, so clients written against
 this server work unchanged against TF Serving. Classify, Regress, MultiInference and
 HandleReloadConfigRequest are not implemented (UNIMPLEMENTED).
@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from modelzoo.errors import ModelzooError
-from modelzoo.serving.protocol import ServingError, Signature, check_array
+from modelzoo.serving.json_tensor import Unparseable
+from modelzoo.serving.protocol import ServingError
 
 if TYPE_CHECKING:
     from modelzoo.serving.repository import ModelRepository
@@ -30,27 +31,16 @@ DEFAULT_GRPC_PORT = 8500
 log = logging.getLogger("modelzoo.serving")
 
 
-def _model_spec(request) -> tuple[str, int | None]:
-    """(name, version or None for the newest) of a request's ModelSpec, as TF Serving reads it."""
-    spec = request.model_spec
-    if not request.HasField("model_spec") or not spec.name:
+def _model_spec(request) -> tuple[str, int | None, str | None]:
+    """(name, version, label) of a request's ModelSpec; "Missing ModelSpec" without one
+    (predict_impl.cc, get_model_metadata_impl.cc, get_model_status_impl.cc)."""
+    if not request.HasField("model_spec"):
         raise ServingError("Missing ModelSpec")
-    if spec.WhichOneof("version_choice") == "version_label":
-        # modelzoo serve has no version labels (TF Serving's come from its model config file)
-        raise ServingError(f"Unrecognized servable version label: {spec.version_label}")
-    version = spec.version.value if spec.HasField("version") else None
-    return spec.name, version
-
-
-def _input_size_error(sent: set[str], signature: Signature) -> ServingError:
-    """TF Serving's text for inputs that do not match the signature (predict_util.cc)."""
-    wanted = set(signature.inputs)
-    return ServingError(
-        f"input size does not match signature: {len(sent)}!={len(wanted)} "
-        f"len({{{','.join(sorted(sent))}}}) != len({{{','.join(sorted(wanted))}}}). "
-        f"Sent extra: {{{','.join(sorted(sent - wanted))}}}. "
-        f"Missing but required: {{{','.join(sorted(wanted - sent))}}}."
-    )
+    spec = request.model_spec
+    choice = spec.WhichOneof("version_choice")
+    version = spec.version.value if choice == "version" else None
+    label = spec.version_label if choice == "version_label" else None
+    return spec.name, version, label
 
 
 def _servicers(repository: ModelRepository):
@@ -71,51 +61,49 @@ def _servicers(repository: ModelRepository):
         try:
             return handler(request)
         except ServingError as error:
-            context.abort(codes.get(error.grpc_code, grpc.StatusCode.INTERNAL), str(error))
+            message = str(error)  # ToGRPCStatus (model_servers/grpc_status_util.cc) cuts at 1024
+            if len(message) > 1024:
+                message = message[:1024] + "...TRUNCATED"
+            context.abort(codes.get(error.grpc_code, grpc.StatusCode.INTERNAL), message)
         except Exception as error:  # noqa: BLE001 -- a bad request never takes the server down
             log.exception("internal error")
             context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
 
     def predict(request):
-        name, version = _model_spec(request)
-        with repository.lease(name, version) as servable:
-            signature = servable.signature(request.model_spec.signature_name)
-            if set(request.inputs) != set(signature.inputs):
-                raise _input_size_error(set(request.inputs), signature)
+        name, version, label = _model_spec(request)
+        with repository.lease(name, version, label) as servable:
             inputs = {}
-            for key, spec in signature.inputs.items():
+            for key, proto in request.inputs.items():
                 try:
-                    array = tf.make_ndarray(request.inputs[key])
-                except Exception as error:  # noqa: BLE001 -- a malformed TensorProto
-                    raise ServingError(f"inputs ({key}): not a valid tensor: {error}") from None
-                inputs[key] = check_array(array, spec, f"inputs ({key})")
-            if len({len(v) for v in inputs.values()}) != 1:
-                raise ServingError("inputs have different batch sizes")
-            wanted = list(request.output_filter) or list(signature.outputs)
-            for key in wanted:
-                if key not in signature.outputs:
+                    inputs[key] = tf.make_ndarray(proto)
+                except OverflowError:  # deliberate difference: TF Serving keeps the low bits
                     raise ServingError(
-                        f"output tensor alias not found in signature: {key} Outputs expected to "
-                        f"be in the set {{{','.join(sorted(signature.outputs))}}}."
-                    )
-            outputs = servable.run(inputs, signature.name)
+                        f"inputs ({key}): values outside the range of "
+                        f"{tf.dtypes.as_dtype(proto.dtype).name}; TF Serving would silently "
+                        "wrap them, modelzoo serve refuses them"
+                    ) from None
+                except Exception:  # noqa: BLE001 -- Tensor::FromProto failed
+                    inputs[key] = Unparseable([])
+            signature_name, outputs = servable.predict(
+                inputs, request.model_spec.signature_name, list(request.output_filter)
+            )
             response = predict_pb2.PredictResponse()
             response.model_spec.name = name
             response.model_spec.version.value = servable.version
-            response.model_spec.signature_name = signature.name
-            for key in wanted:
-                response.outputs[key].CopyFrom(tf.make_tensor_proto(outputs[key]))
+            response.model_spec.signature_name = signature_name
+            for key, value in outputs.items():
+                response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
             return response
 
     def metadata(request):
-        name, version = _model_spec(request)
+        name, version, label = _model_spec(request)
         fields = list(request.metadata_field)
         if not fields:
             raise ServingError("GetModelMetadataRequest must specify at least one metadata_field")
         unsupported = [f for f in fields if f != "signature_def"]
         if unsupported:
             raise ServingError(f"Metadata field {unsupported[0]} is not supported")
-        servable = repository.get(name, version)
+        servable = repository.get(name, version, label)
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = name
         response.model_spec.version.value = servable.version
@@ -123,15 +111,12 @@ def _servicers(repository: ModelRepository):
         return response
 
     def status(request):
-        name, version = _model_spec(request)
-        answer = repository.status(name, version)
+        name, version, _ = _model_spec(request)  # a version label is not looked at
         response = get_model_status_pb2.GetModelStatusResponse()
-        for entry in answer["model_version_status"]:
-            status = response.model_version_status.add()
-            status.version = int(entry["version"])
-            status.state = get_model_status_pb2.ModelVersionStatus.State.Value(entry["state"])
-            status.status.error_code = 0
-            status.status.error_message = entry["status"]["error_message"]
+        for number, state in repository.status(name, version):
+            entry = response.model_version_status.add(version=number)
+            entry.state = get_model_status_pb2.ModelVersionStatus.State.Value(state)
+            entry.status.SetInParent()
         return response
 
     class Prediction(prediction_service_pb2_grpc.PredictionServiceServicer):

@@ -1,7 +1,8 @@
-"""The model repository: the newest complete version of every model under an export folder.
+"""The model repository: the served versions of every model under an export folder, and their labels.
 
-Polled for new versions (TF Serving's "latest" policy), swapped in without failing a request in
-flight; a version that fails to load never replaces the one being served.
+Polled for new versions (TF Serving's "latest" policy, or a model config file's policies and
+version labels), swapped in without failing a request in flight; a version that fails to load
+never replaces one being served.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from modelzoo import storage
 from modelzoo.errors import ModelzooError
+from modelzoo.serving.model_config import ModelPolicy
 from modelzoo.serving.protocol import ServingError
 from modelzoo.serving.servable import Servable
 
@@ -36,69 +38,104 @@ def _snapshot(folder: Path) -> tuple:
 class ModelRepository:
     """Serves the newest version of each model folder under `root` (TF Serving's "latest" policy).
 
-    A version is loaded once its folder has `saved_model.pb` and has not changed between two polls;
-    one that fails to load (half-copied, corrupt) is logged, retried when its files change, and
-    never replaces the version being served.
+    With `config` ({name: ModelPolicy}, from a model config file) only those models are served,
+    each with its version policy and version labels. A version is loaded once its folder has
+    `saved_model.pb` and has not changed between two polls; one that fails to load (half-copied,
+    corrupt) is logged, retried when its files change, and never replaces a version being served.
     """
 
-    def __init__(self, root: str | os.PathLike, poll_seconds: float = 1.0):
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        poll_seconds: float = 1.0,
+        config: dict[str, ModelPolicy] | None = None,
+    ):
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise ModelzooError(
                 f"{self.root} is not a folder; give the export folder, e.g. saved_models/"
             )
         self.poll_seconds = poll_seconds
-        self._served: dict[str, Servable] = {}
+        self.config = config
+        self._served: dict[str, dict[int, Servable]] = {}
+        self._ended: dict[str, set[int]] = {}  # versions served once, since unloaded (state END)
         self._seen: dict[tuple[str, int], tuple] = {}
         self._failed: dict[tuple[str, int], tuple[tuple, str]] = {}
         self._skipped: set[tuple[str, str]] = set()
         self._leases: dict[Servable, int] = {}  # requests running on each version
-        self._retired: set[Servable] = set()  # replaced versions that requests still hold
+        self._retired: set[Servable] = set()  # unloaded versions that requests still hold
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def refresh(self, settle: bool = True) -> None:
         """Look for new versions once; with `settle`, load only versions unchanged since the last look."""
-        for folder in sorted(
-            p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
+        if self.config is not None:
+            folders = [self.root / name for name in self.config]
+        else:
+            folders = sorted(
+                p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")
+            )
+        for folder in folders:
             try:
                 self._refresh_model(folder, settle)
             except Exception as error:  # noqa: BLE001 -- one model's trouble never stops the others
                 log.warning("cannot scan %s: %s: %s", folder, type(error).__name__, error)
 
     def _refresh_model(self, folder: Path, settle: bool) -> None:
+        name = folder.name
         skipped: list[str] = []
-        versions = storage.version_folders(folder, skipped)
-        for name in skipped:
-            if (folder.name, name) not in self._skipped:
-                self._skipped.add((folder.name, name))
+        versions = storage.version_folders(folder, skipped) if folder.is_dir() else {}
+        for entry in skipped:
+            if (name, entry) not in self._skipped:
+                self._skipped.add((name, entry))
                 log.info(
                     "%s: ignoring folder %r, not a version (TF Serving's versions are ASCII digits)",
-                    folder.name,
                     name,
+                    entry,
                 )
-        current = self._served.get(folder.name)
+        policy = (self.config or {}).get(name, ModelPolicy())
+        served = self._served.get(name, {})
+        if policy.specific is not None:
+            versions = {v: p for v, p in versions.items() if v in policy.specific}
+        limit = len(versions) if policy.num_versions is None else policy.num_versions
+        keep: dict[int, Servable] = {}
         for version, path in sorted(versions.items(), reverse=True):
-            if current is not None and version <= current.version:
+            if policy.specific is None and len(keep) >= limit:
                 break
-            if not storage.has_saved_model(path):
-                continue
-            if self._try_load(folder.name, version, path, settle):
-                break
+            if version in served:
+                keep[version] = served[version]
+            elif storage.has_saved_model(path):
+                servable = self._try_load(name, version, path, settle)
+                if servable is not None:
+                    keep[version] = servable
+        with self._lock:
+            old = self._served.get(name, {})
+            if keep:
+                self._served[name] = keep
+            else:
+                self._served.pop(name, None)
+            gone = [servable for version, servable in old.items() if version not in keep]
+            self._ended.setdefault(name, set()).update(s.version for s in gone)
+            for version in keep:
+                self._ended[name].discard(version)
+            close = [servable for servable in gone if self._retire(servable)]
+        for servable in gone:
+            log.info("no longer serving %s version %d", name, servable.version)
+        for servable in close:
+            servable.close()
 
-    def _try_load(self, name: str, version: int, path: Path, settle: bool) -> bool:
+    def _try_load(self, name: str, version: int, path: Path, settle: bool) -> Servable | None:
         key = (name, version)
         try:
             snapshot = _snapshot(path)
         except OSError:
-            return False
+            return None
         previous, self._seen[key] = self._seen.get(key), snapshot
         if settle and previous != snapshot:
-            return False  # still being written, or first sight: look again next poll
+            return None  # still being written, or first sight: look again next poll
         if key in self._failed and self._failed[key][0] == snapshot:
-            return False
+            return None
         try:
             servable = Servable(name, version, path)
         except Exception as error:  # noqa: BLE001 -- any load failure keeps the old version serving
@@ -107,15 +144,10 @@ class ModelRepository:
             )
             self._failed[key] = (snapshot, message)
             log.warning("not serving %s version %d: %s", name, version, message)
-            return False
-        with self._lock:
-            old, self._served[name] = self._served.get(name), servable
-            close_old = old is not None and self._retire(old)
+            return None
         self._failed.pop(key, None)
         log.info("serving %s version %d from %s", name, version, path)
-        if close_old:
-            old.close()
-        return True
+        return servable
 
     def _retire(self, servable: Servable) -> bool:
         """Mark a version no longer served (lock held); True if no request holds it, so close it now.
@@ -130,10 +162,12 @@ class ModelRepository:
         return True
 
     @contextmanager
-    def lease(self, name: str, version: int | None = None) -> Iterator[Servable]:
-        """The served version of `name` (or `version`), kept open until the `with` block ends."""
+    def lease(
+        self, name: str, version: int | None = None, label: str | None = None
+    ) -> Iterator[Servable]:
+        """The served version of `name` (or `version`, or `label`'s), open until the block ends."""
         with self._lock:
-            servable = self._find(name, version)
+            servable = self._find(name, version, label)
             self._leases[servable] = self._leases.get(servable, 0) + 1
         try:
             yield servable
@@ -149,8 +183,20 @@ class ModelRepository:
                 servable.close()
 
     def start(self) -> None:
-        """Load what is there now, then poll for new versions in a background thread."""
+        """Load what is there now, check the version labels, then poll in a background thread.
+
+        A label naming a version that is not served stops the start, as TF Serving's
+        UpdateModelVersionLabelMap (tensorflow_serving/model_servers/server_core.cc) does.
+        """
         self.refresh(settle=False)
+        for name, policy in (self.config or {}).items():
+            for version in policy.labels.values():
+                if version not in self._served.get(name, {}):
+                    self.stop()
+                    raise ModelzooError(
+                        f"Request to assign label to version {version} of model {name}, which "
+                        "is not currently available for inference"
+                    )
         self._thread = threading.Thread(
             target=self._poll, name="modelzoo-model-poller", daemon=True
         )
@@ -168,48 +214,62 @@ class ModelRepository:
         if self._thread is not None:
             self._thread.join()
         with self._lock:
-            idle = [servable for servable in self._served.values() if self._retire(servable)]
+            idle = [
+                servable
+                for versions in self._served.values()
+                for servable in versions.values()
+                if self._retire(servable)
+            ]
             self._served.clear()
         for servable in idle:
             servable.close()
 
     def models(self) -> dict[str, int]:
-        """{name: served version}."""
+        """{name: newest served version}."""
         with self._lock:
-            return {name: s.version for name, s in sorted(self._served.items())}
+            return {name: max(versions) for name, versions in sorted(self._served.items())}
 
-    def get(self, name: str, version: int | None = None) -> Servable:
+    def versions(self, name: str) -> list[int]:
+        """The served versions of `name`, newest first."""
+        with self._lock:
+            return sorted(self._served.get(name, {}), reverse=True)
+
+    def get(self, name: str, version: int | None = None, label: str | None = None) -> Servable:
         """The served version (for its metadata; run it inside `lease`, which keeps it open)."""
         with self._lock:
-            return self._find(name, version)
+            return self._find(name, version, label)
 
-    def _find(self, name: str, version: int | None) -> Servable:
-        servable = self._served.get(name)
-        if servable is None:
-            raise ServingError(
-                f"Servable not found for request: Latest({name})"
-                if version is None
-                else f"Servable not found for request: Specific({name}, {version})",
-                404,
-            )
-        if version is not None and version != servable.version:
-            raise ServingError(f"Servable not found for request: Specific({name}, {version})", 404)
-        return servable
+    def _find(self, name: str, version: int | None, label: str | None = None) -> Servable:
+        """ServableRequestFromModelSpec and GetServableHandle (server_core.cc), their texts."""
+        if not name:
+            raise ServingError("ModelSpec has no name specified.")
+        if label is not None:
+            version = ((self.config or {}).get(name) or ModelPolicy()).labels.get(label)
+            if version is None:
+                raise ServingError(f"Unrecognized servable version label: {label}")
+        versions = self._served.get(name, {})
+        if version is None and versions:
+            return versions[max(versions)]
+        if version is not None and version in versions:
+            return versions[version]
+        raise ServingError(
+            f"Servable not found for request: Latest({name})"
+            if version is None
+            else f"Servable not found for request: Specific({name}, {version})",
+            404,
+        )
 
-    def status(self, name: str, version: int | None = None) -> dict:
-        """The GET /v1/models/NAME answer: the state of the served version."""
+    def status(self, name: str, version: int | None = None) -> list[tuple[int, str]]:
+        """[(version, state)] newest first, as GetModelStatusWithModelSpec
+        (tensorflow_serving/model_servers/get_model_status_impl.cc): served versions AVAILABLE,
+        unloaded ones END; a version label is not looked at."""
         with self._lock:
-            servable = self._served.get(name)
-        if servable is None:
+            states = {v: "END" for v in self._ended.get(name, ())}
+            states.update({v: "AVAILABLE" for v in self._served.get(name, {})})
+        if version is not None:
+            if version not in states:
+                raise ServingError(f"Could not find version {version} of model {name}", 404)
+            return [(version, states[version])]
+        if not states:
             raise ServingError(f"Could not find any versions of model {name}", 404)
-        if version is not None and version != servable.version:
-            raise ServingError(f"Could not find version {version} of model {name}", 404)
-        return {
-            "model_version_status": [
-                {
-                    "version": str(servable.version),
-                    "state": "AVAILABLE",
-                    "status": {"error_code": "OK", "error_message": ""},
-                }
-            ]
-        }
+        return sorted(states.items(), reverse=True)

@@ -3,9 +3,12 @@
 `Server` also starts and stops the gRPC API (`modelzoo.serving.grpc_server`) with it when given
 a `grpc_port`.
 
-    GET  /v1/models/NAME[/versions/N]             version status
-    GET  /v1/models/NAME[/versions/N]/metadata    signature_def map
-    POST /v1/models/NAME[/versions/N]:predict     {"instances": rows} or {"inputs": columns}
+    GET  /v1/models/NAME[/versions/N|/labels/L]             version status (all versions)
+    GET  /v1/models/NAME[/versions/N|/labels/L]/metadata    signature_def map
+    POST /v1/models/NAME[/versions/N|/labels/L]:predict     {"instances": rows} or {"inputs": columns}
+
+Anything else under /v1/ is TF Serving's 400 "Malformed request: METHOD PATH"; paths match
+case-insensitively, and a predict body is read before the model is looked up, as TF Serving does.
 
 Request limits (body size, read deadline, worker pool, pending connections) are TF Serving's
 defaults; the pooled werkzeug server itself is in `modelzoo.serving.pool`.
@@ -13,14 +16,19 @@ defaults; the pooled werkzeug server itself is in `modelzoo.serving.pool`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import re
 import threading
+from urllib.parse import quote, unquote
 
 from modelzoo.errors import ModelzooError
+from modelzoo.serving.json_parse import parse_json
+from modelzoo.serving.json_tensor import signature_name
+from modelzoo.serving.json_writer import error_json
+from modelzoo.serving.model_config import ModelPolicy
 from modelzoo.serving.pool import READ_DONE, TIMED_OUT, make_http_server
-from modelzoo.serving.protocol import ServingError, parse_json
+from modelzoo.serving.protocol import ServingError
 from modelzoo.serving.repository import ModelRepository
 
 DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -72,69 +80,115 @@ def read_body(environ: dict, limit: int) -> bytes:
     return b"".join(parts)
 
 
+#: TF Serving's REST paths (tensorflow_serving/model_servers/http_rest_api_util.cc): RE2 full
+#: matches, case-insensitive (?i); \d is ASCII only there, hence re.ASCII.
+_HANDLED = re.compile(r"/v1/.*", re.I | re.A)
+_PREDICT = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
+    re.I | re.A,
+)
+_STATUS = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    re.I | re.A,
+)
+
+
+def _raw_path(environ: dict) -> str:
+    """The request path as sent (percent-escapes kept, no query), as TF Serving's uri_path()."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return raw.split("?", 1)[0].split("#", 1)[0]
+    return quote(environ.get("PATH_INFO", ""), safe="/:@!$&'()*+,;=-._~", errors="surrogateescape")
+
+
+def parse_model_path(method: str, path: str):
+    """ParseModelInfo: (matched, name, version, label, verb, subresource), or its 400s."""
+    match = (
+        (_PREDICT if method == "POST" else _STATUS).fullmatch(path)
+        if method
+        in (
+            "POST",
+            "GET",
+        )
+        else None
+    )
+    if match is None:
+        return False, "", None, None, "", ""
+    name, version_text, label, verb = match.groups()
+    name = unquote(name or "", errors="surrogateescape")
+    version = None
+    if version_text:
+        version = int(version_text)
+        if version >= 2**63:
+            raise ServingError(f"Failed to convert version: {version_text} to numeric.")
+    if label:
+        label = unquote(label, errors="surrogateescape")
+    return True, name, version, label or None, verb or "", verb if method == "GET" else ""
+
+
+def status_json(states: list[tuple[int, str]]) -> str:
+    """GetModelStatusResponse as TF Serving prints it (ToJsonString, http_rest_api_util.cc)."""
+    from google.protobuf import json_format
+    from tensorflow_serving.apis import get_model_status_pb2
+
+    response = get_model_status_pb2.GetModelStatusResponse()
+    for version, state in states:
+        entry = response.model_version_status.add(version=version)
+        entry.state = get_model_status_pb2.ModelVersionStatus.State.Value(state)
+        entry.status.SetInParent()
+    return json_format.MessageToJson(response, indent=1, always_print_fields_with_no_presence=True)
+
+
 def create_app(repository: ModelRepository, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
-    """A WSGI application answering TF Serving's REST routes from `repository`."""
-    from werkzeug.exceptions import HTTPException
+    """A WSGI application answering TF Serving's REST API from `repository`, case by case as
+    HttpRestApiHandler::ProcessRequest (tensorflow_serving/model_servers/http_rest_api_handler.cc)."""
     from werkzeug.wrappers import Request, Response
 
-    urls = _routes()
+    def process(request: Request) -> str:
+        method, path = request.method, _raw_path(request.environ)
+        matched, name, version, label, verb, subresource = parse_model_path(method, path)
+        malformed = ServingError(f"Malformed request: {method} {path}")
+        if method == "POST" and matched and verb in ("predict", "classify", "regress"):
+            body = parse_json(read_body(request.environ, max_request_bytes))
+            if verb != "predict":  # deliberate difference: only predict is implemented
+                repository.get(name, version, label)
+                raise ServingError(f"modelzoo serve does not implement :{verb}", 501, 12)
+            signature_name(body)  # FillSignature comes before the model lookup
+            with repository.lease(name, version, label) as servable:
+                return servable.predict_json(body)
+        request.environ.get(READ_DONE, lambda: None)()
+        if method != "GET" or not matched:
+            raise malformed
+        if not name:
+            raise ServingError("Missing model name in request.")
+        if subresource == "metadata":
+            return repository.get(name, version, label).metadata_json()
+        return status_json(repository.status(name, version))
 
-    def status(request: Request, name: str, version: int | None = None) -> dict:
-        return repository.status(name, version)
-
-    def metadata(request: Request, name: str, version: int | None = None) -> dict:
-        return repository.get(name, version).metadata
-
-    def predict(request: Request, name: str, version: int | None = None) -> dict:
-        body = parse_json(read_body(request.environ, max_request_bytes))
-        with repository.lease(name, version) as servable:
-            return servable.predict_json(body)
-
-    handlers = {"status": status, "metadata": metadata, "predict": predict}
-
-    def reply(payload: dict, code: int = 200) -> Response:
+    def reply(text: str, code: int = 200) -> Response:
         return Response(
-            json.dumps(payload, indent=4) + "\n", status=code, mimetype="application/json"
+            text.encode("utf-8", "surrogateescape"), status=code, mimetype="application/json"
         )
 
     @Request.application
     def application(request: Request) -> Response:
         try:
-            endpoint, arguments = urls.bind_to_environ(request.environ).match()
-            if endpoint != "predict":
+            if not _HANDLED.fullmatch(_raw_path(request.environ)):
                 request.environ.get(READ_DONE, lambda: None)()
-            return reply(handlers[endpoint](request, **arguments))
+                return reply(error_json("Not Found"), 404)  # TF Serving: no handler, a bare 404
+            if request.method == "OPTIONS":  # a CORS preflight (http_server.cc)
+                request.environ.get(READ_DONE, lambda: None)()
+                if re.search(r"https?://", request.headers.get("Origin", "")):
+                    return reply("")
+                raise ServingError("Origin header is missing in CORS preflight", 400, 9)
+            return reply(process(request))
         except ServingError as error:
-            return reply({"error": str(error)}, error.status)
-        except HTTPException as error:
-            return reply({"error": error.description or error.name}, error.code or 500)
+            return reply(error_json(str(error)), error.status)
         except Exception as error:  # noqa: BLE001 -- a bad request never takes the server down
             log.exception("internal error")
-            return reply({"error": f"internal error: {type(error).__name__}: {error}"}, 500)
+            return reply(error_json(f"internal error: {type(error).__name__}: {error}"), 500)
 
     return application
-
-
-def _routes():
-    """TF Serving's REST routes, each with and without /versions/N, to endpoint names."""
-    from werkzeug.routing import BaseConverter, Map, Rule
-
-    class ModelName(BaseConverter):
-        regex = r"[^/:]+"
-
-    versioned = ("/v1/models/<model:name>", "/v1/models/<model:name>/versions/<int:version>")
-    return Map(
-        [
-            rule
-            for base in versioned
-            for rule in (
-                Rule(base, endpoint="status", methods=["GET"]),
-                Rule(f"{base}/metadata", endpoint="metadata", methods=["GET"]),
-                Rule(f"{base}:predict", endpoint="predict", methods=["POST"]),
-            )
-        ],
-        converters={"model": ModelName},
-    )
 
 
 class Server:
@@ -152,9 +206,11 @@ class Server:
         request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
         max_pending: int = DEFAULT_MAX_PENDING,
         grpc_port: int | None = None,
+        model_config: dict[str, ModelPolicy] | None = None,
     ):
-        """`grpc_port`: also answer TF Serving's gRPC API there (0: any free port; None: no gRPC)."""
-        self.repository = ModelRepository(export_dir, poll_seconds)
+        """`grpc_port`: also answer TF Serving's gRPC API there (0: any free port; None: no gRPC).
+        `model_config`: the models, version policies and labels of a model config file."""
+        self.repository = ModelRepository(export_dir, poll_seconds, model_config)
         self.repository.start()
         self.grpc, self.grpc_port = None, None
         try:
