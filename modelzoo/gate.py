@@ -280,7 +280,8 @@ def export(
     if model_dir.is_dir():  # also when nothing is published: clear what killed exports left
         export_module.remove_stale_staging(model_dir)
     card = {**card, "publish": {"weights_sha256": weights_fingerprint(model)}}
-    existing = _version_with_weights(model_dir, card["publish"]["weights_sha256"])
+    wanted = formats.get("formats", ())
+    existing = _version_with_weights(model_dir, card["publish"]["weights_sha256"], wanted)
     if existing is not None:  # e.g. a rerun of a run killed after its export was renamed into place
         record = {
             "decision": "unchanged",
@@ -298,7 +299,7 @@ def export(
     )
     record["weights_sha256"] = card["publish"]["weights_sha256"]
     kept = (
-        _same_candidate(model_dir, record["weights_sha256"])
+        _same_candidate(model_dir, record["weights_sha256"], wanted)
         if record["decision"] == "candidate"
         else None
     )
@@ -323,12 +324,19 @@ def export(
     return path, record
 
 
-def _version_with_weights(model_dir: Path, fingerprint: str) -> Path | None:
-    """A published version of this model with these weights, if there is one."""
+def _version_with_weights(model_dir: Path, fingerprint: str, formats=()) -> Path | None:
+    """A published version of this model with these weights and every format in `formats`."""
     for folder in storage.version_folders(model_dir).values():
-        if _fingerprint_of(folder) == fingerprint:
+        if _fingerprint_of(folder) == fingerprint and _has_formats(folder, formats):
             return folder
     return None
+
+
+def _has_formats(folder: Path, formats) -> bool:
+    """Whether an export has every format asked for (a rerun asking for more publishes anew)."""
+    from modelzoo.exporters import formats_present
+
+    return set(formats) <= set(formats_present(folder))
 
 
 def _fingerprint_of(export: Path) -> str | None:
@@ -336,11 +344,11 @@ def _fingerprint_of(export: Path) -> str | None:
     return (card.get("publish") or {}).get("weights_sha256") if card is not None else None
 
 
-def _same_candidate(model_dir: Path, fingerprint: str) -> Path | None:
-    """A kept candidate of this model with these weights, if there is one."""
+def _same_candidate(model_dir: Path, fingerprint: str, formats=()) -> Path | None:
+    """A kept candidate of this model with these weights and formats, if there is one."""
     folder = model_dir / "candidates"
     for candidate in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if _fingerprint_of(candidate) == fingerprint:
+        if _fingerprint_of(candidate) == fingerprint and _has_formats(candidate, formats):
             return candidate
     return None
 

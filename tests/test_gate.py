@@ -239,9 +239,13 @@ def test_a_smoke_run_lands_as_a_candidate_no_server_loads(tmp_path):
     # Even forced: a rerun of a run killed after its version was renamed into place publishes no duplicate.
     out, metrics = _run_xor(tmp_path, "same-forced", "--publish-anyway")
     assert metrics["publish"]["decision"] == "unchanged" and list(version_folders(model_dir)) == [1]
+    # The same weights asked for in a format version 1 lacks: a new version that has it.
+    out, metrics = _run_xor(tmp_path, "litert", "--publish-anyway", "--format", "litert")
+    assert list(version_folders(model_dir)) == [1, 2] and metrics["export"] == str(model_dir / "2")
+    assert f"litert: {model_dir / 'formats' / '2' / 'model.tflite'} (" in out
 
     promoted = export.promote(candidate)
-    assert promoted == model_dir / "2" and not candidate.exists()
+    assert promoted == model_dir / "3" and not candidate.exists()
     assert (
         json.loads((promoted / "assets.extra" / "model_card.json").read_text())["publish"]["forced"]
         is True
