@@ -1,18 +1,24 @@
-"""Inference speed: the exported SavedModel through its serving signature, beside Keras `model.predict`.
+"""Inference speed: an export in every runtime (the SavedModel through its serving signature,
+ONNX Runtime, LiteRT float32 and int8), beside Keras `model.predict`.
 
     MODELZOO_DATA_MIRROR=../shared/data python benchmarks/inference.py [--repeats 3] [--recipes mnist mnist_cnn]
 
-For each recipe the model is built as the recipe builds it, exported the way `publish` exports
-it (Keras ExportArchive, warmup records), and loaded by tag `serve` into a session, as TF
-Serving's C++ loader does (`modelzoo.serving.Servable`). Weights do not change the cost, so the
-model is not trained. Inputs are real MNIST test images (uint8).
+For each recipe, the model its shipped weights were trained for is published with those
+weights in every format, as `publish` writes them (`benchmarks/runtime_exports.py`: the int8
+model calibrated on 500 MNIST training images and judged on the test split; weights do not
+change the float cost, but an int8 model is published only when it keeps its accuracy). The
+SavedModel is loaded by tag `serve` into a session, as TF Serving's C++ loader does
+(`modelzoo.serving.Servable`); the other files run in their runtimes as `modelzoo predict
+--runtime` runs them (`modelzoo.runtimes`, each runtime's default threads). Inputs are real
+MNIST test images (uint8).
 
-For every batch size from 1 to 1024 (powers of two) and both paths, calls are timed one by one
-for about `--seconds` each: the latency of one call (p50, p99) and examples per second (batch /
-mean latency). The whole sweep repeats `--repeats` times, the paths alternating, and every
-figure is the median over the repeats. Achieved GFLOP/s = forward FLOPs per example (counted by
-`modelzoo.flops`) x examples per second, beside this CPU's fp32 peak from cpu_peak.json.
-Writes benchmarks/results/inference.json and regenerates benchmarks/RESULTS.md.
+Calls are timed one by one for about `--seconds` each: the latency of one call (p50, p99) and
+examples per second (batch / mean latency). The serving signature is timed at every batch size
+from 1 to 1024 (powers of two), the other paths at batch 1, 32 and 256. The whole sweep repeats
+`--repeats` times, the paths alternating, and every figure is the median over the repeats.
+Achieved GFLOP/s = forward FLOPs per example (counted by `modelzoo.flops`) x examples per
+second, beside this CPU's fp32 peak from cpu_peak.json. Writes benchmarks/results/inference.json
+and regenerates benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import write_results  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks import runtime_exports, write_results  # noqa: E402
+from benchmarks.machine import describe, load_average  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "inference.json"
 BATCH_SIZES = [2**k for k in range(11)]  # 1 .. 1024
 HEADLINE_BATCHES = (1, 32, 256)
 TARGET = {"recipe": "mnist_cnn", "batch": 256, "fraction_of_peak": 0.40}
+#: The export formats timed beside the SavedModel, each in its own runtime.
+RUNTIMES = ("onnx", "litert", "litert-int8")
 
 
 def time_calls(call, batch, seconds: float, min_calls: int = 10) -> list[float]:
@@ -63,32 +71,66 @@ def figures(times: list[float], batch: int) -> dict:
     }
 
 
-def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
-    """Both paths at every batch size, `repeats` times; medians per (path, batch)."""
-    from modelzoo import flops, recipe_file, recipe_model, saved_model, serving, tfserving
+def shipped_weights(recipe: str):
+    """The shipped weights the recipe trained: (model name, tag)."""
+    from modelzoo import weights
 
-    model = recipe_model.build_model(recipe_file.load(name))
-    input_key, output_key = saved_model.signature_keys(model)
+    for entry in weights.STORE.entries():
+        if entry.recipe == recipe:
+            return entry.model, entry.tag
+    raise SystemExit(f"recipe {recipe!r} has no shipped weights to publish in every format")
+
+
+def measure_recipe(name: str, images, arrays, repeats: int, seconds: float) -> dict:
+    """Every path at its batch sizes, `repeats` times; medians per (path, batch)."""
+    from modelzoo import flops, predict, serving, storage
+
+    model_name, tag = shipped_weights(name)
     with tempfile.TemporaryDirectory() as folder:
-        saved_model.write_saved_model(model, folder)
-        tfserving.write_warmup_requests(Path(folder), name, input_key, images[:4])
-        servable = serving.Servable(name, 1, Path(folder))
+        version = runtime_exports.publish_every_format(model_name, tag, folder, name, arrays)
+        card = storage.read_card(version)
+        model = serving.Servable(name, 1, version)  # the published SavedModel, as TF Serving
+        signature = model.signature(None)
+        input_key, output_key = signature.input.name, next(iter(signature.outputs))
+        keras_model = _keras_model(model_name, tag)
+        loaded = {runtime: predict.open_export(version, runtime) for runtime in RUNTIMES}
         paths = {
-            "serving": lambda x: servable.run({input_key: x})[output_key],
-            "keras_predict": lambda x: model.predict(x, batch_size=len(x), verbose=0),
+            "serving": lambda x: model.run({input_key: x})[output_key],
+            **{
+                runtime: (lambda x, r=loaded[runtime]: r.run({input_key: x})[output_key])
+                for runtime in RUNTIMES
+            },
+            "keras_predict": lambda x: keras_model.predict(x, batch_size=len(x), verbose=0),
         }
-        rounds = {path: {batch: [] for batch in BATCH_SIZES} for path in paths}
+        batches = {path: BATCH_SIZES if path == "serving" else HEADLINE_BATCHES for path in paths}
+        rounds = {path: {batch: [] for batch in batches[path]} for path in paths}
         for repeat in range(repeats):
             for batch in BATCH_SIZES:
                 for path, call in paths.items():
-                    rounds[path][batch].append(
-                        figures(time_calls(call, images[:batch], seconds), batch)
-                    )
+                    if batch in batches[path]:
+                        rounds[path][batch].append(
+                            figures(time_calls(call, images[:batch], seconds), batch)
+                        )
             print(f"  {name}: repeat {repeat + 1}/{repeats} done", flush=True)
-        servable.close()
+        model.close()
+        sizes = runtime_exports.file_sizes(version)
+        versions = {runtime: loaded[runtime].version() for runtime in ("onnx", "litert")}
 
-    forward = flops.forward_flops(model)
-    result = {"forward_flops_per_example": forward, "parameters": model.count_params(), "paths": {}}
+    forward = flops.forward_flops(keras_model)
+    int8 = card["formats"]["litert-int8"]
+    result = {
+        "weights": f"{model_name}:{tag}",
+        "forward_flops_per_example": forward,
+        "parameters": keras_model.count_params(),
+        "file_bytes": sizes,
+        "runtime_versions": versions,
+        "int8_test_accuracy": {
+            "float": round(int8["float_accuracy"], 4),
+            "int8": round(int8["accuracy"], 4),
+            "examples": int8["examples"],
+        },
+        "paths": {},
+    }
     for path, by_batch in rounds.items():
         result["paths"][path] = [
             {
@@ -106,6 +148,12 @@ def measure_recipe(name: str, images, repeats: int, seconds: float) -> dict:
     return result
 
 
+def _keras_model(model_name: str, tag: str):
+    from modelzoo.registry import create_model
+
+    return create_model(model_name, weights=tag)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -115,14 +163,13 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="+", default=["mnist", "mnist_cnn"])
     parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
     args = parser.parse_args()
+    load_before = load_average()
 
-    from modelzoo import data
     from modelzoo.cli import quiet_tensorflow
 
     quiet_tensorflow()
-    images, _ = data.take_arrays(
-        data.load("mnist", batch_size=1024, mirror=args.data_mirror).test, max(BATCH_SIZES)
-    )
+    arrays = runtime_exports.mnist_arrays(args.data_mirror)
+    images = arrays[1][0][: max(BATCH_SIZES)]
     peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())[
         "fp32_peak_gflops"
     ]
@@ -142,19 +189,21 @@ def main() -> None:
         "recipes": {},
     }
     for name in args.recipes:
-        record["recipes"][name] = measure_recipe(name, images, args.repeats, args.seconds)
-        for row in record["recipes"][name]["paths"]["serving"]:
-            if row["batch"] in HEADLINE_BATCHES:
-                print(
-                    f"{name} serving batch {row['batch']}: {row['examples_per_s']:.0f} ex/s, p50 "
-                    f"{row['p50_ms']:.2f} ms, "
-                    f"p99 {row['p99_ms']:.2f} ms, {row['gflops']} GFLOP/s ({row['gflops'] / peak:.0%} of peak)"
-                )
+        record["recipes"][name] = measure_recipe(name, images, arrays, args.repeats, args.seconds)
+        for path, rows in record["recipes"][name]["paths"].items():
+            for row in rows:
+                if row["batch"] in HEADLINE_BATCHES:
+                    print(
+                        f"{name} {path} batch {row['batch']}: {row['examples_per_s']:.0f} ex/s, "
+                        f"p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, "
+                        f"{row['gflops']} GFLOP/s ({row['gflops'] / peak:.0%} of peak)"
+                    )
     target = record["recipes"].get(TARGET["recipe"])
     if target:
         row = next(r for r in target["paths"]["serving"] if r["batch"] == TARGET["batch"])
         record["target_fraction"] = round(row["gflops"] / peak, 4)
         record["met"] = record["target_fraction"] >= TARGET["fraction_of_peak"]
+    record["load_average"] = [load_before, load_average()]
     write_results.save(RESULTS, record)
 
 

@@ -22,3 +22,8 @@ def describe() -> str:
         kib = int(meminfo.read_text().split()[1])
         memory = f", {kib / 2**20:.0f} GiB"
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+
+
+def load_average() -> float:
+    """The 1-minute load average: above the core count, other work competed for the CPU."""
+    return round(os.getloadavg()[0], 2)

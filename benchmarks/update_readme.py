@@ -22,6 +22,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
 import modelzoo  # noqa: E402
+from benchmarks import write_results  # noqa: E402
 from modelzoo import recipe_file as recipes  # noqa: E402
 from modelzoo import weights as shipped  # noqa: E402
 
@@ -152,7 +153,8 @@ def render_cli_latency() -> str:
         return "Not measured yet: run `python benchmarks/cli_latency.py`."
     data = json.loads(path.read_text())
     lines = [
-        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}), "
+        f"Measured by `{data['measured_by']}` on {data['date']} "
+        f"({data['machine']}{write_results.load_note(data)}), "
         f"median of {data['commands'][0]['runs']} fresh processes; target < {data['target_s']} s:",
         "",
         "| command | median | slowest |",
@@ -162,7 +164,7 @@ def render_cli_latency() -> str:
         f"| `{c['command']}` | {c['median_s']:.3f} s | {c['max_s']:.3f} s |"
         for c in data["commands"]
     ]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *write_results.predict_latency(data)])
 
 
 def render_export_formats() -> str:

@@ -76,8 +76,8 @@ def cli_latency() -> list[str]:
     if not data:
         return ["Not measured yet: run `python benchmarks/cli_latency.py`."]
     lines = [
-        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}), median of "
-        f"{data['commands'][0]['runs']} fresh processes; target < {data['target_s']} s.",
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}{load_note(data)}), "
+        f"median of {data['commands'][0]['runs']} fresh processes; target < {data['target_s']} s.",
         "",
         "| command | median | slowest |",
         "| --- | ---: | ---: |",
@@ -86,7 +86,138 @@ def cli_latency() -> list[str]:
         f"| `{c['command']}` | {c['median_s']:.3f} s | {c['max_s']:.3f} s |"
         for c in data["commands"]
     ]
+    return lines + ["", *predict_latency(data)]
+
+
+#: The runtimes that never import TensorFlow.
+TF_FREE = ("onnx", "litert", "litert-int8")
+#: Of those, the ones whose answers match the Keras model's (within 1e-5): not quantized.
+FLOAT_TF_FREE = ("onnx", "litert")
+
+
+def load_note(data: dict) -> str:
+    """How busy the machine was while a benchmark ran (1-minute load average at start and end)."""
+    if "load_average" not in data:
+        return ""
+    start, end = data["load_average"]
+    return f"; load average {start:g} at the start, {end:g} at the end"
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.2f} MiB" if size >= 2**20 else f"{size / 2**10:.0f} KiB"
+
+
+def predict_latency(data: dict) -> list[str]:
+    """The cold one-image predict in each runtime, from cli_latency.json's "predict" record."""
+    record = data.get("predict")
+    if not record:
+        return ["Cold predict not measured yet: run `python benchmarks/cli_latency.py`."]
+    rows = record["commands"]
+    lines = [
+        f"A cold one-image `modelzoo predict` of a local export ({record['export']}; the image: "
+        f"{record['image']}), median of {rows[0]['runs']} fresh processes; target < "
+        f"{record['target_s']:g} s:",
+        "",
+        "| command | runtime | TensorFlow | median | slowest | file | answer |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        runtime = row["runtime"] + (" (the default)" if row["default"] else "")
+        lines.append(
+            f"| `{row['command']}` | {runtime} | {'no' if row['runtime'] in TF_FREE else 'yes'} | "
+            f"{row['median_s']:.3f} s | {row['max_s']:.3f} s | "
+            f"{_size(record['file_bytes'][row['runtime']])} | {row['answer'].split(': ', 1)[1]} |"
+        )
+    chosen = [r for r in rows if not r["default"]]
+    median = {r["runtime"]: r["median_s"] for r in chosen}
+    fastest = min(FLOAT_TF_FREE, key=median.__getitem__)
+    default = next(r["runtime"] for r in rows if r["default"])
+    met = all(median[r] < record["target_s"] for r in TF_FREE)
+    lines += [
+        "",
+        f"Of the runtimes that answer as the Keras model does (onnx, litert), the faster here is "
+        f"**{fastest}** ({median[fastest]:.3f} s; the SavedModel, which imports TensorFlow, "
+        f"{median['savedmodel']:.2f} s); litert-int8, quantized, took {median['litert-int8']:.3f} s "
+        f"and is never the default. With no `--runtime`, `modelzoo predict` ran **{default}**. "
+        f"Every runtime without TensorFlow under {record['target_s']:g} s: "
+        f"**{'met' if met else 'not met'}**.",
+    ]
     return lines
+
+
+#: The inference paths as RESULTS.md names them; all but Keras's run a published export.
+INFERENCE_PATHS = {
+    "serving": "SavedModel, serving signature",
+    "onnx": "ONNX Runtime",
+    "litert": "LiteRT float32",
+    "litert-int8": "LiteRT int8",
+    "keras_predict": "Keras `model.predict`",
+}
+#: The runtime of each export path, as `modelzoo predict --runtime` names it.
+RUNTIME_NAMES = {
+    "serving": "savedmodel",
+    "onnx": "onnx",
+    "litert": "litert",
+    "litert-int8": "litert-int8",
+}
+
+
+def fastest_runtimes(data: dict) -> list[str]:
+    """Which runtime answers the most examples per second at each headline batch size."""
+    recipes = {n: r for n, r in data["recipes"].items() if "litert" in r["paths"]}
+    if not recipes:
+        return []
+    lines = [
+        "The fastest runtime for each batch size on this CPU (examples/s; of the float formats, "
+        "whose answers match the Keras model's, and of all, int8 included), and how many times "
+        "the SavedModel session's throughput it reaches:",
+        "",
+        "| recipe | batch | fastest float runtime | fastest of all |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for name, result in recipes.items():
+        rates = {
+            RUNTIME_NAMES[path]: {row["batch"]: row["examples_per_s"] for row in rows}
+            for path, rows in result["paths"].items()
+            if path in RUNTIME_NAMES
+        }
+        for batch in data["headline_batches"]:
+            lines.append(
+                f"| `{name}` | {batch} | {_fastest(rates, ('savedmodel', 'onnx', 'litert'), batch)} | "
+                f"{_fastest(rates, tuple(rates), batch)} |"
+            )
+    return lines
+
+
+def _fastest(rates: dict[str, dict[int, float]], runtimes: tuple[str, ...], batch: int) -> str:
+    """The runtime of `runtimes` with the most examples/s at `batch`, against the SavedModel's."""
+    winner = max(runtimes, key=lambda runtime: rates[runtime][batch])
+    rate = rates[winner][batch]
+    return f"**{winner}**, {rate:,.0f}/s ({rate / rates['savedmodel'][batch]:.2f} x)"
+
+
+def runtime_files(data: dict) -> list[str]:
+    """Each format's file size, and the int8 model's test accuracy against the float model's."""
+    recipes = {n: r for n, r in data["recipes"].items() if "file_bytes" in r}
+    if not recipes:
+        return []
+    lines = [
+        "The files (the SavedModel: its graph and variables) and what int8 costs in test accuracy:",
+        "",
+        "| recipe | weights | savedmodel | onnx | litert | litert-int8 | test accuracy float / int8 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, result in recipes.items():
+        sizes = result["file_bytes"]
+        accuracy = result["int8_test_accuracy"]
+        lines.append(
+            f"| `{name}` | `{result['weights']}` | "
+            + " | ".join(_size(sizes[f]) for f in ("savedmodel", "onnx", "litert", "litert-int8"))
+            + f" | {accuracy['float']:.2%} / {accuracy['int8']:.2%} ({accuracy['examples']:,} "
+            "examples) |"
+        )
+    versions = next(iter(recipes.values()))["runtime_versions"]
+    return [*lines, "", f"Runtimes: {', '.join(versions.values())}."]
 
 
 def inference() -> list[str]:
@@ -94,11 +225,12 @@ def inference() -> list[str]:
     if not data:
         return ["Not measured yet: run `python benchmarks/inference.py`."]
     peak = data["fp32_peak_gflops"]
-    labels = {"serving": "SavedModel, serving signature", "keras_predict": "Keras `model.predict`"}
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
-        f"{data['versions']['tensorflow']}); medians of {data['repeats']} sweeps. The serving path is the exported "
-        "SavedModel loaded by tag `serve` into a session, as TF Serving's C++ loader does.",
+        f"{data['versions']['tensorflow']}{load_note(data)}); medians of {data['repeats']} sweeps. "
+        "The serving path is the exported SavedModel loaded by tag `serve` into a session, as "
+        "TF Serving's C++ loader does; ONNX Runtime and LiteRT run the same version's other "
+        "formats as `modelzoo predict --runtime` does, at their default thread counts.",
         "",
         "| recipe | path | batch | examples/s | p50 latency | p99 latency | GFLOP/s | of fp32 peak |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -108,10 +240,15 @@ def inference() -> list[str]:
             for row in rows:
                 if row["batch"] in data["headline_batches"]:
                     lines.append(
-                        f"| `{name}` | {labels[path]} | {row['batch']} | {row['examples_per_s']:,.0f} | "
+                        f"| `{name}` | {INFERENCE_PATHS[path]} | {row['batch']} | {row['examples_per_s']:,.0f} | "
                         f"{row['p50_ms']:.2f} ms | {row['p99_ms']:.2f} ms | {row['gflops']:.1f} | "
-                        f"{row['gflops'] / peak:.1%} |"
+                        + (
+                            "int8, not fp32 |"
+                            if path == "litert-int8"
+                            else f"{row['gflops'] / peak:.1%} |"
+                        )
                     )
+    lines += ["", *fastest_runtimes(data), "", *runtime_files(data)]
     target = data["target"]
     if "target_fraction" in data:
         lines += [
@@ -343,7 +480,7 @@ def render() -> str:
         "",
         *cpu_peak(),
         "",
-        "## Inference: serving signature and Keras predict",
+        "## Inference: every runtime of an export, and Keras predict",
         "",
         *inference(),
         "",

@@ -4,20 +4,41 @@ The same steps every way: read the signature (the export's, the model's, or GET 
 into the input batch by `modelzoo.inputs`' rules, run, and read the answer by the output's name:
 `probabilities` and `scores` give the top classes, `probability` the positive class's
 probability, anything else the values.
+
+A local export runs in any runtime it was published for (`RUNTIMES`): TensorFlow's session
+loader on the SavedModel, as TF Serving runs it, or ONNX Runtime or LiteRT on the files in its
+formats folder (`storage.formats_folder`), which never import TensorFlow or Keras: the signature
+then comes from the file itself, and nothing on that path imports them.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelzoo import inputs as model_inputs
 from modelzoo.errors import UsageError
 from modelzoo.registry import TensorSpec
+from modelzoo.runtimes import RUNTIME_OF_FORMAT
 from modelzoo.serving import DEFAULT_SIGNATURE, Signature
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from modelzoo.runtimes import Runtime
+
+#: TF Serving's format, run by TensorFlow's session loader.
+SAVED_MODEL = "savedmodel"
+#: The runtimes a local export runs in, each named as the export format it runs.
+RUNTIMES = (SAVED_MODEL, *RUNTIME_OF_FORMAT)
+#: The runtime `modelzoo predict` uses for a local export when none is asked for: the first of
+#: these the version has (and whose package is installed). LiteRT answers one image from a cold
+#: start fastest on this zoo's models, ONNX Runtime next, both without TensorFlow
+#: (benchmarks/cli_latency.py measures it). int8 is never chosen unasked: its answers are
+#: quantized, not the Keras model's.
+DEFAULT_RUNTIMES = ("litert", "onnx", SAVED_MODEL)
 
 
 @dataclass
@@ -101,6 +122,85 @@ def predict_local(
     finally:
         servable.close()
     return interpret(outputs, sources, top)
+
+
+def choose_runtime(path: str | os.PathLike, runtime: str | None = None) -> tuple[Path, str]:
+    """(the version folder `path` names, the runtime to run it in): `runtime`, which the version
+    must have, or by default the first of DEFAULT_RUNTIMES it has. No runtime is imported."""
+    from modelzoo import exporters, runtimes, storage
+
+    version = storage.saved_model_folder(path)
+    present = exporters.formats_present(version)
+    if runtime is None:
+        return version, next(
+            r
+            for r in DEFAULT_RUNTIMES
+            if r in present and (r == SAVED_MODEL or runtimes.installed(r))
+        )
+    if runtime not in RUNTIMES:
+        raise UsageError(f"--runtime: no runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    if runtime not in present:
+        raise UsageError(
+            f"{version} has no {runtime} export, only {', '.join(present)}; publish the model with "
+            f"--format {runtime} (on the recipe, or with modelzoo export) or choose --runtime "
+            f"{' or '.join(r for r in present if r in RUNTIMES)}"
+        )
+    return version, runtime
+
+
+def open_export(version: Path, runtime: str) -> Runtime:
+    """The version's `runtime` export file, loaded in its runtime (not the SavedModel)."""
+    from modelzoo import exporters, runtimes, storage
+
+    file = exporters.EXPORTERS[runtime].file
+    return runtimes.open_runtime(runtime, storage.formats_folder(version) / file)
+
+
+def runtime_signature(
+    model: Runtime, runtime: str, signature_name: str = DEFAULT_SIGNATURE
+) -> Signature:
+    """The serving signature an ONNX or LiteRT export declares: its tensors' names, shapes, dtypes."""
+    if signature_name != DEFAULT_SIGNATURE:
+        raise UsageError(
+            f"the {runtime} export has only the {DEFAULT_SIGNATURE} signature; run --signature "
+            f"{signature_name} with --runtime savedmodel"
+        )
+    inputs, outputs = model.tensors()
+
+    def specs(tensors: dict) -> dict[str, TensorSpec]:
+        return {name: TensorSpec(name, shape, dtype) for name, (shape, dtype) in tensors.items()}
+
+    return Signature(DEFAULT_SIGNATURE, specs(inputs), specs(outputs))
+
+
+def predict_runtime(
+    version: Path,
+    runtime: str,
+    files: list[str],
+    rows_file: str | None,
+    top: int = 3,
+    signature_name: str = DEFAULT_SIGNATURE,
+) -> list[Prediction]:
+    """Predict with a version's ONNX or LiteRT export, in this process, without TensorFlow."""
+    model = open_export(version, runtime)
+    signature = runtime_signature(model, runtime, signature_name)
+    batch, sources = prepare(signature, files, rows_file)
+    return interpret(model.run({signature.input.name: batch}), sources, top)
+
+
+def predict_export(
+    path: str,
+    files: list[str],
+    rows_file: str | None,
+    top: int = 3,
+    signature_name: str = DEFAULT_SIGNATURE,
+    runtime: str | None = None,
+) -> list[Prediction]:
+    """Predict with a local export in `runtime` (default: the fastest it has, `choose_runtime`)."""
+    version, chosen = choose_runtime(path, runtime)
+    if chosen == SAVED_MODEL:
+        return predict_local(str(version), files, rows_file, top, signature_name)
+    return predict_runtime(version, chosen, files, rows_file, top, signature_name)
 
 
 def read_signature(path: str, signature_name: str = DEFAULT_SIGNATURE) -> Signature:

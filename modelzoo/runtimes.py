@@ -9,11 +9,16 @@ parity checks run before publishing (`modelzoo.parity`) and `benchmarks/inferenc
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from modelzoo.errors import UsageError
+from modelzoo.errors import ModelzooError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,6 +26,24 @@ if TYPE_CHECKING:
 #: The export format each runtime runs, and the pip extra that installs it.
 RUNTIME_OF_FORMAT = {"onnx": "onnx", "litert": "litert", "litert-int8": "litert"}
 EXTRA = {"onnx": ("onnxruntime", "onnx"), "litert": ("ai_edge_litert", "litert")}
+#: ONNX's tensor element types as NumPy dtype names.
+ONNX_DTYPES = {
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(float16)": "float16",
+    "tensor(uint8)": "uint8",
+    "tensor(int8)": "int8",
+    "tensor(int32)": "int32",
+    "tensor(int64)": "int64",
+    "tensor(bool)": "bool",
+}
+
+#: A tensor as a runtime declares it: (shape, batch dimension first, None where any size goes; dtype).
+Declared = tuple[tuple[int | None, ...], str]
+
+
+class RuntimeLoadError(ModelzooError):
+    """An export file its runtime cannot load (damaged, or from an incompatible converter)."""
 
 
 class Runtime(Protocol):
@@ -33,6 +56,8 @@ class Runtime(Protocol):
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
 
     def version(self) -> str: ...
+
+    def tensors(self) -> tuple[dict[str, Declared], dict[str, Declared]]: ...
 
 
 class OnnxRuntimeModel:
@@ -55,6 +80,20 @@ class OnnxRuntimeModel:
     def version(self) -> str:
         return f"onnxruntime {_import('onnx').__version__}"
 
+    def tensors(self) -> tuple[dict[str, Declared], dict[str, Declared]]:
+        """({input name: (shape, dtype)}, {output name: (shape, dtype)}) as the graph declares them."""
+
+        def declared(values) -> dict[str, Declared]:
+            return {
+                v.name: (
+                    tuple(d if isinstance(d, int) and d >= 0 else None for d in v.shape),
+                    ONNX_DTYPES.get(v.type, v.type),
+                )
+                for v in values
+            }
+
+        return declared(self.session.get_inputs()), declared(self.session.get_outputs())
+
 
 class LiteRtModel:
     """A .tflite file in the LiteRT interpreter, called through its `serving_default` signature."""
@@ -64,9 +103,12 @@ class LiteRtModel:
     def __init__(self, path: str | os.PathLike, threads: int | None = None) -> None:
         interpreter_module = _import("litert")
         self.interpreter = interpreter_module.Interpreter(model_path=str(path), num_threads=threads)
+        with _without_info_lines():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            self.interpreter.allocate_tensors()  # applies the delegate now, not at the first run
         signatures = self.interpreter.get_signature_list()
         key = "serving_default" if "serving_default" in signatures else next(iter(signatures))
         self.runner = self.interpreter.get_signature_runner(key)
+        self.signature_key = key
         self.input_names = list(signatures[key]["inputs"])
         self.output_names = list(signatures[key]["outputs"])
 
@@ -77,6 +119,24 @@ class LiteRtModel:
         from importlib.metadata import version
 
         return f"ai-edge-litert {version('ai-edge-litert')}"
+
+    def tensors(self) -> tuple[dict[str, Declared], dict[str, Declared]]:
+        """({input name: (shape, dtype)}, {output name: (shape, dtype)}) of the signature."""
+        import numpy as np
+
+        def declared(details: dict) -> dict[str, Declared]:
+            return {
+                name: (
+                    tuple(None if d < 0 else int(d) for d in detail["shape_signature"]),
+                    np.dtype(detail["dtype"]).name,
+                )
+                for name, detail in details.items()
+            }
+
+        return (
+            declared(self.runner.get_input_details()),
+            declared(self.runner.get_output_details()),
+        )
 
 
 def open_runtime(format_name: str, path: str | os.PathLike, threads: int = 0) -> Runtime:
@@ -89,9 +149,43 @@ def open_runtime(format_name: str, path: str | os.PathLike, threads: int = 0) ->
         )
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such {format_name} export file")
-    if runtime == "onnx":
-        return OnnxRuntimeModel(path, threads)
-    return LiteRtModel(path, threads or None)
+    _import(runtime)  # not installed: one line saying how to install it
+    try:
+        if runtime == "onnx":
+            return OnnxRuntimeModel(path, threads)
+        return LiteRtModel(path, threads or None)
+    except Exception as error:  # the runtime's own error for a file it cannot load
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise RuntimeLoadError(
+            f"{path}: the {format_name} runtime cannot load it ({first_line}); export the "
+            f"model again with --format {format_name}"
+        ) from None
+
+
+def installed(format_name: str) -> bool:
+    """Whether the runtime package for `format_name` is installed (nothing is imported)."""
+    runtime = RUNTIME_OF_FORMAT.get(format_name)
+    return runtime is not None and importlib.util.find_spec(EXTRA[runtime][0]) is not None
+
+
+@contextlib.contextmanager
+def _without_info_lines() -> Iterator[None]:
+    """Within this block, the "INFO: ..." lines LiteRT's C++ writes to fd 2 are dropped; the rest
+    of what was written there is replayed."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = b"".join(line for line in captured if not line.startswith(b"INFO: "))
+            if kept:
+                os.write(2, kept)
 
 
 def _import(runtime: str):

@@ -8,6 +8,7 @@ import os
 import click
 
 from modelzoo.errors import UsageError
+from modelzoo.predict import RUNTIMES
 from modelzoo.quiet import quiet_tensorflow, verbose_option
 from modelzoo.registry import did_you_mean, list_models
 
@@ -52,6 +53,15 @@ from modelzoo.registry import did_you_mean, list_models
 @click.option(
     "--signature", default="serving_default", show_default=True, help="The signature to run."
 )
+@click.option(
+    "--runtime",
+    type=click.Choice(RUNTIMES),
+    default=None,
+    help="What runs a local export: savedmodel (TensorFlow, as TF Serving), onnx (ONNX Runtime), "
+    "litert or litert-int8 (LiteRT); the version must have been published in that format. "
+    "Default: litert, else onnx, else savedmodel, whichever the version has; onnx and litert "
+    "never load TensorFlow.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as JSON.")
 @click.option(
     "--print-request",
@@ -68,6 +78,7 @@ def predict_command(
     rows_file: str | None,
     top: int,
     signature: str,
+    runtime: str | None,
     as_json: bool,
     print_request: bool,
 ) -> None:
@@ -76,6 +87,7 @@ def predict_command(
     \b
     Shipped weights: modelzoo predict small_cnn:mnist digit.png [more.png]
     A local export:  modelzoo predict saved_models/mnist digit.png
+    In ONNX Runtime: modelzoo predict --runtime onnx saved_models/mnist digit.png
     Through REST:    modelzoo predict --url http://localhost:8501 --model mnist digit.png
     Through gRPC:    modelzoo predict --grpc localhost:8500 --model mnist digit.png
 
@@ -90,6 +102,10 @@ def predict_command(
     """
     if url and grpc_target:
         raise UsageError("give --url (REST) or --grpc (gRPC), not both")
+    if runtime and (url or grpc_target):
+        raise UsageError(
+            "--runtime chooses what runs a local export; a server (--url, --grpc) runs its own"
+        )
     if grpc_target:
         if print_request:
             raise UsageError("--print-request prints a REST body: use --url, not --grpc")
@@ -111,7 +127,9 @@ def predict_command(
                 "give MODEL:TAG (e.g. small_cnn:mnist) or a SAVED_MODEL folder (e.g. saved_models/mnist) "
                 "and files, or --url and --model"
             )
-        predictions = _local(args[0], list(args[1:]), rows_file, top, signature, print_request)
+        predictions = _local(
+            args[0], list(args[1:]), rows_file, top, signature, print_request, runtime
+        )
     if predictions is None:  # the request was printed
         return
     if as_json:
@@ -145,14 +163,19 @@ def _grpc(target, model, model_version, files, rows_file, top, signature):
     return predict.predict_grpc(target, model, files, rows_file, top, model_version, signature)
 
 
-def _local(path, files, rows_file, top, signature, print_request):
-    """Predictions of shipped weights (MODEL:TAG) or a SavedModel folder, or None after printing
-    the request body."""
+def _local(path, files, rows_file, top, signature, print_request, runtime=None):
+    """Predictions of shipped weights (MODEL:TAG) or a local export in `runtime`, or None after
+    printing the request body."""
     from modelzoo import predict
 
     shipped = (
         predict.parse_weights_name(path) if not os.path.isdir(path) else None
     )  # checked before TensorFlow loads
+    if shipped and runtime:
+        raise UsageError(
+            f"--runtime chooses what runs a local export; shipped weights ({path}) run in Keras: "
+            "give saved_models/NAME[/VERSION] instead"
+        )
     if shipped and print_request:  # the manifest has the signature: no TensorFlow
         signature_spec = predict.weights_signature(*shipped)
         click.echo(json.dumps(predict.request_body(signature_spec, files, rows_file)))
@@ -166,9 +189,17 @@ def _local(path, files, rows_file, top, signature, print_request):
             f"{path}: neither a SavedModel folder nor MODEL:TAG shipped weights{hint}; give "
             "saved_models/NAME[/VERSION] or e.g. small_cnn:mnist first, then the files"
         )
+    version, chosen = predict.choose_runtime(path, runtime)
+    if chosen != predict.SAVED_MODEL:  # ONNX Runtime or LiteRT: TensorFlow is never imported
+        if print_request:
+            model = predict.open_export(version, chosen)
+            local = predict.runtime_signature(model, chosen, signature)
+            click.echo(json.dumps(predict.request_body(local, files, rows_file)))
+            return None
+        return predict.predict_runtime(version, chosen, files, rows_file, top, signature)
     quiet_tensorflow()
     if print_request:
-        local = predict.read_signature(path, signature)
+        local = predict.read_signature(str(version), signature)
         click.echo(json.dumps(predict.request_body(local, files, rows_file)))
         return None
-    return predict.predict_local(path, files, rows_file, top, signature)
+    return predict.predict_local(str(version), files, rows_file, top, signature)
