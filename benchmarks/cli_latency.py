@@ -74,9 +74,7 @@ def time_predict(runs: int) -> dict:
     quiet_tensorflow()
     images, labels, kinds = wild_digits.load("test")
     with tempfile.TemporaryDirectory() as folder:
-        version = runtime_exports.publish_every_format(
-            "small_cnn", "mnist", folder, "mnist", runtime_exports.mnist_arrays()
-        )
+        version = runtime_exports.publish_every_format("small_cnn", "mnist", folder, "mnist")
         image = Path(folder) / SHOWN_IMAGE
         Image.fromarray(images[0]).save(image)
         default = predict.choose_runtime(version.parent)[1]

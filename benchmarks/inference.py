@@ -81,13 +81,13 @@ def shipped_weights(recipe: str):
     raise SystemExit(f"recipe {recipe!r} has no shipped weights to publish in every format")
 
 
-def measure_recipe(name: str, images, arrays, repeats: int, seconds: float) -> dict:
+def measure_recipe(name: str, images, mirror, repeats: int, seconds: float) -> dict:
     """Every path at its batch sizes, `repeats` times; medians per (path, batch)."""
     from modelzoo import flops, predict, serving, storage
 
     model_name, tag = shipped_weights(name)
     with tempfile.TemporaryDirectory() as folder:
-        version = runtime_exports.publish_every_format(model_name, tag, folder, name, arrays)
+        version = runtime_exports.publish_every_format(model_name, tag, folder, name, mirror)
         card = storage.read_card(version)
         model = serving.Servable(name, 1, version)  # the published SavedModel, as TF Serving
         signature = model.signature(None)
@@ -168,8 +168,7 @@ def main() -> None:
     from modelzoo.cli import quiet_tensorflow
 
     quiet_tensorflow()
-    arrays = runtime_exports.mnist_arrays(args.data_mirror)
-    images = arrays[1][0][: max(BATCH_SIZES)]
+    images = runtime_exports.mnist_test_images(args.data_mirror)[: max(BATCH_SIZES)]
     peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())[
         "fp32_peak_gflops"
     ]
@@ -189,7 +188,9 @@ def main() -> None:
         "recipes": {},
     }
     for name in args.recipes:
-        record["recipes"][name] = measure_recipe(name, images, arrays, args.repeats, args.seconds)
+        record["recipes"][name] = measure_recipe(
+            name, images, args.data_mirror, args.repeats, args.seconds
+        )
         for path, rows in record["recipes"][name]["paths"].items():
             for row in rows:
                 if row["batch"] in HEADLINE_BATCHES:
