@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelzoo import inputs as model_inputs
 from modelzoo.errors import UsageError
+from modelzoo.exporters import SAVED_MODEL
 from modelzoo.registry import TensorSpec
 from modelzoo.runtimes import RUNTIME_OF_FORMAT
 from modelzoo.serving import DEFAULT_SIGNATURE, Signature
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
     from modelzoo.runtimes import Runtime
 
-#: TF Serving's format, run by TensorFlow's session loader.
-SAVED_MODEL = "savedmodel"
 #: The runtimes a local export runs in, each named as the export format it runs.
 RUNTIMES = (SAVED_MODEL, *RUNTIME_OF_FORMAT)
 #: The runtime `modelzoo predict` uses for a local export when none is asked for: the first of
