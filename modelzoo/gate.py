@@ -136,10 +136,12 @@ def decide(
     max_examples: int | None,
     served_now: tuple[int, Path, dict[str, Any] | None] | None,
     publish_anyway: bool = False,
+    formats: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The gate's record for a new export whose card is `card`: decision, reason and the numbers.
 
-    "decision" is "published", "candidate" or "unchanged"; "reason" is one line.
+    "decision" is "published", "candidate" or "unchanged"; "reason" is one line. The served
+    version's weights again are "unchanged" only when it also has every format in `formats`.
     """
     metric = settings.metric
     value = card["metrics"]["test"][metric]
@@ -160,7 +162,7 @@ def decide(
     if not settings.meets_target(value):
         problems.append(f"{shown} misses the recipe's target ({settings.target})")
     if served_now is not None:
-        if _same_as_served(record, card, served_now, publish_anyway):
+        if _same_as_served(record, card, served_now, publish_anyway, formats):
             return record
         problems += _compare_with_served(record, settings, card, served_now, shown, notes)
     if not problems:
@@ -178,13 +180,21 @@ def decide(
     return record
 
 
-def _same_as_served(record: dict, card: dict, served_now: tuple, publish_anyway: bool) -> bool:
-    """Whether the new weights are the served version's (then the record says "unchanged")."""
+def _same_as_served(
+    record: dict, card: dict, served_now: tuple, publish_anyway: bool, formats=()
+) -> bool:
+    """Whether the new weights are the served version's and it has every format asked for (then
+    the record says "unchanged")."""
     version, folder, served_card = served_now
     record["served_version"] = version
     fingerprint = card.get("publish", {}).get("weights_sha256")
     served_publish = (served_card or {}).get("publish") or {}
-    if fingerprint and served_publish.get("weights_sha256") == fingerprint and not publish_anyway:
+    if (
+        fingerprint
+        and served_publish.get("weights_sha256") == fingerprint
+        and not publish_anyway
+        and _has_formats(folder, formats)
+    ):
         record.update(
             decision="unchanged",
             forced=False,
@@ -296,6 +306,7 @@ def export(
         max_examples=max_examples,
         served_now=served(model_dir),
         publish_anyway=publish_anyway,
+        formats=wanted,
     )
     record["weights_sha256"] = card["publish"]["weights_sha256"]
     kept = (

@@ -140,6 +140,23 @@ def test_the_served_versions_weights_again_publish_nothing():
     )
 
 
+def test_the_served_weights_again_asked_for_a_format_it_lacks_publish_anew(tmp_path):
+    version = tmp_path / "mnist" / "3"
+    version.mkdir(parents=True)
+    (version / "saved_model.pb").write_text("stand-in")
+    again = {**card(0.99), "publish": {"weights_sha256": "old"}}
+    now = (3, version, served(0.99)[2])
+    kept = gate.decide(MNIST, again, max_examples=None, served_now=now, formats=("savedmodel",))
+    assert kept["decision"] == "unchanged"
+    wanted = ("savedmodel", "onnx")
+    record = gate.decide(MNIST, again, max_examples=None, served_now=now, formats=wanted)
+    assert record["decision"] == "published", record["reason"]
+    (tmp_path / "mnist" / "formats" / "3").mkdir(parents=True)
+    (tmp_path / "mnist" / "formats" / "3" / "model.onnx").write_bytes(b"stand-in")
+    record = gate.decide(MNIST, again, max_examples=None, served_now=now, formats=wanted)
+    assert record["decision"] == "unchanged"
+
+
 def test_publish_table_is_checked_and_overridable():
     assert recipes.load("mnist").publish == gate.PublishSettings(
         "accuracy", minimum=0.98, tolerance=0.002
