@@ -174,6 +174,7 @@ def publish(
     what an int8 export is quantized and judged with.
     """
     model_dir = Path(export_dir) / name
+    made = [f for f in (storage.formats_dir(model_dir), model_dir) if not f.exists()]
     model_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(model_dir)
     staging = Path(
@@ -200,6 +201,11 @@ def publish(
         for folder in (staging, formats_staging):
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
+        for folder in made:  # made here and left empty by a failure
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (versions, candidates) or already gone
+                pass
 
 
 def remove_stale_staging(model_dir: Path) -> list[Path]:

@@ -155,16 +155,20 @@ def describe_formats(version_folder: Path) -> list[str]:
     for name, record in card.get("formats", {}).items():
         if "file" not in record:
             continue
-        size = f"{record['bytes'] / 1e6:.2f} MB"
+        path = storage.formats_folder(version_folder) / record["file"]
+        if not path.is_file():  # e.g. a publish killed between its two renames
+            lines.append(f"{name}: {path} is missing (the card lists it); publish again to make it")
+            continue
+        checked = [f"{record['bytes'] / 1e6:.2f} MB"]
         if "accuracy" in record:
-            checked = (
+            checked.append(
                 f"test accuracy {record['accuracy']:.2%} against the float model's "
                 f"{record['float_accuracy']:.2%}"
             )
-        else:
-            checked = f"matches Keras within {record['max_abs_diff']:.1g}"
-        path = storage.formats_folder(version_folder) / record["file"]
-        lines.append(f"{name}: {path} ({size}, {checked} in {record['runtime']})")
+        elif "max_abs_diff" in record:
+            checked.append(f"matches Keras within {record['max_abs_diff']:.1g}")
+        runtime = f" in {record['runtime']}" if "runtime" in record else ""
+        lines.append(f"{name}: {path} ({', '.join(checked)}{runtime})")
     return lines
 
 

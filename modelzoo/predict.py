@@ -196,6 +196,8 @@ def predict_export(
     runtime: str | None = None,
 ) -> list[Prediction]:
     """Predict with a local export in `runtime` (default: the fastest it has, `choose_runtime`)."""
+    if runtime is None and signature_name != DEFAULT_SIGNATURE:
+        runtime = SAVED_MODEL  # the other formats hold serving_default only
     version, chosen = choose_runtime(path, runtime)
     if chosen == SAVED_MODEL:
         return predict_local(str(version), files, rows_file, top, signature_name)

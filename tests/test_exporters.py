@@ -96,6 +96,14 @@ def test_publish_writes_other_formats_beside_the_version_never_inside(tmp_path, 
     assert exporters.formats_present(version) == ["savedmodel", "notes"]
 
 
+def test_a_format_the_card_lists_but_whose_file_is_gone_is_said_to_be_missing(tmp_path, only_notes):
+    version = export.publish(object(), tmp_path, "m", {}, [1], formats=("savedmodel", "notes"))
+    (storage.formats_folder(version) / "notes.txt").unlink()  # e.g. a kill between the renames
+    (line,) = exporters.describe_formats(version)
+    assert line.startswith("notes: ") and "is missing (the card lists it)" in line
+    assert exporters.formats_present(version) == ["savedmodel"]
+
+
 def test_a_format_not_asked_for_is_not_written(tmp_path, only_notes):
     version = export.publish(object(), tmp_path, "m", {}, samples=[1])
     assert only_notes.calls == [] and not (tmp_path / "m" / "formats").exists()
@@ -106,7 +114,7 @@ def test_an_exporter_whose_check_fails_publishes_nothing(tmp_path, only_notes):
     only_notes.fail_check = True
     with pytest.raises(ModelzooError, match="no good notes.txt"):
         export.publish(object(), tmp_path, "m", {}, samples=[1], formats=("savedmodel", "notes"))
-    assert tree(tmp_path / "m") == ["formats"]  # no version, no staging folder left
+    assert not (tmp_path / "m").exists()  # no version, no staging folder, no empty folder left
 
 
 def test_a_version_number_with_leftover_formats_is_not_reused(tmp_path, only_notes):
@@ -143,7 +151,7 @@ def test_an_export_that_needs_data_it_was_not_given_says_so(tmp_path, only_notes
     )
     with pytest.raises(UsageError, match="--format notes needs calibration data"):
         export.publish(object(), tmp_path, "m", {}, [1], formats=("savedmodel", "notes"))
-    assert tree(tmp_path / "m") == []  # refused before anything was written
+    assert not (tmp_path / "m").exists()  # refused before anything was written
 
 
 @pytest.mark.slow

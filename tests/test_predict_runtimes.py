@@ -36,6 +36,14 @@ def one_line(result, code, message):
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
 
 
+def test_another_signature_runs_in_the_saved_model_by_default(tmp_path, monkeypatch):
+    version = stand_in(tmp_path, ("onnx", "litert"))
+    calls = []
+    monkeypatch.setattr(predict, "predict_local", lambda path, *args: calls.append(path) or [])
+    assert predict.predict_export(str(version), [], None, signature_name="other") == []
+    assert calls == [str(version)]  # not litert, which holds serving_default only
+
+
 def test_the_default_is_litert_then_onnx_then_the_saved_model(tmp_path, monkeypatch):
     every = stand_in(tmp_path / "a", ("onnx", "litert", "litert-int8"))
     assert predict.choose_runtime(every.parent) == (every, "litert")

@@ -96,6 +96,8 @@ def test_version_folders_skip_other_names_and_files(tmp_path):
 def test_a_stray_folder_never_stops_the_poller(tmp_path, fake_servable, caplog):
     add_version(tmp_path, "m", 1)
     (tmp_path / "m" / "²").mkdir()  # int("²") raised in the poller thread, which then ended
+    (tmp_path / "m" / "formats").mkdir()  # the zoo's own folders are skipped without a word
+    (tmp_path / "m" / "candidates").mkdir()
     repository = serving.ModelRepository(tmp_path, poll_seconds=0.05)
     with caplog.at_level(logging.INFO, logger="modelzoo.serving"):
         repository.start()

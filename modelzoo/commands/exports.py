@@ -78,10 +78,12 @@ def publish_command(candidate: str) -> None:
     It becomes NAME's next version, which servers then load; its card records that it was published by hand.
     """
     quiet_tensorflow()
-    from modelzoo import export
+    from modelzoo import export, exporters
 
     path = export.promote(candidate)
     click.echo(f"published {candidate} as version {path.name}: {path}")
+    for line in exporters.describe_formats(path):
+        click.echo(line)
 
 
 @click.command("verify")

@@ -87,6 +87,8 @@ class ModelRepository:
         skipped: list[str] = []
         versions = storage.version_folders(folder, skipped) if folder.is_dir() else {}
         for entry in skipped:
+            if entry in (storage.FORMATS_DIR, storage.CANDIDATES_DIR):
+                continue  # the zoo's own folders beside the versions: other formats, candidates
             if (name, entry) not in self._skipped:
                 self._skipped.add((name, entry))
                 log.info(
