@@ -26,7 +26,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import click
 
@@ -78,9 +78,15 @@ def is_noise(line: bytes, level: int) -> bool:
     return bool(match) and SEVERITIES.index(match.group(1).decode()) < level
 
 
-@contextlib.contextmanager
-def filtered_stderr(level: int) -> Iterator[None]:
+def filtered_stderr(level: int):
     """Within this block, C++ log lines below `level` written to fd 2 are dropped; the rest is replayed."""
+    return stderr_without(lambda line: is_noise(line, level))
+
+
+@contextlib.contextmanager
+def stderr_without(dropped: Callable[[bytes], bool]) -> Iterator[None]:
+    """Within this block, the lines written to fd 2 (by Python or C++) for which `dropped` is true
+    are dropped; the rest is replayed when the block ends."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -92,7 +98,7 @@ def filtered_stderr(level: int) -> Iterator[None]:
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            kept = b"".join(line for line in captured if not is_noise(line, level))
+            kept = b"".join(line for line in captured if not dropped(line))
             if kept:
                 os.write(2, kept)
 

@@ -9,16 +9,13 @@ parity checks run before publishing (`modelzoo.parity`) and `benchmarks/inferenc
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from modelzoo.errors import ModelzooError, UsageError
+from modelzoo.quiet import stderr_without
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,7 +100,8 @@ class LiteRtModel:
     def __init__(self, path: str | os.PathLike, threads: int | None = None) -> None:
         interpreter_module = _import("litert")
         self.interpreter = interpreter_module.Interpreter(model_path=str(path), num_threads=threads)
-        with _without_info_lines():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+        # LiteRT's C++ says "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on fd 2
+        with stderr_without(lambda line: line.startswith(b"INFO: ")):
             self.interpreter.allocate_tensors()  # applies the delegate now, not at the first run
         signatures = self.interpreter.get_signature_list()
         key = "serving_default" if "serving_default" in signatures else next(iter(signatures))
@@ -166,26 +164,6 @@ def installed(format_name: str) -> bool:
     """Whether the runtime package for `format_name` is installed (nothing is imported)."""
     runtime = RUNTIME_OF_FORMAT.get(format_name)
     return runtime is not None and importlib.util.find_spec(EXTRA[runtime][0]) is not None
-
-
-@contextlib.contextmanager
-def _without_info_lines() -> Iterator[None]:
-    """Within this block, the "INFO: ..." lines LiteRT's C++ writes to fd 2 are dropped; the rest
-    of what was written there is replayed."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = b"".join(line for line in captured if not line.startswith(b"INFO: "))
-            if kept:
-                os.write(2, kept)
 
 
 def _import(runtime: str):

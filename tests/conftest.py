@@ -56,6 +56,16 @@ def publish(export_dir, factory: str, name: str, seed: int = 0):
     return model, export.publish(model, export_dir, name, {"name": name}, samples)
 
 
+def publish_copy(model_dir, first, version: int) -> None:
+    """Version `version` of a model: a copy of version folder `first`, staged under a hidden name
+    and renamed into place, as `export.publish` does (a server never sees it half-written)."""
+    import shutil
+
+    staging = model_dir / f".staging-{version}"
+    shutil.copytree(first, staging)
+    os.rename(staging, model_dir / str(version))
+
+
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
     """Two exported models: `xor` (features float32[2] -> probability) and `cnn` (image uint8 ->

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import requests
 from click.testing import CliRunner
-from conftest import publish
+from conftest import publish, publish_copy
 from google.protobuf import json_format
 from PIL import Image
 from tensorflow.core.protobuf import saved_model_pb2
@@ -585,7 +585,6 @@ def test_versions_published_under_load_fail_no_request(tmp_path, monkeypatch):
     still running on it ("Attempted to use a closed Session"); each request now holds its version
     until it ends. A 20 ms pause before each run widens the window a slower model would have.
     """
-    import os
     import time
 
     model, first = publish(tmp_path, "two_layer_perceptron", "xor", seed=0)
@@ -618,11 +617,7 @@ def test_versions_published_under_load_fail_no_request(tmp_path, monkeypatch):
         for thread in threads:
             thread.start()
         for version in range(2, 7):
-            staging = tmp_path / "xor" / f".staging-{version}"
-            shutil.copytree(first, staging)
-            os.rename(
-                staging, tmp_path / "xor" / str(version)
-            )  # published as export.publish does: complete, then renamed
+            publish_copy(tmp_path / "xor", first, version)
             assert wait_for_version(server.url, "xor", version)
             time.sleep(0.3)  # requests run on the new version before the next switch
     finally:

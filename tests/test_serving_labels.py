@@ -1,7 +1,6 @@
 """Version labels and version policies from a models.config, over REST and gRPC; a version switch
 under concurrent gRPC load; TF Serving's REST path rules."""
 
-import shutil
 import threading
 import time
 
@@ -11,7 +10,7 @@ import pytest
 import requests
 import tensorflow as tf
 from click.testing import CliRunner
-from conftest import publish
+from conftest import publish, publish_copy
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from modelzoo import serving
@@ -140,7 +139,6 @@ def test_a_version_switch_under_concurrent_grpc_load_fails_no_request(tmp_path):
     comes from a served version (the REST twin: tests/test_serving.py
     test_versions_published_under_load_fail_no_request). TF Serving unloads a version only once
     no ServableHandle holds it (tensorflow_serving/core/servable_handle.h)."""
-    import os
 
     model, first = publish(tmp_path, "two_layer_perceptron", "xor", seed=0)
     features = np.array([[0, 1]], "float32")
@@ -172,9 +170,7 @@ def test_a_version_switch_under_concurrent_grpc_load_fails_no_request(tmp_path):
         for thread in threads:
             thread.start()
         for version in (2, 3):
-            staging = tmp_path / "xor" / f".staging-{version}"
-            shutil.copytree(first, staging)
-            os.rename(staging, tmp_path / "xor" / str(version))
+            publish_copy(tmp_path / "xor", first, version)
             deadline = time.monotonic() + 30
             while server.repository.models().get("xor") != version:
                 assert time.monotonic() < deadline, f"version {version} never served"
