@@ -9,7 +9,7 @@ model calibrated on 500 MNIST training images and judged on the test split; weig
 change the float cost, but an int8 model is published only when it keeps its accuracy). The
 SavedModel is loaded by tag `serve` into a session, as TF Serving's C++ loader does
 (`modelzoo.serving.Servable`); the other files run in their runtimes as `modelzoo predict
---runtime` runs them (`modelzoo.runtimes`, each runtime's default threads). Inputs are real
+--runtime` runs them (`modelzoo.runtimes`: every core for each runtime). Inputs are real
 MNIST test images (uint8).
 
 Calls are timed one by one for about `--seconds` each: the latency of one call (p50, p99) and

@@ -138,7 +138,11 @@ class LiteRtModel:
 
 
 def open_runtime(format_name: str, path: str | os.PathLike, threads: int = 0) -> Runtime:
-    """Load the export file `path` of format `format_name` ("onnx", "litert", "litert-int8")."""
+    """Load the export file `path` of format `format_name` ("onnx", "litert", "litert-int8").
+
+    `threads` 0 means every core, as TensorFlow and ONNX Runtime take by default (LiteRT's own
+    default is one thread: mnist_cnn at batch 256 ran at less than half the speed).
+    """
     runtime = RUNTIME_OF_FORMAT.get(format_name)
     if runtime is None:
         raise UsageError(
@@ -151,7 +155,7 @@ def open_runtime(format_name: str, path: str | os.PathLike, threads: int = 0) ->
     try:
         if runtime == "onnx":
             return OnnxRuntimeModel(path, threads)
-        return LiteRtModel(path, threads or None)
+        return LiteRtModel(path, threads or os.cpu_count())
     except Exception as error:  # the runtime's own error for a file it cannot load
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise RuntimeLoadError(
