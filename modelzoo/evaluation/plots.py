@@ -91,11 +91,13 @@ def reliability(calibration: dict[str, Any], path: Path, title: str) -> None:
     top.bar(centres[filled], calibration["bin_accuracy"], width=width * 0.9, label="accuracy")
     top.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
     top.plot(
+        centres[filled],
         calibration["bin_confidence"],
-        calibration["bin_accuracy"],
-        "o",
+        "_",
         color="C1",
-        label="mean confidence",
+        markersize=20,
+        markeredgewidth=3,
+        label="mean confidence in the bin",
     )
     top.set_ylabel("accuracy in the bin")
     top.set_ylim(0, 1)
