@@ -379,7 +379,31 @@ def render_diabetes_steps() -> str:
     return "\n".join(rows)
 
 
+def render_evaluation() -> str:
+    """mnist_cnn's evaluation pictures and the command that made them (benchmarks/evaluation_figures.py)."""
+    result = json.loads((RESULTS / "evaluation.json").read_text())
+    recorded = result["recorded_accuracy"]
+    same = (
+        f"the {recorded:.2%} its run recorded"
+        if recorded is not None and round(recorded, 4) == round(result["accuracy"], 4)
+        else "not the accuracy its run recorded"
+    )
+    pictures = result["pictures"]
+    return (
+        "```\n"
+        f"{result['command']}\n"
+        "```\n\n"
+        f"`{result['target']}` on {result['data']}'s {result['split']} split: accuracy "
+        f"{result['accuracy']:.2%} ({same}), {result['mistakes']} mistakes in "
+        f"{result['examples']} examples, expected calibration error "
+        f"{result['expected_calibration_error']:.4f}.\n\n"
+        f"![mnist_cnn confusion matrix]({pictures['confusion_matrix']})\n\n"
+        f"![mnist_cnn's most confidently wrong test digits]({pictures['mistakes']})"
+    )
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "evaluation": render_evaluation,
     "weights": render_weights,
     "held-out-digits": render_held_out_digits,
     "models": render_models,

@@ -12,7 +12,15 @@ import sys
 
 import click
 
-from modelzoo.commands import Group, catalog, data_mirror_option, echo_table, exports, prediction
+from modelzoo.commands import (
+    Group,
+    catalog,
+    data_mirror_option,
+    echo_table,
+    evaluation,
+    exports,
+    prediction,
+)
 from modelzoo.quiet import quiet_tensorflow  # noqa: F401  (importable from here, as benchmarks do)
 
 __all__ = ["Group", "cli", "data_mirror_option", "echo_table", "main"]
@@ -36,6 +44,7 @@ for command in (
     exports.verify_command,
     exports.serving_config_command,
     prediction.predict_command,
+    evaluation.evaluate_command,
     exports.serve_command,
 ):
     cli.add_command(command)

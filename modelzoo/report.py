@@ -29,6 +29,8 @@ class Trained:
     epochs_run: int
     seconds: float
     refit: dict[str, Any] | None = None
+    #: The test split's inputs, targets and outputs of its one evaluation (the run's report).
+    test_predictions: Any = None
 
 
 def run_metrics(

@@ -15,7 +15,7 @@ honest (dev is in its training data), so metrics.json keeps the first fit's.
 
 `run` reads top to bottom as the run's steps; each step is a function below it:
 claim the folder -> start the runtime and load the data -> fit and score -> (refit and score) ->
-metrics -> curves -> weights and export -> metrics.json.
+metrics -> curves -> report (final_test) -> weights and export -> metrics.json.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from typing import Any
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
-from modelzoo import gate, run_folder
+from modelzoo import final_test, gate, run_folder
 from modelzoo.curves import plot_curves
 from modelzoo.distribute import Placement
 from modelzoo.fit import fit_with_backups, worker_failures
 from modelzoo.history import read_history, selected_epochs
 from modelzoo.recipe_file import Recipe
-from modelzoo.recipe_model import compiled_model, one_device_copy, save_weights
+from modelzoo.recipe_model import compile_model, compiled_model, one_device_copy, save_weights
 from modelzoo.report import Trained, export_card, run_metrics
 from modelzoo.run_folder import (
     HISTORY_FILE,
@@ -112,6 +112,10 @@ def run(
         sizes, where = setting.splits.info.sizes, placement.describe(strategy)
         metrics = run_metrics(recipe, trained, resumed=resuming, sizes=sizes, strategy=where)
         _plot_curves(setting, refit=trained.refit is not None)
+        if trained.test_predictions is not None:
+            final_test.write_run_report(
+                folder, recipe, trained.model, setting.splits, trained.test_predictions
+            )
         export_path = _save_and_export(setting, trained.model, metrics, export_dir, publish_anyway)
         write_json(folder / METRICS_FILE, metrics)
         # Only now: a run killed before this point resumes at evaluation and export.
@@ -225,13 +229,15 @@ def _fit_and_score(setting: _Setting, callbacks: Sequence, *, test: bool) -> Tra
         callbacks=callbacks,
     )
     epochs_run = len(read_history(setting.folder / HISTORY_FILE))
-    evaluated = ("train", "dev", "test") if test else ("train", "dev")
     with worker_failures(setting.placement, recipe):
         scores = {
             split: model.evaluate(splits.for_evaluation(split), verbose=0, return_dict=True)
-            for split in evaluated
+            for split in ("train", "dev")
         }
-    return Trained(model, scores, epochs_run, seconds)
+        predictions = None
+        if test:
+            scores["test"], predictions = _evaluate_test(setting, model)
+    return Trained(model, scores, epochs_run, seconds, test_predictions=predictions)
 
 
 def _record_selection(setting: _Setting, first: Trained) -> dict[str, Any]:
@@ -274,11 +280,30 @@ def _refit_and_score(
         callbacks=callbacks,
     )
     with worker_failures(setting.placement, recipe):
-        test = model.evaluate(splits.test, verbose=0, return_dict=True)
+        test, predictions = _evaluate_test(setting, model)
         train_dev = model.evaluate(splits.for_evaluation("train_dev"), verbose=0, return_dict=True)
     scores = {"train": selection["train"], "dev": selection["dev"], "test": test}
     refit = {"epochs": selection["epochs"], "examples": examples, "train_dev": train_dev}
-    return Trained(model, scores, selection["epochs_run"], seconds_so_far + seconds, refit)
+    return Trained(
+        model,
+        scores,
+        selection["epochs_run"],
+        seconds_so_far + seconds,
+        refit,
+        test_predictions=predictions,
+    )
+
+
+def _evaluate_test(setting: _Setting, model):
+    """The run's one evaluation on test: its scores, and the predictions its report uses.
+
+    Under a distribution strategy, a one-device copy is scored (every worker the whole split).
+    """
+    splits = setting.splits
+    if setting.placement.strategy != "default":
+        model = one_device_copy(model, setting.recipe)
+        compile_model(model, setting.recipe, splits.info.sizes["train"])
+    return final_test.evaluate_test(model, splits.test, splits.info.sizes["test"])
 
 
 def _plot_curves(setting: _Setting, refit: bool) -> None:

@@ -1,7 +1,7 @@
 """The `modelzoo` command's subcommands, one module per group, and what they share.
 
 catalog: list, show, data; exports: export, publish, verify, serving-config, serve; prediction:
-predict. modelzoo.cli puts them into the `modelzoo` group; `python -m modelzoo.recipes` uses
+predict; evaluation: evaluate. modelzoo.cli puts them into the `modelzoo` group; `python -m modelzoo.recipes` uses
 `Group`, `echo_table` and `data_mirror_option` too.
 """
 
