@@ -77,3 +77,26 @@ def test_binary_accuracy_is_the_recorded_test_accuracy(tmp_path):
     accuracy = report["binary"]["at_threshold"]["accuracy"]
     assert accuracy == pytest.approx(report["recorded"]["accuracy"], abs=1e-6)
     assert "best on dev" in result.output
+
+
+@pytest.mark.slow
+def test_a_run_folder_is_scored_as_its_run_recorded(tmp_path):
+    """A run folder's model (recipe.json and model.weights.h5) on its data's test split answers as
+    the run's one test evaluation did: the same accuracy, and the report beside the run's own."""
+    from modelzoo import recipe_file, training
+
+    run = training.run(
+        recipe_file.load("xor", {"train.epochs": 5}),
+        run_dir=tmp_path / "run",
+        export_dir=None,
+        echo=lambda *_: None,
+    )
+    assert (run.run_dir / "report.md").is_file()  # every run writes its own
+    result = evaluate(str(run.run_dir), "--out", str(tmp_path / "again"))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "again" / "report.json").read_text())
+    recorded = json.loads((run.run_dir / "report.json").read_text())
+    assert (report["data"], report["split"], report["task"]) == ("xor", "test", "binary")
+    accuracy = report["binary"]["at_threshold"]["accuracy"]
+    assert accuracy == pytest.approx(run.metrics["test"]["accuracy"], abs=1e-6)
+    assert report["binary"] == recorded["binary"]

@@ -24,8 +24,8 @@ def _pyplot():
 
 
 def _save(figure, path: Path) -> None:
-    figure.tight_layout()
-    figure.savefig(path, dpi=DPI)
+    figure.tight_layout(rect=(0, 0, 1, 0.96))  # room for the figure title
+    figure.savefig(path, dpi=DPI, bbox_inches="tight")  # nothing cut off at the edges
     _pyplot().close(figure)
 
 
