@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from modelzoo import verify
 from modelzoo.errors import ModelzooError
 
 #: The largest difference from the Keras outputs a float32 export may show (as `verify`).
@@ -61,12 +62,13 @@ def check(
     return json.loads(lines[-1])
 
 
-SAMPLES_FILE = "verification.npz"
+#: The samples and Keras's outputs for them, beside each format's file (as in the SavedModel's
+#: assets.extra).
+SAMPLES_FILE = verify.SAMPLES_FILE
 
 
 def record_samples(folder: Path, model, samples) -> Path:
     """Write `folder`/verification.npz (the samples and the Keras outputs for them) once; its path."""
-    from modelzoo import verify
     from modelzoo.saved_model import signature_keys
 
     path = Path(folder) / SAMPLES_FILE
