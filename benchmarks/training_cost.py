@@ -10,7 +10,8 @@
   every epoch); epochs are timed without validation, and the figure is the median of epochs 2
   to 4 (the first one traces the graph and fills the cache).
 - GFLOP/s: training FLOPs per example (3 x forward, `modelzoo.flops`) x examples per second of
-  the 100% epoch, beside this CPU's fp32 peak from cpu_peak.json.
+  each epoch; RESULTS.md sets it beside this CPU's measured fp32 peak (cpu_peak.json) when it
+  renders.
 
 Every figure is the median of `--repeats` runs, each in a fresh process. Writes
 benchmarks/results/training_cost.json and regenerates benchmarks/RESULTS.md.
@@ -128,9 +129,7 @@ def main() -> None:
 
     from modelzoo import flops, recipe_file, recipe_model
 
-    peak = json.loads((ROOT / "benchmarks" / "results" / "cpu_peak.json").read_text())[
-        "fp32_peak_gflops"
-    ]
+    peak = write_results.fp32_peak()
     pipeline = [
         spawn({"kind": "pipeline", "mirror": args.data_mirror}) for _ in range(args.repeats)
     ]
@@ -140,7 +139,6 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
         "repeats": args.repeats,
-        "fp32_peak_gflops": peak,
         "pipeline": {
             "batch_size": PIPELINE_BATCH,
             "first_pass_examples_per_s": round(median_of(pipeline, "first_pass_examples_per_s")),
@@ -180,7 +178,11 @@ def main() -> None:
                     "gflops": round(per_example * rate / 1e9, 2),
                 }
             )
-            print(f"{name} at {fraction:.0%}: {rows[-1]}", flush=True)
+            print(
+                f"{name} at {fraction:.0%}: {rows[-1]} "
+                f"({write_results.of_peak(rows[-1]['gflops'], peak)} of fp32 peak)",
+                flush=True,
+            )
         full = rows[-1]
         record["recipes"][name] = {
             "training_flops_per_example": per_example,
@@ -191,7 +193,6 @@ def main() -> None:
                 / (full["examples"] / rows[0]["examples"]),
                 3,
             ),
-            "fraction_of_peak": round(full["gflops"] / peak, 4),
         }
     write_results.save(RESULTS, record)
 

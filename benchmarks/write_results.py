@@ -21,17 +21,60 @@ def _load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def fp32_peak() -> float | None:
+    """This CPU's measured fp32 peak (GFLOP/s, cpu_peak.json), which every "of fp32 peak" divides by."""
+    data = _load("cpu_peak.json")
+    return data["fp32_peak_gflops"] if data else None
+
+
+def of_peak(gflops: float, peak: float | None) -> str:
+    """`gflops` as a fraction of `peak`, or a note that the peak is not measured yet."""
+    return f"{gflops / peak:.1%}" if peak else "peak not measured"
+
+
 def cpu_peak() -> list[str]:
     data = _load("cpu_peak.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/cpu_peak.py`."]
-    return [
-        f"Worked out by `{data['measured_by']}` on {data['date']} ({data['machine']}).",
+    peak, nominal = data["fp32_peak_gflops"], data["nominal_fp32_gflops"]
+    sizes = data["per_size"]
+    versions = data["versions"]
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
+        f"{versions['tensorflow']}, numpy {versions['numpy']}{load_note(data)}): {data['method']}.",
         "",
-        f"fp32 peak: **{data['fp32_peak_gflops']} GFLOP/s** = cores x FMA units x vector lanes x 2 x clock:",
+        f'- **fp32 peak: {peak} GFLOP/s** (TensorFlow float32 matmul; every "of fp32 peak" on this '
+        "page divides by it)",
+        f"- bf16 peak: **{data['bf16_peak_gflops']} GFLOP/s** (TensorFlow bfloat16 matmul"
+        + ("; the CPU lists avx512_bf16" if data["avx512_bf16"] else "")
+        + ")",
+        f"- cross-check: numpy float32 matmul {data['numpy_fp32_gflops']} GFLOP/s",
         "",
-        *[f"- {factor}" for factor in data["factors"]],
+        "| size | TF float32 best / median | TF bfloat16 best / median | numpy float32 best / median |",
+        "| ---: | ---: | ---: | ---: |",
     ]
+    for f32, bf16, numpy in zip(sizes["tf_float32"], sizes["tf_bfloat16"], sizes["numpy_float32"]):
+        lines.append(
+            f"| {f32['size']} | "
+            + " | ".join(f"{r['best_gflops']} / {r['median_gflops']}" for r in (f32, bf16, numpy))
+            + " |"
+        )
+    lines += [
+        "",
+        f"For context, the nominal fp32 figure computed from /proc/cpuinfo (not measured, and not "
+        f"the peak): {nominal} GFLOP/s = cores x FMA units x vector lanes x 2 x clock. The "
+        f"measured rate is {peak / nominal:.2f} x it"
+        + (
+            ", so the computed figure is not this CPU's limit (most likely its clock: a KVM guest "
+            "reports the base clock, and the cores run faster)"
+            if peak > nominal
+            else ""
+        )
+        + ":",
+        "",
+        *[f"- {factor}" for factor in data["nominal_factors"]],
+    ]
+    return lines
 
 
 def side_by_side() -> list[str]:
@@ -224,13 +267,14 @@ def inference() -> list[str]:
     data = _load("inference.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/inference.py`."]
-    peak = data["fp32_peak_gflops"]
+    peak = fp32_peak()
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
         f"{data['versions']['tensorflow']}{load_note(data)}); medians of {data['repeats']} sweeps. "
         "The serving path is the exported SavedModel loaded by tag `serve` into a session, as "
         "TF Serving's C++ loader does; ONNX Runtime and LiteRT run the same version's other "
-        "formats as `modelzoo predict --runtime` does, at their default thread counts.",
+        'formats as `modelzoo predict --runtime` does, at their default thread counts. "Of fp32 '
+        "peak\" divides by this CPU's measured fp32 peak (above) as it stands now.",
         "",
         "| recipe | path | batch | examples/s | p50 latency | p99 latency | GFLOP/s | of fp32 peak |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -245,18 +289,11 @@ def inference() -> list[str]:
                         + (
                             "int8, not fp32 |"
                             if path == "litert-int8"
-                            else f"{row['gflops'] / peak:.1%} |"
+                            else f"{of_peak(row['gflops'], peak)} |"
                         )
                     )
     lines += ["", *fastest_runtimes(data), "", *runtime_files(data)]
-    target = data["target"]
-    if "target_fraction" in data:
-        lines += [
-            "",
-            f"Target: `{target['recipe']}` at batch {target['batch']} through the serving signature >= "
-            f"{target['fraction_of_peak']:.0%} of fp32 peak: **{data['target_fraction']:.1%}, "
-            f"{'met' if data['met'] else 'not met'}**.",
-        ]
+    lines += ["", *inference_target(data, peak)]
     lines += [
         "",
         "How the cost grows with the batch (serving signature; milliseconds per call, p50, and per example):",
@@ -276,10 +313,30 @@ def inference() -> list[str]:
     return lines
 
 
+def inference_target(data: dict, peak: float | None) -> list[str]:
+    """The serving target, `target` of inference.json, met or not against the measured fp32 peak."""
+    target = data["target"]
+    recipe = data["recipes"].get(target["recipe"])
+    if not recipe:
+        return [f"Target: `{target['recipe']}` not measured."]
+    row = next(r for r in recipe["paths"]["serving"] if r["batch"] == target["batch"])
+    verdict = (
+        f"{row['gflops'] / peak:.1%}, {'met' if row['gflops'] / peak >= target['fraction_of_peak'] else 'not met'}"
+        if peak
+        else "fp32 peak not measured"
+    )
+    return [
+        f"Target: `{target['recipe']}` at batch {target['batch']} through the serving signature >= "
+        f"{target['fraction_of_peak']:.0%} of fp32 peak ({row['gflops']:.1f} of {peak} GFLOP/s): "
+        f"**{verdict}**."
+    ]
+
+
 def training_cost() -> list[str]:
     data = _load("training_cost.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/training_cost.py`."]
+    peak = fp32_peak()
     pipeline = data["pipeline"]
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); medians of {data['repeats']} "
@@ -296,7 +353,7 @@ def training_cost() -> list[str]:
         for row in result["epochs"]:
             lines.append(
                 f"| `{name}` | {row['fraction']:.0%} | {row['examples']:,} | {row['epoch_seconds']:.2f} s | "
-                f"{row['examples_per_s']:,} | {row['gflops']:.1f} | {row['gflops'] / data['fp32_peak_gflops']:.1%} |"
+                f"{row['examples_per_s']:,} | {row['gflops']:.1f} | {of_peak(row['gflops'], peak)} |"
             )
     lines.append("")
     for name, result in data["recipes"].items():
