@@ -47,3 +47,80 @@ def test_a_worked_examples_summary_shows_its_line_and_its_answers():
         details({"weights": {"a/kernel": [[1.0, 2.0]], "a/bias": [0.0, 0.0]}}, "accuracy 90%")
         == "accuracy 90%"
     )
+
+
+def _fake_results(tmp_path, monkeypatch, peak: float) -> None:
+    """A cpu_peak.json measuring `peak`, and inference and training records with no peak of their own."""
+    import json
+
+    rate = {"best_gflops": peak, "median_gflops": peak, "size": 64}
+    records = {
+        "cpu_peak.json": {
+            "measured_by": "python benchmarks/cpu_peak.py",
+            "date": "d",
+            "machine": "m",
+            "versions": {"tensorflow": "t", "numpy": "n"},
+            "method": "how",
+            "fp32_peak_gflops": peak,
+            "bf16_peak_gflops": 2 * peak,
+            "numpy_fp32_gflops": peak,
+            "per_size": {k: [rate] for k in ("tf_float32", "tf_bfloat16", "numpy_float32")},
+            "nominal_fp32_gflops": 50.0,
+            "nominal_factors": ["cores: 1"],
+            "avx512_bf16": False,
+        },
+        "inference.json": {
+            "measured_by": "python benchmarks/inference.py",
+            "date": "d",
+            "machine": "m",
+            "versions": {"tensorflow": "t"},
+            "repeats": 1,
+            "fp32_peak_gflops": 1.0,  # a stale peak the page must not use
+            "headline_batches": [256],
+            "target": {"recipe": "mnist_cnn", "batch": 256, "fraction_of_peak": 0.4},
+            "recipes": {
+                "mnist_cnn": {
+                    "paths": {
+                        "serving": [
+                            {
+                                "batch": 256,
+                                "examples_per_s": 1.0,
+                                "p50_ms": 1.0,
+                                "p99_ms": 1.0,
+                                "gflops": 50.0,
+                            }
+                        ]
+                    }
+                }
+            },
+        },
+    }
+    for name, record in records.items():
+        (tmp_path / name).write_text(json.dumps(record))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+
+
+def test_fractions_of_peak_use_the_measured_peak_in_cpu_peak_json(tmp_path, monkeypatch):
+    _fake_results(tmp_path, monkeypatch, peak=100.0)
+    page = write_results.render()
+    assert "fp32 peak: 100.0 GFLOP/s" in page
+    assert (
+        "nominal fp32 figure computed from /proc/cpuinfo (not measured, and not the peak): 50.0"
+        in page
+    )
+    assert "| 50.0 | 50.0% |" in page
+    assert "(50.0 of 100.0 GFLOP/s): **50.0%, met**" in page
+
+    _fake_results(tmp_path, monkeypatch, peak=200.0)
+    assert "(50.0 of 200.0 GFLOP/s): **25.0%, not met**" in write_results.render()
+
+
+def test_a_matmul_rate_is_timed_with_a_warm_up_and_repeats():
+    import numpy as np
+
+    from benchmarks.cpu_peak import time_matmul
+
+    a = np.ones((16, 16), dtype=np.float32)
+    row = time_matmul(lambda: a @ a, 16, seconds=0.01, repeats=2)
+    assert len(row["repeats_gflops"]) == 2 and row["calls_per_repeat"] >= 1
+    assert row["best_gflops"] == max(row["repeats_gflops"]) >= row["median_gflops"] > 0
