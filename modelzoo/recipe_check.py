@@ -22,6 +22,7 @@ from modelzoo.recipe_settings import (
     MAX_COUNT,
     METRICS,
     OPTIMIZERS,
+    PRECISIONS,
     SCHEDULES,
     SECTIONS,
     SEED_LIMIT,
@@ -209,11 +210,21 @@ def _train_problems(train: TrainSettings):
         yield "learning_rate", f"must be a finite number > 0, got {train.learning_rate!r}"
     if train.schedule not in SCHEDULES:
         yield "schedule", f"must be one of {', '.join(SCHEDULES)}, got {train.schedule!r}"
+    if train.precision not in PRECISIONS:
+        yield "precision", f"must be one of {', '.join(PRECISIONS)}, got {train.precision!r}"
+    if not checks.is_finite_number(train.warmup_epochs) or train.warmup_epochs < 0:
+        yield "warmup_epochs", f"must be a finite number >= 0, got {train.warmup_epochs!r}"
+    elif checks.is_int(train.epochs) and train.warmup_epochs >= train.epochs > 0:
+        yield (
+            "warmup_epochs",
+            f"must be less than train.epochs ({train.epochs}), got {train.warmup_epochs!r}",
+        )
     if not isinstance(train.metrics, tuple) or not all(m in METRICS for m in train.metrics):
         yield "metrics", f"must be a list drawn from {', '.join(METRICS)}, got {train.metrics!r}"
     for key, low, high in (
         ("batch_size", 1, MAX_COUNT),
         ("epochs", 1, MAX_COUNT),
+        ("steps_per_execution", 1, MAX_COUNT),
         ("early_stopping_patience", 0, MAX_COUNT),
         ("seed", 0, SEED_LIMIT - 1),
     ):

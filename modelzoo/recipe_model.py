@@ -3,7 +3,9 @@ weights saved on their own."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 from modelzoo import checkpoint
@@ -12,24 +14,47 @@ from modelzoo.recipe_file import Recipe
 from modelzoo.registry import create_model, factory_parameters
 
 
-def build_model(recipe: Recipe, *, pretrained: bool = True):
+def build_model(recipe: Recipe, *, pretrained: bool = True, precision: str | None = None):
     """The recipe's model (starting from `model.weights` if the recipe names some, unless
-    `pretrained` is False), seeded by the recipe unless its overrides set a seed."""
+    `pretrained` is False), seeded by the recipe unless its overrides set a seed, its layers under
+    the dtype policy `precision` (default the recipe's `train.precision`)."""
     arguments = dict(recipe.model_args if pretrained else recipe.architecture)
     if "seed" in factory_parameters(recipe.model) and "seed" not in arguments:
         arguments["seed"] = recipe.train.seed
-    return create_model(recipe.model, **arguments)
+    with dtype_policy(precision or recipe.train.precision):
+        return create_model(recipe.model, **arguments)
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Keras' global dtype policy set to `name` while layers are made, then put back."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def make_optimizer(recipe: Recipe, steps_per_epoch: int):
-    """The recipe's optimizer; the cosine schedule decays the rate to 0 over all epochs."""
+    """The recipe's optimizer; the cosine schedule decays the rate to 0 over all epochs (after
+    the linear warm-up of `train.warmup_epochs`, if any)."""
     import keras
 
     settings = recipe.train
     rate = settings.learning_rate
-    if settings.schedule == "cosine":
+    warmup_steps = round(settings.warmup_epochs * steps_per_epoch)
+    if settings.schedule == "cosine" or warmup_steps:
+        # From 0 up to the rate over the warm-up, then cosine decay to 0 over the remaining
+        # steps; alpha=1 keeps a "constant" schedule at the rate after its warm-up.
         rate = keras.optimizers.schedules.CosineDecay(
-            rate, decay_steps=steps_per_epoch * settings.epochs
+            0.0 if warmup_steps else rate,
+            decay_steps=max(steps_per_epoch * settings.epochs - warmup_steps, 1),
+            alpha=0.0 if settings.schedule == "cosine" else 1.0,
+            warmup_target=rate if warmup_steps else None,
+            warmup_steps=warmup_steps,
         )
     optimizers = {
         "adam": keras.optimizers.Adam,
@@ -47,6 +72,7 @@ def compile_model(model, recipe: Recipe, examples: int) -> None:
         optimizer=make_optimizer(recipe, math.ceil(examples / settings.batch_size)),
         loss=keras_loss(settings.loss),
         metrics=list(settings.metrics),
+        steps_per_execution=settings.steps_per_execution,
     )
 
 
@@ -64,8 +90,9 @@ def compiled_model(recipe: Recipe, strategy, train, examples: int):
 
 
 def one_device_copy(model, recipe: Recipe):
-    """A copy of `model` built outside any distribution strategy, free of distributed variables."""
-    copy = build_model(recipe, pretrained=False)
+    """A float32 copy of `model` built outside any distribution strategy: free of distributed
+    variables, and computing in float32 whatever precision the model trained in."""
+    copy = build_model(recipe, pretrained=False, precision="float32")
     copy.set_weights(model.get_weights())
     return copy
 

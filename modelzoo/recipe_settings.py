@@ -17,6 +17,9 @@ from modelzoo.targets import Targets
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine")
+#: Keras dtype policies a recipe may train under: "mixed_bfloat16" computes in bfloat16 (oneDNN's
+#: AVX-512 BF16 kernels on CPUs that have them) and keeps variables, outputs and the loss float32.
+PRECISIONS = ("float32", "mixed_bfloat16")
 METRICS = ("accuracy", "mean_absolute_error", "mean_squared_error", "auc")
 #: The largest count (epochs, batch size, patience, examples): TensorFlow keeps these in int32.
 MAX_COUNT = checks.MAX_INT
@@ -32,11 +35,19 @@ class TrainSettings:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     schedule: str = "constant"
+    #: Epochs (fractions allowed) over which the rate rises linearly from 0 to `learning_rate`
+    #: before the schedule takes over.
+    warmup_epochs: float = 0.0
     metrics: tuple[str, ...] = ("accuracy",)
     batch_size: int = 32
     epochs: int = 10
     early_stopping_patience: int = 0
     seed: int = 0
+    #: The Keras dtype policy the model trains under (PRECISIONS); the exported model is float32.
+    precision: str = "float32"
+    #: Batches per call of the compiled training step (Keras' `steps_per_execution`): fewer trips
+    #: through Python per epoch for small models.
+    steps_per_execution: int = 1
     #: After the dev split has chosen the epoch count (early stopping's best epoch), train a fresh
     #: model on train + dev for that many epochs; that model is tested and exported.
     refit: bool = False
@@ -100,7 +111,7 @@ class Recipe:
                         "name": self.data,
                         **({"max_examples": self.max_examples} if self.max_examples else {}),
                     },
-                    "train": dataclasses.asdict(self.train),
+                    "train": _train_dict(self.train),
                     **({"augment": self.augment.to_dict()} if self.augment else {}),
                     "export": {
                         "name": self.export_name,
@@ -110,6 +121,21 @@ class Recipe:
                 }
             )
         )
+
+
+#: [train] fields added after weights were first recorded: to_dict() leaves them out at their
+#: defaults, so that the settings recorded with earlier runs and shipped weights still compare equal.
+LATER_TRAIN_FIELDS = ("warmup_epochs", "precision", "steps_per_execution")
+
+
+def _train_dict(train: TrainSettings) -> dict[str, Any]:
+    """[train] as data, without the later fields that are at their defaults."""
+    defaults = TrainSettings(loss=train.loss)
+    return {
+        key: value
+        for key, value in dataclasses.asdict(train).items()
+        if key not in LATER_TRAIN_FIELDS or value != getattr(defaults, key)
+    }
 
 
 SECTIONS = {

@@ -297,13 +297,20 @@ def _refit_and_score(
 def _evaluate_test(setting: _Setting, model):
     """The run's one evaluation on test: its scores, and the predictions its report uses.
 
-    Under a distribution strategy, a one-device copy is scored (every worker the whole split).
+    Under a distribution strategy, a one-device copy is scored (every worker the whole split); a
+    model trained in mixed precision is scored as it is exported, as a float32 copy.
     """
     splits = setting.splits
-    if setting.placement.strategy != "default":
+    if _needs_copy(setting):
         model = one_device_copy(model, setting.recipe)
         compile_model(model, setting.recipe, splits.info.sizes["train"])
     return final_test.evaluate_test(model, splits.test, splits.info.sizes["test"])
+
+
+def _needs_copy(setting: _Setting) -> bool:
+    """Whether the model a run tests and exports is a one-device float32 copy of the trained one:
+    under a distribution strategy (distributed variables) or mixed precision (bfloat16 compute)."""
+    return setting.placement.strategy != "default" or setting.recipe.train.precision != "float32"
 
 
 def _plot_curves(setting: _Setting, refit: bool) -> None:
@@ -331,7 +338,7 @@ def _save_and_export(
     """The chief saves the trained weights; with an `export_dir`, the model is exported through
     the publishing gate. `metrics` records what was written; returns the export's folder."""
     recipe, placement = setting.recipe, setting.placement
-    if placement.strategy != "default":  # a one-device copy, free of distributed variables
+    if _needs_copy(setting):  # one device, float32: free of distributed variables and bfloat16
         model = one_device_copy(model, recipe)
     if placement.is_chief:
         save_weights(model, recipe, setting.folder / WEIGHTS_FILE)

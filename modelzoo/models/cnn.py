@@ -35,6 +35,7 @@ def small_cnn(
     filters: int | Sequence[int] = (32, 64),
     kernel_size: int = 3,
     padding: str = "valid",
+    batch_norm: bool = False,
     dense_units: int | Sequence[int] = (),
     dropout: float = 0.5,
     classes: int = 10,
@@ -44,9 +45,11 @@ def small_cnn(
 ) -> keras.Sequential:
     """Convolution blocks (Conv2D + ReLU, then 2x2 max-pooling), Flatten, Dropout and a softmax.
 
-    uint8 images are rescaled to [0, 1] inside the model. Each block's output size follows
-    (H - F + 2P) / S + 1; a configuration that shrinks a block's input below one pixel is
-    refused, naming the block.
+    With `batch_norm`, each convolution's output is batch-normalized before its ReLU (and the
+    convolution drops its bias, which the normalization's offset replaces): larger learning
+    rates train stably, and the network fits in fewer epochs. uint8 images are rescaled to
+    [0, 1] inside the model. Each block's output size follows (H - F + 2P) / S + 1; a
+    configuration that shrinks a block's input below one pixel is refused, naming the block.
     """
     input_shape = checks.positive_ints("input_shape", input_shape)
     if len(input_shape) != 3:
@@ -57,6 +60,7 @@ def small_cnn(
     filters = checks.positive_ints("filters", filters)
     kernel_size = checks.positive_int("kernel_size", kernel_size)
     padding = checks.choice("padding", padding, ("valid", "same"))
+    batch_norm = checks.flag("batch_norm", batch_norm)
     dense_units = checks.positive_ints("dense_units", dense_units, allow_empty=True)
     dropout = checks.rate("dropout", dropout)
     classes = checks.positive_int("classes", classes)
@@ -70,23 +74,29 @@ def small_cnn(
         keras.layers.Rescaling(1 / 255, name="rescale"),
     ]
     for block, width in enumerate(filters, start=1):
-        layers += [
+        layers.append(
             keras.layers.Conv2D(
                 width,
                 kernel_size,
                 padding=padding,
-                activation="relu",
+                activation=None if batch_norm else "relu",
+                use_bias=not batch_norm,
                 name=f"conv_{block}",
                 **make.weights(),
-            ),
-            keras.layers.MaxPooling2D(2, name=f"pool_{block}"),
-        ]
+            )
+        )
+        if batch_norm:
+            layers += [
+                keras.layers.BatchNormalization(name=f"norm_{block}"),
+                keras.layers.ReLU(name=f"relu_{block}"),
+            ]
+        layers.append(keras.layers.MaxPooling2D(2, name=f"pool_{block}"))
     layers.append(keras.layers.Flatten(name="flatten"))
     for index, units in enumerate(dense_units, start=1):
         layers.append(make.dense(units, "relu", f"hidden_{index}"))
     if dropout:
         layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name="dropout"))
-    layers.append(make.dense(classes, "softmax", MNIST_PROBABILITIES.name))
+    layers.append(make.output(classes, "softmax", MNIST_PROBABILITIES.name))
     return keras.Sequential(layers, name="small_cnn")
 
 

@@ -77,3 +77,10 @@ class Weighted:
     def dense(self, units: int, activation: str | None, name: str) -> keras.layers.Dense:
         """The next Dense layer."""
         return keras.layers.Dense(units, activation=activation, name=name, **self.weights())
+
+    def output(self, units: int, activation: str | None, name: str) -> keras.layers.Dense:
+        """The model's output layer: a Dense layer that computes in float32 whatever the dtype
+        policy, so that under mixed precision the outputs, and the loss on them, stay float32."""
+        return keras.layers.Dense(
+            units, activation=activation, name=name, dtype="float32", **self.weights()
+        )

@@ -41,7 +41,7 @@ def sigmoid_binary_classifier(
     layers = [keras.Input(shape=(input_dim,), name="features")]
     if normalize:
         layers.append(keras.layers.Normalization(name="standardize"))
-    layers.append(make.dense(1, "sigmoid", "probability"))
+    layers.append(make.output(1, "sigmoid", "probability"))
     return keras.Sequential(layers, name="sigmoid_binary_classifier")
 
 
@@ -75,7 +75,7 @@ def linear_regression(
     return keras.Sequential(
         [
             keras.Input(shape=(input_dim,), name="features"),
-            make.dense(units, None, "prediction"),
+            make.output(units, None, "prediction"),
         ],
         name="linear_regression",
     )

@@ -65,7 +65,7 @@ def two_layer_perceptron(
         [
             keras.Input(shape=(input_dim,), name="features"),
             make.dense(hidden_units, activation, "hidden"),
-            make.dense(output_units, output_activation, output_name(output_activation)),
+            make.output(output_units, output_activation, output_name(output_activation)),
         ],
         name="two_layer_perceptron",
     )
@@ -132,7 +132,7 @@ def deep_relu_mlp(
         layers.append(make.dense(units, activation, f"hidden_{index}"))
         if dropout:
             layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name=f"dropout_{index}"))
-    layers.append(make.dense(output_units, output_activation, output_name(output_activation)))
+    layers.append(make.output(output_units, output_activation, output_name(output_activation)))
     return keras.Sequential(layers, name="deep_relu_mlp")
 
 
@@ -172,5 +172,5 @@ def softmax_mnist_classifier(
     ]
     if dropout:
         layers.append(keras.layers.Dropout(dropout, seed=make.seed(), name="dropout"))
-    layers.append(make.dense(10, "softmax", MNIST_PROBABILITIES.name))
+    layers.append(make.output(10, "softmax", MNIST_PROBABILITIES.name))
     return keras.Sequential(layers, name="softmax_mnist_classifier")
