@@ -391,3 +391,91 @@ def test_model_argument_errors_name_the_argument(model, arguments, field):
         check_arguments(model, **arguments)
     assert caught.value.field == field
     assert str(caught.value) == f"{model}: {caught.value.problem}"
+
+
+@pytest.mark.parametrize(
+    "overrides, field, problem",
+    [
+        (
+            {"train.precision": "float16"},
+            "train.precision",
+            "must be one of float32, mixed_bfloat16, got 'float16'",
+        ),
+        (
+            {"train.warmup_epochs": -1.0},
+            "train.warmup_epochs",
+            "must be a finite number >= 0, got -1.0",
+        ),
+        (
+            {"train.warmup_epochs": float("nan")},
+            "train.warmup_epochs",
+            "must be a finite number >= 0, got nan",
+        ),
+        (
+            {"train.warmup_epochs": True},
+            "train.warmup_epochs",
+            "must be a finite number >= 0, got True",
+        ),
+        (
+            {"train.epochs": 3, "train.warmup_epochs": 3},
+            "train.warmup_epochs",
+            "must be less than train.epochs (3), got 3",
+        ),
+        (
+            {"train.epochs": 3, "train.warmup_epochs": 4.5},
+            "train.warmup_epochs",
+            "must be less than train.epochs (3), got 4.5",
+        ),
+        (
+            {"train.steps_per_execution": 0},
+            "train.steps_per_execution",
+            "must be a positive integer, got 0",
+        ),
+        (
+            {"train.steps_per_execution": 2.5},
+            "train.steps_per_execution",
+            "must be a positive integer, got 2.5",
+        ),
+        (
+            {"train.steps_per_execution": "4"},
+            "train.steps_per_execution",
+            "must be a positive integer, got '4'",
+        ),
+    ],
+)
+def test_bad_training_levers_are_one_error_naming_the_field(overrides, field, problem):
+    with pytest.raises(RecipeError) as caught:
+        recipes.load("xor", overrides)
+    assert caught.value.field == field
+    assert caught.value.problem == problem
+
+
+def test_training_levers_within_range_are_taken():
+    resolved = recipes.load(
+        "xor",
+        {
+            "train.epochs": 3,
+            "train.warmup_epochs": 2.5,
+            "train.precision": "mixed_bfloat16",
+            "train.steps_per_execution": 8,
+        },
+    )
+    assert resolved.train.warmup_epochs == 2.5 and resolved.train.steps_per_execution == 8
+    assert resolved.train.precision == "mixed_bfloat16"
+
+
+def test_later_train_fields_are_left_out_of_the_record_at_their_defaults():
+    """recipe.json of runs and shipped weights from before the levers must still compare equal."""
+    plain = recipes.load("xor").to_dict()["train"]
+    assert not set(plain) & {"warmup_epochs", "precision", "steps_per_execution"}
+    spelled_out = recipes.load(
+        "xor",
+        {"train.warmup_epochs": 0.0, "train.precision": "float32", "train.steps_per_execution": 1},
+    )
+    assert spelled_out.to_dict() == recipes.load("xor").to_dict()
+    levers = {"warmup_epochs": 1.5, "precision": "mixed_bfloat16", "steps_per_execution": 4}
+    resolved = recipes.load("xor", {f"train.{key}": value for key, value in levers.items()})
+    recorded = resolved.to_dict()["train"]
+    assert {key: recorded[key] for key in levers} == levers
+    assert {key: value for key, value in recorded.items() if key not in levers} == plain
+    assert json.loads(json.dumps(resolved.to_dict())) == resolved.to_dict()
