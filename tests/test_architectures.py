@@ -126,3 +126,29 @@ def test_small_cnn_pooling_keeps_the_largest_value_of_each_2x2_window():
     pooled = np.asarray(pool(image[np.newaxis, :, :, np.newaxis]))[0, :, :, 0]
     np.testing.assert_array_equal(pooled, [[7, 9], [8, 4]])
     assert conv_output_size(4, 2, stride=2) == 2 == pooled.shape[0] == pooled.shape[1]
+
+
+def test_small_cnn_batch_norm_normalizes_each_convolution_before_its_relu():
+    model = modelzoo.create_model("small_cnn", filters=(8, 16), batch_norm=True, dropout=0.0)
+    assert [layer.name for layer in model.layers] == [
+        "rescale",
+        *[f"{kind}_{block}" for block in (1, 2) for kind in ("conv", "norm", "relu", "pool")],
+        "flatten",
+        "probabilities",
+    ]
+    for block in (1, 2):
+        conv = model.get_layer(f"conv_{block}")
+        assert conv.use_bias is False and conv.bias is None
+        assert conv.activation.__name__ == "linear"
+        assert type(model.get_layer(f"norm_{block}")).__name__ == "BatchNormalization"
+        assert type(model.get_layer(f"relu_{block}")).__name__ == "ReLU"
+    # kernels without biases; each normalization: gamma, beta, moving mean and variance per filter
+    assert model.count_params() == (9 * 8 + 4 * 8) + (9 * 8 * 16 + 4 * 16) + (5 * 5 * 16 * 10 + 10)
+    plain = modelzoo.create_model("small_cnn", filters=(8, 16), dropout=0.0)
+    assert [layer.name for layer in plain.layers if layer.name.startswith(("norm", "relu"))] == []
+    assert (
+        plain.get_layer("conv_1").use_bias
+        and plain.get_layer("conv_1").activation.__name__ == "relu"
+    )
+    with pytest.raises(ValueError, match="batch_norm"):
+        modelzoo.create_model("small_cnn", batch_norm=1)

@@ -201,3 +201,66 @@ def test_augmented_splits_are_scored_as_they_are(monkeypatch, tmp_path):
     originals = np.concatenate([x for x, _ in plain.for_evaluation("train").as_numpy_iterator()])
     assert {x.tobytes() for x in scored} == {x.tobytes() for x in originals}
     assert not {x.tobytes() for x in fitted} & {x.tobytes() for x in originals}
+
+
+def _examples(dataset):
+    """(input bytes, label) of each example of an unbatched or batched (inputs, labels) split."""
+    if len(dataset.element_spec[0].shape) == 4:  # batched images
+        dataset = dataset.unbatch()
+    return [(x.tobytes(), int(y)) for x, y in tfds.as_numpy(dataset)]
+
+
+def test_tfds_splits_are_decoded_into_memory_in_tfds_order(monkeypatch, tmp_path):
+    monkeypatch.setattr(tfds_source, "is_complete", lambda builder: True)
+    spec = data.dataset_spec("mnist")
+    with tfds.testing.mock_data(num_examples=40):
+        builder = tfds.builder(spec.tfds_name, data_dir=tmp_path)
+        direct = {
+            split: builder.as_dataset(split=tfds_split, as_supervised=True, shuffle_files=False)
+            for split, tfds_split in zip(("train", "dev", "test"), spec.splits)
+        }
+        opened, _ = tfds_source.load_tfds(spec, None, tmp_path)
+        loaded = data.load("mnist", batch_size=8, data_dir=tmp_path)
+    for split in ("train", "dev", "test"):
+        assert opened[split].element_spec == direct[split].element_spec
+        assert int(opened[split].cardinality()) == 40
+        expected = _examples(direct[split])
+        assert len(expected) == 40 and _examples(opened[split]) == expected
+    for split in ("dev", "test"):  # the pipelines that keep their order
+        assert _examples(loaded.for_evaluation(split)) == _examples(direct[split])
+
+
+class _Builder:
+    """Stands in for a tfds builder: every split holds (inputs, labels)."""
+
+    def __init__(self, inputs, labels):
+        import tensorflow as tf
+
+        self.records = tf.data.Dataset.from_tensor_slices((inputs, labels))
+
+    def as_dataset(self, split, as_supervised, shuffle_files):
+        assert as_supervised and not shuffle_files
+        return self.records
+
+
+def test_in_memory_keeps_order_across_its_read_batches_and_takes_an_empty_split():
+    rng = np.random.default_rng(0)
+    inputs = rng.integers(0, 256, size=(4096 + 5, 3, 3, 1), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=4096 + 5).astype(np.int64)
+    whole = tfds_source.in_memory(_Builder(inputs, labels), "train")
+    assert int(whole.cardinality()) == len(labels)
+    got_inputs, got_labels = (np.stack(part) for part in zip(*tfds.as_numpy(whole)))
+    np.testing.assert_array_equal(got_inputs, inputs)
+    np.testing.assert_array_equal(got_labels, labels)
+
+    empty = tfds_source.in_memory(_Builder(inputs[:0], labels[:0]), "train")
+    assert empty.element_spec == whole.element_spec
+    assert list(tfds.as_numpy(empty)) == []
+
+
+def test_an_empty_tfds_split_loads_as_no_examples(monkeypatch, tmp_path):
+    monkeypatch.setattr(tfds_source, "is_complete", lambda builder: True)
+    with tfds.testing.mock_data(num_examples=0):
+        splits = data.load("mnist", batch_size=8, data_dir=tmp_path)
+    assert splits.info.sizes == {"train": 0, "dev": 0, "test": 0}
+    assert list(splits.test) == [] and list(splits.train) == []

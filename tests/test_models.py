@@ -90,6 +90,25 @@ def test_forward_pass_gives_card_output(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_under_mixed_precision_the_output_layer_stays_float32(name):
+    """train.precision = "mixed_bfloat16": hidden layers compute in bfloat16, outputs (and the
+    loss on them) in float32."""
+    from modelzoo.recipe_model import dtype_policy
+
+    if not model_factory(name).__module__.startswith("modelzoo."):
+        pytest.skip("a test's throwaway model, not the zoo's")
+    card = modelzoo.model_card(name)
+    with dtype_policy("mixed_bfloat16"):
+        model = modelzoo.create_model(name, seed=0)
+    assert keras.config.dtype_policy().name == "float32"
+    output = model.layers[-1]
+    assert output.name == card.output.name and output.dtype_policy.compute_dtype == "float32"
+    assert all(layer.dtype_policy.compute_dtype == "bfloat16" for layer in model.layers[:-1])
+    outputs = model(example_batch(card.input))
+    assert outputs.dtype == "float32" and np.all(np.isfinite(np.asarray(outputs)))
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_keras_file_round_trip_in_safe_mode(name, tmp_path):
     card = modelzoo.model_card(name)
     model = modelzoo.create_model(name, seed=1)
