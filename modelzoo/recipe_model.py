@@ -92,8 +92,13 @@ def compiled_model(recipe: Recipe, strategy, train, examples: int):
 def one_device_copy(model, recipe: Recipe):
     """A float32 copy of `model` built outside any distribution strategy: free of distributed
     variables, and computing in float32 whatever precision the model trained in."""
+    import keras
+
     copy = build_model(recipe, pretrained=False, precision="float32")
     copy.set_weights(model.get_weights())
+    for layer in copy.layers:  # set_weights leaves a Normalization's mean and variance unadapted
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()
     return copy
 
 

@@ -614,3 +614,62 @@ def test_ten_kill_9s_at_random_instants_then_the_run_completes_as_if_uninterrupt
         assert version_numbers(out) == [1] and not list(out.glob(".staging-*"))
         assert ended_by_kill or not (tmp_path / name / "backup").exists()
     print(f"{kills} kills in {episode} episodes")
+
+
+def test_a_mixed_precision_run_tests_and_exports_a_float32_model(tmp_path):
+    """train.precision = "mixed_bfloat16" trains in bfloat16; the SavedModel has a float32 run's
+    interface, passed its verification, and the test score recorded is the exported model's."""
+    from modelzoo import data, final_test, recipe_model
+
+    def signature_of(export):
+        signature = tf.saved_model.load(str(export)).signatures["serving_default"]
+        return {
+            "inputs": {
+                key: (spec.dtype, tuple(spec.shape))
+                for key, spec in signature.structured_input_signature[1].items()
+            },
+            "outputs": {
+                key: (spec.dtype, tuple(spec.shape))
+                for key, spec in signature.structured_outputs.items()
+            },
+        }
+
+    results = {
+        precision: training.run(
+            short("diabetes", **{"train.precision": precision}),
+            runs_root=tmp_path / precision / "runs",
+            export_dir=tmp_path / precision / "saved_models",
+            echo=lambda *_: None,
+        )
+        for precision in ("float32", "mixed_bfloat16")
+    }
+    mixed = results["mixed_bfloat16"]
+    resolved = short("diabetes", **{"train.precision": "mixed_bfloat16"})
+    assert json.loads((mixed.run_dir / "recipe.json").read_text())["train"]["precision"] == (
+        "mixed_bfloat16"
+    )
+    metrics = json.loads((mixed.run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and metrics["publish"]["decision"] == "candidate"
+    export = mixed.export_path
+    assert (export / "saved_model.pb").is_file()
+    assert (export / "assets.extra" / "verification.npz").is_file()  # written once verified
+
+    assert signature_of(export) == signature_of(results["float32"].export_path)
+    ((output_dtype, _),) = signature_of(export)["outputs"].values()
+    assert output_dtype == tf.float32
+
+    # the weights file rebuilds, in float32, the exported model and the test score recorded
+    rebuilt = create_model(
+        resolved.model,
+        weights=str(mixed.run_dir / run_folder.WEIGHTS_FILE),
+        **resolved.architecture,
+    )
+    recipe_model.compile_model(rebuilt, resolved, metrics["sizes"]["train"])
+    splits = data.load(resolved.data, batch_size=16, max_examples=resolved.max_examples)
+    scores, predictions = final_test.evaluate_test(rebuilt, splits.test, splits.info.sizes["test"])
+    assert scores["loss"] == pytest.approx(metrics["test"]["loss"], rel=1e-6)
+    assert scores["accuracy"] == metrics["test"]["accuracy"]
+    served = tf.saved_model.load(str(export)).signatures["serving_default"]
+    (input_key,) = signature_of(export)["inputs"]
+    (output,) = served(**{input_key: tf.constant(predictions.inputs)}).values()
+    np.testing.assert_allclose(output.numpy(), predictions.outputs, atol=1e-6)

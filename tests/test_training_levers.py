@@ -123,3 +123,22 @@ def test_the_global_dtype_policy_is_put_back_when_the_factory_raises(monkeypatch
         build_model(recipe)
     assert seen == ["mixed_bfloat16"]
     assert keras.config.dtype_policy().name == "float32"
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_the_one_device_copy_answers_as_the_trained_model_normalization_included(precision):
+    """The copy a run tests and exports (under a strategy or mixed precision) standardizes its
+    inputs with the statistics adapted to the training split, not the unadapted ones."""
+    import tensorflow as tf
+
+    from modelzoo import data
+
+    recipe = recipes.load("diabetes", {"train.precision": precision})
+    splits = data.load(recipe.data, batch_size=16)
+    model = recipe_model.compiled_model(
+        recipe, tf.distribute.get_strategy(), splits.train, splits.info.sizes["train"]
+    )
+    copy = recipe_model.one_device_copy(model, recipe)
+    inputs, _ = data.take_arrays(splits.test, 32)
+    tolerance = 1e-6 if precision == "float32" else 2e-2  # bfloat16 keeps 8 bits of mantissa
+    np.testing.assert_allclose(np.asarray(copy(inputs)), np.asarray(model(inputs)), atol=tolerance)

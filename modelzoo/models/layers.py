@@ -53,6 +53,15 @@ def layer_seeds(seed: int | None) -> Iterator[int | None]:
         index += 1
 
 
+def standardize() -> keras.layers.Normalization:
+    """The Normalization layer that standardizes raw feature rows (adapted to the training split).
+
+    It computes in float32 whatever the dtype policy: under mixed precision Keras' `adapt` fails
+    on a bfloat16 layer (its float32 statistics meet bfloat16 batch statistics), and raw values
+    such as 846 would lose their low digits in bfloat16 before the mean is taken off."""
+    return keras.layers.Normalization(name="standardize", dtype="float32")
+
+
 class Weighted:
     """Makes a factory's layers with weights alike: the named kernel initializer, zero biases and
     the L2 penalty, each layer (and each Dropout) seeded in turn by `layer_seeds(seed)`."""

@@ -7,7 +7,7 @@ their layers top to bottom.
 from __future__ import annotations
 
 from modelzoo import checks
-from modelzoo.models.layers import INITIALIZERS, Weighted, keras
+from modelzoo.models.layers import INITIALIZERS, Weighted, keras, standardize
 from modelzoo.registry import TensorSpec, register_model
 
 
@@ -40,7 +40,7 @@ def sigmoid_binary_classifier(
 
     layers = [keras.Input(shape=(input_dim,), name="features")]
     if normalize:
-        layers.append(keras.layers.Normalization(name="standardize"))
+        layers.append(standardize())
     layers.append(make.output(1, "sigmoid", "probability"))
     return keras.Sequential(layers, name="sigmoid_binary_classifier")
 

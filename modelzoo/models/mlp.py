@@ -18,6 +18,7 @@ from modelzoo.models.layers import (
     Weighted,
     keras,
     output_name,
+    standardize,
 )
 from modelzoo.registry import TensorSpec, register_model
 
@@ -127,7 +128,7 @@ def deep_relu_mlp(
     if is_image:
         layers.append(keras.layers.Flatten(name="flatten"))
     if normalize:
-        layers.append(keras.layers.Normalization(name="standardize"))
+        layers.append(standardize())
     for index, units in enumerate(hidden_units, start=1):
         layers.append(make.dense(units, activation, f"hidden_{index}"))
         if dropout:
