@@ -444,42 +444,80 @@ def inference_target(data: dict, peak: float | None) -> list[str]:
     ]
 
 
+def bf16_peak() -> float | None:
+    """This CPU's measured bf16 matmul rate (GFLOP/s, cpu_peak.json)."""
+    data = _load("cpu_peak.json")
+    return data.get("bf16_peak_gflops") if data else None
+
+
 def training_cost() -> list[str]:
     data = _load("training_cost.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/training_cost.py`."]
-    peak = fp32_peak()
+    peak, bf16 = fp32_peak(), bf16_peak()
     pipeline = data["pipeline"]
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); medians of {data['repeats']} "
         "fresh processes each.",
         "",
-        f"Input pipeline alone (MNIST train split, batch {pipeline['batch_size']}): "
-        f"**{pipeline['cached_examples_per_s']:,} examples/s** from the cache (every epoch after the first), "
-        f"{pipeline['first_pass_examples_per_s']:,} examples/s on the first pass (tfds records read and decoded).",
+        f"Input pipeline alone (MNIST train split, batch {pipeline['batch_size']}): the tfds records "
+        f"are decoded into memory before training at {pipeline['decode_examples_per_s']:,} "
+        f"examples/s; then the first pass delivers {pipeline['first_pass_examples_per_s']:,} "
+        f"examples/s, a cached pass (every epoch after the first) "
+        f"**{pipeline['cached_examples_per_s']:,} examples/s**, and an augmented pass (the MNIST "
+        f"recipes' [augment]) {pipeline['augmented_examples_per_s']:,} examples/s.",
         "",
-        "| recipe | share of train split | examples | epoch time | examples/s | training GFLOP/s | of fp32 peak |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| recipe | precision | share of train split | examples | epoch time | examples/s | "
+        "training GFLOP/s | of fp32 peak | of bf16 peak |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, result in data["recipes"].items():
         for row in result["epochs"]:
             lines.append(
-                f"| `{name}` | {row['fraction']:.0%} | {row['examples']:,} | {row['epoch_seconds']:.2f} s | "
-                f"{row['examples_per_s']:,} | {row['gflops']:.1f} | {of_peak(row['gflops'], peak)} |"
+                f"| `{name}` | {result.get('precision', 'float32')} | {row['fraction']:.0%} | "
+                f"{row['examples']:,} | {row['epoch_seconds']:.2f} s | {row['examples_per_s']:,} | "
+                f"{row['gflops']:.1f} | {of_peak(row['gflops'], peak)} | {of_peak(row['gflops'], bf16)} |"
             )
     lines.append("")
     for name, result in data["recipes"].items():
         consumed = result["epochs"][-1]["examples_per_s"]
-        cached, first = (
-            pipeline["cached_examples_per_s"] / consumed,
+        source = "augmented_examples_per_s" if result.get("augmented") else "cached_examples_per_s"
+        delivered, first = (
+            pipeline[source] / consumed,
             pipeline["first_pass_examples_per_s"] / consumed,
         )
         lines.append(
             f"- `{name}`: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
             f"Epoch time per example at 100% over that at 25%: {result['linearity']:.2f} (1.00 = linear). "
-            f"The input pipeline delivers {cached:.1f}x what training consumes from the cache"
-            f"{'' if cached > 1 else ' (INPUT-BOUND)'} and {first:.1f}x on the first pass"
+            f"The input pipeline delivers {delivered:.1f}x what training consumes"
+            f"{' (augmented)' if result.get('augmented') else ' from the cache'}"
+            f"{'' if delivered > 1 else ' (INPUT-BOUND)'} and {first:.1f}x on the first pass"
             f"{': the first epoch is input-bound' if first < 1 else ''}."
+        )
+    return lines
+
+
+def training_levers() -> list[str]:
+    data = _load("training_levers.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/training_levers.py`."]
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): `mnist_cnn` "
+        f"with each lever, one run each (seed {data['seed']}) in a fresh process, scored on the "
+        "dev splits the recipe's settings are chosen on (MNIST's and the held-out digits'), never "
+        "on a test split. Epoch time is the median epoch after the first; fit time includes the "
+        "first.",
+        "",
+        "| lever | kept | epochs | fit time | epoch time | examples/s | MNIST dev accuracy | "
+        "held-out digits dev accuracy |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in data["rows"]:
+        lines.append(
+            f"| {row['lever']} | {'yes' if row['kept'] else 'no'} | {row['epochs']} | "
+            f"{row['fit_seconds']:.1f} s | {row['median_epoch_seconds']:.2f} s | "
+            f"{row['examples_per_s']:,} | {row['dev_accuracy']:.2%} | "
+            f"{row['wild_digits_dev_accuracy']:.1%} |"
         )
     return lines
 
@@ -644,6 +682,10 @@ def render() -> str:
         "## Side by side: the MNIST recipes against keras-io and against their settings before",
         "",
         *side_by_side(),
+        "",
+        "## Training levers: what mnist_cnn's settings were chosen from",
+        "",
+        *training_levers(),
         "",
         "## This CPU's limit",
         "",

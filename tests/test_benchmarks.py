@@ -17,6 +17,7 @@ def test_every_results_figure_names_its_command():
     text = RESULTS_MD.read_text()
     for section in (
         "side_by_side.py",
+        "training_levers.py",
         "cpu_peak.py",
         "cli_latency.py",
         "inference.py",

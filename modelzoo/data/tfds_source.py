@@ -47,8 +47,11 @@ def resolve_mirror(mirror: str | os.PathLike | None = None) -> Path | None:
     return path
 
 
-def load_tfds(spec: DatasetSpec, mirror: Path | None, data_dir) -> tuple[dict, str]:
-    """Prepare the tfds data set if needed and open its three splits (unbatched, supervised)."""
+def load_tfds(
+    spec: DatasetSpec, mirror: Path | None, data_dir, max_examples: int | None = None
+) -> tuple[dict, str]:
+    """Prepare the tfds data set if needed and open its three splits (unbatched, supervised; the
+    first `max_examples` of each, if given)."""
     import tensorflow_datasets as tfds
 
     if spec.tfds_module is not None:
@@ -60,13 +63,15 @@ def load_tfds(spec: DatasetSpec, mirror: Path | None, data_dir) -> tuple[dict, s
     if not is_complete(builder):
         builder = _prepare(builder, spec, mirror, data_dir)
     datasets = {
-        split: in_memory(builder, tfds_split) for split, tfds_split in zip(SPLITS, spec.splits)
+        split: in_memory(builder, tfds_split, max_examples)
+        for split, tfds_split in zip(SPLITS, spec.splits)
     }
     return datasets, str(builder.data_path)
 
 
-def in_memory(builder: tfds.core.DatasetBuilder, split: str):
-    """A split decoded once, whole, into memory and served from there (unbatched, supervised).
+def in_memory(builder: tfds.core.DatasetBuilder, split: str, max_examples: int | None = None):
+    """A split (its first `max_examples`, if given) decoded once into memory and served from
+    there (unbatched, supervised).
 
     Read record by record while training runs, the first epoch waits on tfds' parsing and
     decoding (~26k examples/s here, slower than a small model trains); decoded up front, every
@@ -77,6 +82,8 @@ def in_memory(builder: tfds.core.DatasetBuilder, split: str):
     import tensorflow_datasets as tfds
 
     records = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
+    if max_examples is not None:
+        records = records.take(max_examples)
     batches = list(tfds.as_numpy(records.batch(4096)))
     if not batches:
         return records
