@@ -105,7 +105,7 @@ def test_mixed_precision_computes_hidden_layers_in_bfloat16_and_outputs_in_float
 
 
 def test_a_float32_recipe_builds_in_float32():
-    model = build_model(recipes.load("mnist_cnn"))
+    model = build_model(recipes.load("mnist"))
     assert {_computes_in(layer) for layer in model.layers} == {"float32"}
     assert keras.config.dtype_policy().name == "float32"
 
