@@ -171,7 +171,8 @@ def main() -> None:
     }
     print(f"pipeline: {record['pipeline']}", flush=True)
     for name in args.recipes:
-        per_example = flops.training_flops(recipe_model.build_model(recipe_file.load(name)))
+        recipe = recipe_file.load(name)
+        per_example = flops.training_flops(recipe_model.build_model(recipe))
         rows = []
         for fraction in FRACTIONS:
             runs = [
@@ -209,8 +210,8 @@ def main() -> None:
         full = rows[-1]
         record["recipes"][name] = {
             "training_flops_per_example": per_example,
-            "precision": recipe_file.load(name).train.precision,
-            "augmented": bool(recipe_file.load(name).augment),
+            "precision": recipe.train.precision,
+            "augmented": bool(recipe.augment),
             "epochs": rows,
             "linearity": round(
                 full["epoch_seconds"]

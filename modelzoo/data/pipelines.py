@@ -124,7 +124,9 @@ def load(
     return DataSplits(**pipelines, info=info, unaugmented=unaugmented)
 
 
-def _open_splits(spec: DatasetSpec, mirror, data_dir, max_examples=None) -> tuple[dict, str]:
+def _open_splits(
+    spec: DatasetSpec, mirror, data_dir, max_examples: int | None = None
+) -> tuple[dict, str]:
     """The three unbatched splits of a data set as tf.data datasets, and where they came from."""
     if spec.generate is None:
         return load_tfds(spec, resolve_mirror(mirror), data_dir, max_examples)
