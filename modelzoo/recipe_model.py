@@ -67,12 +67,16 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int):
 
 def compile_model(model, recipe: Recipe, examples: int) -> None:
     """Compile `model` as `recipe` trains it on `examples` examples: optimizer, loss (by name) and metrics."""
+    import tensorflow as tf
+
     settings = recipe.train
     model.compile(
         optimizer=make_optimizer(recipe, math.ceil(examples / settings.batch_size)),
         loss=keras_loss(settings.loss),
         metrics=list(settings.metrics),
-        steps_per_execution=settings.steps_per_execution,
+        # Keras' multi-step loop fails under a tf.distribute strategy ("You must feed a value for
+        # placeholder tensor ... while/cond"), measured with mirrored CPU replicas: one step there.
+        steps_per_execution=1 if tf.distribute.has_strategy() else settings.steps_per_execution,
     )
 
 
