@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
+from benchmarks.epoch_clock import epoch_clock  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
@@ -93,18 +94,7 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
     model = recipe_model.build_model(resolved)
     recipe_model.compile_model(model, resolved, examples)
 
-    class Clock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
-    clock = Clock()
+    clock = epoch_clock()
     model.fit(splits.train, epochs=1 + TIMED_EPOCHS, callbacks=[clock], verbose=0)
     return {"examples": examples, "seconds": statistics.median(clock.seconds[1:])}
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
+from benchmarks.epoch_clock import epoch_clock  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_levers.json"
@@ -61,25 +62,12 @@ LEVERS = (
 
 def one_run(overrides: dict, seed: int, mirror: str | None) -> dict:
     """In a fresh process: one run of mnist_cnn with `overrides`, timed, scored on the dev splits."""
-    import keras
-
     from modelzoo import evaluate, recipe_file, training
     from modelzoo.registry import create_model
 
     recipe = recipe_file.load("mnist_cnn", {**overrides, "train.seed": seed})
 
-    class Clock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
-    clock = Clock()
+    clock = epoch_clock()
     with tempfile.TemporaryDirectory() as folder:
         result = training.run(
             recipe,
