@@ -194,7 +194,7 @@ def pipeline_of(
         dataset = dataset.shuffle(max(size, 1), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if augment is not None:
-        dataset = augment_dataset(dataset, augment, seed)
+        dataset = augment_dataset(dataset, augment, seed, batch_size)
     return dataset.prefetch(PREFETCH_BATCHES).with_options(_without_autotuning())
 
 
