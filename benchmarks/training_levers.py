@@ -45,10 +45,11 @@ LEVERS = (
     ("settings before", BEFORE, False),
     ("+ mixed bfloat16", {**BEFORE, "train.precision": "mixed_bfloat16"}, True),
     (
-        "+ batches of 256 at rate 0.004, 4 per step call, 5 epochs (the recipe now)",
-        {},
+        "+ batches of 256 at rate 0.004, 4 per step call, 5 epochs",
+        {"train.learning_rate": 0.004},
         True,
     ),
+    ("+ rate 0.006 (the recipe now)", {}, True),
     ("the recipe now, float32", {"train.precision": "float32"}, False),
     (
         "the recipe now, batches of 512 at rate 0.006, 2 per step call",
