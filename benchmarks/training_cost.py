@@ -4,13 +4,16 @@
 
 - Pipeline: with no model attached, how fast `modelzoo.data.load` decodes the tfds records into
   memory (examples/s of the train split, before training starts), then examples per second that
-  the training pipeline (batch 128) delivers on its first pass (from memory, filling the cache),
+  the training pipeline (batch 256, the MNIST recipes') delivers on its first pass (from memory, filling the cache),
   on a later pass (from the cache, as every epoch after the first), and augmented as the MNIST
   recipes augment (their [augment] section; every epoch draws afresh).
 - Growth: for each recipe, the model built and compiled as `modelzoo.training.run` does, trained
   on the first 25%, 50% and 100% of its training split (the same pipeline: cached, reshuffled
-  every epoch); epochs are timed without validation, and the figure is the median of epochs 2
-  to 4 (the first one traces the graph and fills the cache).
+  every epoch, not augmented); epochs are timed without validation, and the figure is the median
+  of epochs 2 to 4 (the first one traces the graph and fills the cache).
+- Augmentation's cost: for a recipe with [augment], the same epoch on the whole split with its
+  augmentation on. On a CPU the pipeline's work shares the cores training uses, so the
+  difference is what augmenting costs per epoch.
 - GFLOP/s: training FLOPs per example (3 x forward, `modelzoo.flops`) x examples per second of
   each epoch; RESULTS.md sets it beside this CPU's measured fp32 peak (cpu_peak.json) when it
   renders.
@@ -39,7 +42,7 @@ from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
 FRACTIONS = (0.25, 0.5, 1.0)
-PIPELINE_BATCH = 128
+PIPELINE_BATCH = 256  # the MNIST recipes' batch size
 TIMED_EPOCHS = 3
 
 
@@ -71,8 +74,9 @@ def pipeline_rate(mirror: str | None) -> dict:
     }
 
 
-def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
-    """Median seconds of an epoch (after the first) on `fraction` of the recipe's training split."""
+def epoch_seconds(name: str, fraction: float, mirror: str | None, augmented: bool = False) -> dict:
+    """Median seconds of an epoch (after the first) on `fraction` of the recipe's training split,
+    with the recipe's augmentation if `augmented`."""
     import keras
 
     from modelzoo import data, recipe_file, recipe_model
@@ -89,6 +93,7 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
         mirror=mirror,
         one_hot=resolved.one_hot,
         max_examples=max(1, round(fraction * full)),
+        augment=resolved.augment if augmented else None,
     )
     examples = splits.info.sizes["train"]
     model = recipe_model.build_model(resolved)
@@ -102,7 +107,7 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None) -> dict:
 def one_run(job: dict) -> dict:
     if job["kind"] == "pipeline":
         return pipeline_rate(job["mirror"])
-    return epoch_seconds(job["recipe"], job["fraction"], job["mirror"])
+    return epoch_seconds(job["recipe"], job["fraction"], job["mirror"], job.get("augmented", False))
 
 
 def spawn(job: dict) -> dict:
@@ -198,11 +203,28 @@ def main() -> None:
                 flush=True,
             )
         full = rows[-1]
+        augmented_seconds = None
+        if recipe.augment:
+            runs = [
+                spawn(
+                    {
+                        "kind": "epoch",
+                        "recipe": name,
+                        "fraction": 1.0,
+                        "mirror": args.data_mirror,
+                        "augmented": True,
+                    }
+                )
+                for _ in range(args.repeats)
+            ]
+            augmented_seconds = round(median_of(runs, "seconds"), 2)
+            print(f"{name} augmented: runs {[round(r['seconds'], 2) for r in runs]}", flush=True)
         record["recipes"][name] = {
             "training_flops_per_example": per_example,
             "precision": recipe.train.precision,
             "augmented": bool(recipe.augment),
             "epochs": rows,
+            "augmented_epoch_seconds": augmented_seconds,
             "linearity": round(
                 full["epoch_seconds"]
                 / rows[0]["epoch_seconds"]

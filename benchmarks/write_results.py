@@ -486,13 +486,24 @@ def training_cost() -> list[str]:
             pipeline[source] / consumed,
             pipeline["first_pass_examples_per_s"] / consumed,
         )
+        plain, augmented = (
+            result["epochs"][-1]["epoch_seconds"],
+            result.get("augmented_epoch_seconds"),
+        )
+        cost = (
+            f" Augmented, an epoch of the whole split takes {augmented:.2f} s against {plain:.2f} s "
+            f"plain: augmenting costs {augmented / plain - 1:+.0%} per epoch, its work sharing the "
+            "cores that train."
+            if augmented
+            else ""
+        )
         lines.append(
             f"- `{name}`: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
             f"Epoch time per example at 100% over that at 25%: {result['linearity']:.2f} (1.00 = linear). "
-            f"The input pipeline delivers {delivered:.1f}x what training consumes"
+            f"The input pipeline alone delivers {delivered:.1f}x what training consumes"
             f"{' (augmented)' if result.get('augmented') else ' from the cache'}"
             f"{'' if delivered > 1 else ' (INPUT-BOUND)'} and {first:.1f}x on the first pass"
-            f"{': the first epoch is input-bound' if first < 1 else ''}."
+            f"{': the first epoch is input-bound' if first < 1 else ''}.{cost}"
         )
     return lines
 

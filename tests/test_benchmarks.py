@@ -125,3 +125,39 @@ def test_a_matmul_rate_is_timed_with_a_warm_up_and_repeats():
     row = time_matmul(lambda: a @ a, 16, seconds=0.01, repeats=2)
     assert len(row["repeats_gflops"]) == 2 and row["calls_per_repeat"] >= 1
     assert row["best_gflops"] == max(row["repeats_gflops"]) >= row["median_gflops"] > 0
+
+
+def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypatch):
+    import json
+
+    _fake_results(tmp_path, monkeypatch, peak=100.0)
+    row = {"fraction": 1.0, "examples": 100, "epoch_seconds": 0.5, "examples_per_s": 200}
+    record = {
+        "measured_by": "python benchmarks/training_cost.py",
+        "date": "d",
+        "machine": "m",
+        "repeats": 1,
+        "pipeline": {
+            "batch_size": 256,
+            "decode_examples_per_s": 1,
+            "first_pass_examples_per_s": 1000,
+            "cached_examples_per_s": 1000,
+            "augmented_examples_per_s": 400,
+        },
+        "recipes": {
+            name: {
+                "training_flops_per_example": 10,
+                "augmented": augmented is not None,
+                "epochs": [{**row, "gflops": 1.0}],
+                "augmented_epoch_seconds": augmented,
+                "linearity": 1.0,
+            }
+            for name, augmented in (("a", 0.6), ("b", None))
+        },
+    }
+    (tmp_path / "training_cost.json").write_text(json.dumps(record))
+    lines = write_results.training_cost()
+    a, b = (next(line for line in lines if line.startswith(f"- `{name}`")) for name in "ab")
+    assert "delivers 2.0x what training consumes (augmented)" in a
+    assert "takes 0.60 s against 0.50 s plain: augmenting costs +20% per epoch" in a
+    assert "delivers 5.0x what training consumes from the cache" in b and "augmenting" not in b
