@@ -465,7 +465,13 @@ def training_cost() -> list[str]:
         f"examples/s; then the first pass delivers {pipeline['first_pass_examples_per_s']:,} "
         f"examples/s, a cached pass (every epoch after the first) "
         f"**{pipeline['cached_examples_per_s']:,} examples/s**, and an augmented pass (the MNIST "
-        f"recipes' [augment]) {pipeline['augmented_examples_per_s']:,} examples/s.",
+        f"recipes' [augment]) {pipeline['augmented_examples_per_s']:,} examples/s"
+        + (
+            f" ({pipeline['augmented_first_pass_examples_per_s']:,} on its first pass, which also "
+            "compiles the augmentation's XLA program)."
+            if "augmented_first_pass_examples_per_s" in pipeline
+            else "."
+        ),
         "",
         "| recipe | precision | share of train split | examples | epoch time | examples/s | "
         "training GFLOP/s | of fp32 peak | of bf16 peak |",
