@@ -65,12 +65,15 @@ def test_identity_transform_keeps_every_pixel():
     np.testing.assert_array_equal(transform_images(images, transforms), images)
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["graph", "xla"])
-def test_transform_images_matches_tensorflows_projective_transform_op(compiled):
+@pytest.mark.parametrize(
+    "compiled, channels", [(False, 1), (True, 1), (False, 3)], ids=["graph", "xla", "rgb"]
+)
+def test_transform_images_matches_tensorflows_projective_transform_op(compiled, channels):
     """The gather resampler against the op it replaces: ImageProjectiveTransformV3, bilinear,
-    constant fill 0, on random affine and projective maps that move pixels off the edges."""
+    constant fill 0, on random affine and projective maps that move pixels off the edges, one
+    with k = 0 on its first row and one that sends everything far away."""
     rng = np.random.default_rng(0)
-    images = tf.constant(rng.integers(0, 256, (16, 28, 28, 1)), tf.float32)
+    images = tf.constant(rng.integers(0, 256, (16, 28, 28, channels)), tf.float32)
     transforms = projective_transforms(
         rng.uniform(-40, 40, 16),
         rng.uniform(-20, 20, 16),
@@ -82,6 +85,8 @@ def test_transform_images_matches_tensorflows_projective_transform_op(compiled):
         28,
     ).numpy()
     transforms[8:, 6:] = rng.uniform(-0.004, 0.004, (8, 2))  # a perspective part in half of them
+    transforms[14] = [1, 0, 0, 0, 1, 0, 0, -1]  # k = 1 - y: 0 on the first row
+    transforms[15] = [1, 0, 1e9, 0, 1, -1e9, 0, 0]  # far outside the image
     expected = tf.raw_ops.ImageProjectiveTransformV3(
         images=images,
         transforms=transforms,
@@ -183,15 +188,19 @@ def test_scale_zooms_both_axes_and_aspect_changes_their_ratio(aug):
         assert ratio.min() < 0.75 and ratio.max() > 1.25 and np.all(np.abs(ratio - 1) < 0.42)
 
 
-def test_output_dtype_shape_and_the_last_partial_batch():
+@pytest.mark.parametrize("batch_size", [None, 4], ids=["unpadded", "padded"])
+def test_output_dtype_shape_and_the_last_partial_batch(batch_size):
     dataset = tf.data.Dataset.from_tensor_slices((digit_like(10), np.arange(10))).batch(4)
-    augmented = augment_dataset(dataset, ALL_ON, seed=0)
+    augmented = augment_dataset(dataset, ALL_ON, seed=0, batch_size=batch_size)
     assert augmented.element_spec == dataset.element_spec
     assert augmented.cardinality() == 3
     batches = list(augmented.as_numpy_iterator())
     assert [x.shape for x, _ in batches] == [(4, 28, 28, 1), (4, 28, 28, 1), (2, 28, 28, 1)]
     assert all(x.dtype == np.uint8 for x, _ in batches)
     np.testing.assert_array_equal(np.concatenate([y for _, y in batches]), np.arange(10))
+    unpadded = list(augment_dataset(dataset, ALL_ON, seed=0).as_numpy_iterator())
+    for (x, _), (same, _) in zip(batches, unpadded):
+        np.testing.assert_array_equal(x, same)
 
 
 def test_same_seed_same_output_other_seed_other_output():
