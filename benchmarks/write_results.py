@@ -460,7 +460,13 @@ def training_cost() -> list[str]:
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); medians of {data['repeats']} "
         "fresh processes each.",
         "",
-        f"Input pipeline alone (MNIST train split, batch {pipeline['batch_size']}): the tfds records "
+        (
+            f"Input pipeline measured again by `{pipeline['measured_by']}` on {pipeline['date']} "
+            f"({pipeline['machine']}; medians of {pipeline['repeats']}). "
+            if "measured_by" in pipeline
+            else ""
+        )
+        + f"Input pipeline alone (MNIST train split, batch {pipeline['batch_size']}): the tfds records "
         f"are decoded into memory before training at {pipeline['decode_examples_per_s']:,} "
         f"examples/s; then the first pass delivers {pipeline['first_pass_examples_per_s']:,} "
         f"examples/s, a cached pass (every epoch after the first) "
@@ -468,7 +474,7 @@ def training_cost() -> list[str]:
         f"recipes' [augment]) {pipeline['augmented_examples_per_s']:,} examples/s"
         + (
             f" ({pipeline['augmented_first_pass_examples_per_s']:,} on its first pass, which also "
-            "compiles the augmentation's XLA program)."
+            "compiles the augmentation's XLA program and fills its own cache)."
             if "augmented_first_pass_examples_per_s" in pipeline
             else "."
         ),
@@ -499,7 +505,7 @@ def training_cost() -> list[str]:
         cost = (
             f" Augmented, an epoch of the whole split takes {augmented:.2f} s against {plain:.2f} s "
             f"plain: augmenting costs {augmented / plain - 1:+.0%} per epoch, its work sharing the "
-            "cores that train."
+            "CPU cores that train."
             if augmented
             else ""
         )

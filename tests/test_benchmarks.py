@@ -142,7 +142,12 @@ def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypat
             "decode_examples_per_s": 1,
             "first_pass_examples_per_s": 1000,
             "cached_examples_per_s": 1000,
+            "augmented_first_pass_examples_per_s": 100,
             "augmented_examples_per_s": 400,
+            "measured_by": "python benchmarks/training_cost.py --pipeline-only",
+            "date": "later",
+            "machine": "m",
+            "repeats": 3,
         },
         "recipes": {
             name: {
@@ -161,3 +166,6 @@ def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypat
     assert "delivers 2.0x what training consumes (augmented)" in a
     assert "takes 0.60 s against 0.50 s plain: augmenting costs +20% per epoch" in a
     assert "delivers 5.0x what training consumes from the cache" in b and "augmenting" not in b
+    pipeline = next(line for line in lines if line.startswith("Input pipeline measured again"))
+    assert "`python benchmarks/training_cost.py --pipeline-only` on later" in pipeline
+    assert "400 examples/s (100 on its first pass, which also compiles" in pipeline
