@@ -4,11 +4,12 @@ weights saved on their own."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from modelzoo import checkpoint
+from modelzoo import checkpoint, hardware
 from modelzoo.losses import keras_loss
 from modelzoo.recipe_file import Recipe
 from modelzoo.registry import create_model, factory_parameters
@@ -17,12 +18,25 @@ from modelzoo.registry import create_model, factory_parameters
 def build_model(recipe: Recipe, *, pretrained: bool = True, precision: str | None = None):
     """The recipe's model (starting from `model.weights` if the recipe names some, unless
     `pretrained` is False), seeded by the recipe unless its overrides set a seed, its layers under
-    the dtype policy `precision` (default the recipe's `train.precision`)."""
+    the dtype policy `precision` (default the one the recipe trains under, `training_precision`)."""
     arguments = dict(recipe.model_args if pretrained else recipe.architecture)
     if "seed" in factory_parameters(recipe.model) and "seed" not in arguments:
         arguments["seed"] = recipe.train.seed
-    with dtype_policy(precision or recipe.train.precision):
+    with dtype_policy(precision or training_precision(recipe)):
         return create_model(recipe.model, **arguments)
+
+
+def training_precision(recipe: Recipe) -> str:
+    """The Keras dtype policy `recipe` trains under on this machine: its `train.precision`, with
+    "auto" resolved by the hardware (`modelzoo.hardware.auto_precision`)."""
+    precision = recipe.train.precision
+    return _auto_precision() if precision == "auto" else precision
+
+
+@functools.cache
+def _auto_precision() -> str:
+    """What "auto" stands for on this machine, looked up once per process."""
+    return hardware.auto_precision()
 
 
 @contextlib.contextmanager

@@ -18,8 +18,10 @@ from modelzoo.targets import Targets
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine")
 #: Keras dtype policies a recipe may train under: "mixed_bfloat16" computes in bfloat16 (oneDNN's
-#: AVX-512 BF16 kernels on CPUs that have them) and keeps variables, outputs and the loss float32.
-PRECISIONS = ("float32", "mixed_bfloat16")
+#: AVX-512 BF16 kernels on CPUs that have them) and keeps variables, outputs and the loss float32;
+#: "auto" is "mixed_bfloat16" where the hardware has bfloat16 arithmetic and "float32" elsewhere,
+#: where emulated bfloat16 trains several times slower (`modelzoo.hardware`).
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 METRICS = ("accuracy", "mean_absolute_error", "mean_squared_error", "auc")
 #: The largest count (epochs, batch size, patience, examples): TensorFlow keeps these in int32.
 MAX_COUNT = checks.MAX_INT
@@ -43,7 +45,8 @@ class TrainSettings:
     epochs: int = 10
     early_stopping_patience: int = 0
     seed: int = 0
-    #: The Keras dtype policy the model trains under (PRECISIONS); the exported model is float32.
+    #: The Keras dtype policy the model trains under (PRECISIONS; "auto" is resolved on the
+    #: machine that trains, `recipe_model.training_precision`); the exported model is float32.
     precision: str = "float32"
     #: Batches per call of the compiled training step (Keras' `steps_per_execution`): fewer trips
     #: through Python per epoch for small models.

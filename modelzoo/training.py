@@ -35,7 +35,13 @@ from modelzoo.distribute import Placement
 from modelzoo.fit import fit_with_backups, worker_failures
 from modelzoo.history import read_history, selected_epochs
 from modelzoo.recipe_file import Recipe
-from modelzoo.recipe_model import compile_model, compiled_model, one_device_copy, save_weights
+from modelzoo.recipe_model import (
+    compile_model,
+    compiled_model,
+    one_device_copy,
+    save_weights,
+    training_precision,
+)
 from modelzoo.report import Trained, export_card, run_metrics
 from modelzoo.run_folder import (
     HISTORY_FILE,
@@ -111,6 +117,7 @@ def run(
         trained = _train(setting, callbacks, resuming, evaluate_test, echo)
         sizes, where = setting.splits.info.sizes, placement.describe(strategy)
         metrics = run_metrics(recipe, trained, resumed=resuming, sizes=sizes, strategy=where)
+        metrics["precision"] = training_precision(recipe)
         _plot_curves(setting, refit=trained.refit is not None)
         if trained.test_predictions is not None:
             final_test.write_run_report(
@@ -181,6 +188,9 @@ def _write_recipe_and_announce(setting: _Setting, resuming: bool, echo) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
     where = "" if placement.strategy == "default" else f", {placement.describe(setting.strategy)}"
+    precision = training_precision(recipe)
+    if recipe.train.precision == "auto" or precision != "float32":
+        where += f", in {precision}" + (" (auto)" if recipe.train.precision == "auto" else "")
     if placement.strategy == "multi-worker":
         where += (
             ", this process the chief"
@@ -310,7 +320,9 @@ def _evaluate_test(setting: _Setting, model):
 def _needs_copy(setting: _Setting) -> bool:
     """Whether the model a run tests and exports is a one-device float32 copy of the trained one:
     under a distribution strategy (distributed variables) or mixed precision (bfloat16 compute)."""
-    return setting.placement.strategy != "default" or setting.recipe.train.precision != "float32"
+    return (
+        setting.placement.strategy != "default" or training_precision(setting.recipe) != "float32"
+    )
 
 
 def _plot_curves(setting: _Setting, refit: bool) -> None:

@@ -407,7 +407,7 @@ def test_model_argument_errors_name_the_argument(model, arguments, field):
         (
             {"train.precision": "float16"},
             "train.precision",
-            "must be one of float32, mixed_bfloat16, got 'float16'",
+            "must be one of auto, float32, mixed_bfloat16, got 'float16'",
         ),
         (
             {"train.warmup_epochs": -1.0},

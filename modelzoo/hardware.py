@@ -1,0 +1,73 @@
+"""What the machine computes natively, for `train.precision = "auto"`.
+
+bfloat16 pays only where the hardware has bfloat16 arithmetic: oneDNN's AVX-512 BF16 and AMX
+kernels on x86 CPUs, the BF16 extension on Arm CPUs, tensor cores of compute capability 8.0 or
+more on NVIDIA GPUs. Elsewhere TensorFlow emulates it, and a model trains several times slower
+than in float32 (`python benchmarks/mixed_precision.py` measures both on a machine).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: /proc/cpuinfo flags that mean native bfloat16 arithmetic (x86: AVX-512 BF16, AMX; Arm: BF16).
+BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+#: The first NVIDIA compute capability with bfloat16 tensor cores (Ampere).
+BFLOAT16_GPU_CAPABILITY = (8, 0)
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them ("flags" on x86, "Features" on Arm); empty
+    where there is no /proc/cpuinfo."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def cpu_has_bfloat16(flags: frozenset[str] | None = None) -> bool:
+    """Whether the CPU has bfloat16 arithmetic (`flags` default this machine's)."""
+    return bool((cpu_flags() if flags is None else flags) & BFLOAT16_CPU_FLAGS)
+
+
+def gpu_capabilities() -> list[tuple[int, int]]:
+    """The compute capability of each GPU TensorFlow sees (imports TensorFlow)."""
+    import tensorflow as tf
+
+    return [
+        tuple(tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0)))
+        for gpu in tf.config.list_physical_devices("GPU")
+    ]
+
+
+def auto_precision(
+    flags: frozenset[str] | None = None, gpus: list[tuple[int, int]] | None = None
+) -> str:
+    """The Keras dtype policy "auto" stands for: "mixed_bfloat16" where the device that trains
+    (the GPUs if TensorFlow sees any, else the CPU) computes bfloat16 natively, else "float32"."""
+    gpus = gpu_capabilities() if gpus is None else gpus
+    if gpus:
+        native = all(capability >= BFLOAT16_GPU_CAPABILITY for capability in gpus)
+    else:
+        native = cpu_has_bfloat16(flags)
+    return "mixed_bfloat16" if native else "float32"
+
+
+def describe_vector_unit(flags: frozenset[str] | None = None) -> str:
+    """The CPU's widest vector instructions and whether it has bfloat16, e.g. "AVX-512, BF16"."""
+    flags = cpu_flags() if flags is None else flags
+    if "avx512f" in flags:
+        width = "AVX-512"
+    elif "avx2" in flags:
+        width = "AVX2"
+    elif "asimd" in flags or "sve" in flags:
+        width = "SVE" if "sve" in flags else "NEON"
+    else:
+        width = "vector unit unknown"
+    return width + (", BF16" if cpu_has_bfloat16(flags) else ", no BF16")

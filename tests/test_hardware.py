@@ -1,0 +1,100 @@
+"""train.precision = "auto": bfloat16 only where the hardware computes it (modelzoo.hardware)."""
+
+import keras
+import pytest
+
+from modelzoo import hardware, recipe_model
+from modelzoo import recipe_file as recipes
+from modelzoo.recipe_model import build_model
+
+#: /proc/cpuinfo flags of the two 2-core AMD EPYC machines this project has been measured on.
+AVX2 = frozenset("fpu sse sse2 ssse3 sse4_1 sse4_2 fma avx avx2 f16c bmi2".split())
+AVX512_BF16 = AVX2 | {"avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"}
+ARM_BF16 = frozenset("fp asimd aes crc32 atomics sve bf16 i8mm".split())
+
+
+@pytest.mark.parametrize(
+    "text, flags",
+    [
+        ("processor\t: 0\nflags\t\t: fpu avx2 fma\nbugs\t\t: none\n", {"fpu", "avx2", "fma"}),
+        ("processor\t: 0\nFeatures\t: fp asimd bf16\n", {"fp", "asimd", "bf16"}),
+        ("processor\t: 0\nmodel name\t: something\n", set()),
+    ],
+)
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path, text, flags):
+    (tmp_path / "cpuinfo").write_text(text)
+    assert hardware.cpu_flags(tmp_path / "cpuinfo") == flags
+
+
+def test_no_cpuinfo_means_no_flags(tmp_path):
+    assert hardware.cpu_flags(tmp_path / "missing") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "flags, gpus, expected",
+    [
+        (AVX2, [], "float32"),
+        (AVX512_BF16, [], "mixed_bfloat16"),
+        (AVX2 | {"amx_bf16"}, [], "mixed_bfloat16"),
+        (ARM_BF16, [], "mixed_bfloat16"),
+        (frozenset(), [], "float32"),
+        # a GPU trains when TensorFlow sees one: its tensor cores decide, not the CPU
+        (AVX512_BF16, [(7, 5)], "float32"),
+        (AVX2, [(8, 0)], "mixed_bfloat16"),
+        (AVX2, [(9, 0), (8, 6)], "mixed_bfloat16"),
+        (AVX2, [(9, 0), (7, 0)], "float32"),
+    ],
+)
+def test_auto_is_bfloat16_only_on_hardware_with_bfloat16_arithmetic(flags, gpus, expected):
+    assert hardware.auto_precision(flags, gpus) == expected
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [(AVX2, "AVX2, no BF16"), (AVX512_BF16, "AVX-512, BF16"), (ARM_BF16, "SVE, BF16")],
+)
+def test_the_vector_unit_is_described_for_benchmark_records(flags, expected):
+    assert hardware.describe_vector_unit(flags) == expected
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """Pretend to be a CPU-only machine with the given flags (recipe_model's cache cleared)."""
+
+    def pretend(flags):
+        monkeypatch.setattr(hardware, "cpu_flags", lambda *_: flags)
+        monkeypatch.setattr(hardware, "gpu_capabilities", lambda: [])
+        recipe_model._auto_precision.cache_clear()
+
+    yield pretend
+    recipe_model._auto_precision.cache_clear()
+
+
+def _compute_dtypes(model):
+    return {layer.dtype_policy.compute_dtype for layer in model.layers}
+
+
+def test_mnist_cnn_trains_in_float32_on_a_cpu_without_bfloat16(machine):
+    """Emulated bfloat16 trained mnist_cnn 4x slower than float32 on an AVX2 CPU
+    (benchmarks/RESULTS.md, "Mixed bfloat16 by CPU"); its recipe asked for it everywhere."""
+    machine(AVX2)
+    recipe = recipes.load("mnist_cnn")
+    assert recipe_model.training_precision(recipe) == "float32"
+    assert _compute_dtypes(build_model(recipe)) == {"float32"}
+
+
+def test_mnist_cnn_trains_in_mixed_bfloat16_on_a_cpu_with_bfloat16(machine):
+    machine(AVX512_BF16)
+    recipe = recipes.load("mnist_cnn")
+    assert recipe_model.training_precision(recipe) == "mixed_bfloat16"
+    *hidden, output = build_model(recipe).layers
+    assert {layer.dtype_policy.compute_dtype for layer in hidden} == {"bfloat16"}
+    assert output.dtype_policy.compute_dtype == "float32"
+    assert keras.config.dtype_policy().name == "float32"
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_an_explicit_precision_is_kept_whatever_the_hardware(machine, precision):
+    machine(AVX2)
+    recipe = recipes.load("mnist_cnn", {"train.precision": precision})
+    assert recipe_model.training_precision(recipe) == precision
