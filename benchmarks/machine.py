@@ -8,7 +8,9 @@ from pathlib import Path
 
 
 def describe() -> str:
-    """CPU model, core count, memory and Python version, e.g. for a results file."""
+    """CPU model and vector unit, core count, memory and Python version, e.g. for a results file."""
+    from modelzoo.hardware import describe_vector_unit
+
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -21,7 +23,10 @@ def describe() -> str:
     if meminfo.exists():
         kib = int(meminfo.read_text().split()[1])
         memory = f", {kib / 2**20:.0f} GiB"
-    return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+    return (
+        f"{cpu} ({describe_vector_unit()}), {os.cpu_count()} cores{memory}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def load_average() -> float:

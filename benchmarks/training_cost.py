@@ -78,14 +78,20 @@ def pipeline_rate(mirror: str | None) -> dict:
     }
 
 
-def epoch_seconds(name: str, fraction: float, mirror: str | None, augmented: bool = False) -> dict:
+def epoch_seconds(
+    name: str,
+    fraction: float,
+    mirror: str | None,
+    augmented: bool = False,
+    overrides: dict | None = None,
+) -> dict:
     """Median seconds of an epoch (after the first) on `fraction` of the recipe's training split,
-    with the recipe's augmentation if `augmented`."""
+    with the recipe's augmentation if `augmented`, and the recipe `overrides` if any."""
     import keras
 
     from modelzoo import data, recipe_file, recipe_model
 
-    resolved = recipe_file.load(name)
+    resolved = recipe_file.load(name, overrides or {})
     settings = resolved.train
     keras.utils.set_random_seed(settings.seed)
     full = data.load(resolved.data, mirror=mirror).info.sizes["train"]
@@ -111,7 +117,13 @@ def epoch_seconds(name: str, fraction: float, mirror: str | None, augmented: boo
 def one_run(job: dict) -> dict:
     if job["kind"] == "pipeline":
         return pipeline_rate(job["mirror"])
-    return epoch_seconds(job["recipe"], job["fraction"], job["mirror"], job.get("augmented", False))
+    return epoch_seconds(
+        job["recipe"],
+        job["fraction"],
+        job["mirror"],
+        job.get("augmented", False),
+        job.get("overrides"),
+    )
 
 
 def spawn(job: dict) -> dict:

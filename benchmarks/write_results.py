@@ -77,6 +77,39 @@ def cpu_peak() -> list[str]:
     return lines
 
 
+def mixed_precision() -> list[str]:
+    data = _load("mixed_precision.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/mixed_precision.py`."]
+    lines = []
+    for cpu in data["cpus"]:
+        rows = {row["precision"]: row for row in cpu["rows"]}
+        f32, bf16 = rows["float32"], rows["mixed_bfloat16"]
+        faster = "float32" if f32["epoch_seconds"] < bf16["epoch_seconds"] else "mixed_bfloat16"
+        lines += [
+            f"Measured by `{cpu['measured_by']}` on {cpu['date']} ({cpu['machine']}; bfloat16 "
+            f"flags: {', '.join(cpu['bfloat16_flags']) or 'none'}): `{cpu['recipe']}` built and "
+            "compiled as its recipe trains it, on the first "
+            f"{f32['examples']:,} examples of MNIST's training split; the median epoch after the "
+            "first, in a fresh process per precision.",
+            "",
+            "| precision | epoch time | examples/s |",
+            "| --- | ---: | ---: |",
+            *[
+                f"| {row['precision']} | {row['epoch_seconds']:.2f} s | {row['examples_per_s']:,} |"
+                for row in cpu["rows"]
+            ],
+            "",
+            f"On this CPU mixed bfloat16 takes **{bf16['epoch_seconds'] / f32['epoch_seconds']:.2f} x** "
+            f'float32\'s epoch time; `train.precision = "auto"` picks **{cpu["auto"]}**'
+            + (
+                " (the faster)." if cpu["auto"] == faster else " (not the faster: see hardware.py)."
+            ),
+            "",
+        ]
+    return lines[:-1]
+
+
 def side_by_side() -> list[str]:
     data = _load("side_by_side.json")
     comparisons = (data or {}).get("comparisons", {})
@@ -713,6 +746,10 @@ def render() -> str:
         "## This CPU's limit",
         "",
         *cpu_peak(),
+        "",
+        '## Mixed bfloat16 by CPU: what `train.precision = "auto"` picks',
+        "",
+        *mixed_precision(),
         "",
         "## Inference: every runtime of an export, and Keras predict",
         "",
