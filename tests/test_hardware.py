@@ -98,3 +98,19 @@ def test_an_explicit_precision_is_kept_whatever_the_hardware(machine, precision)
     machine(AVX2)
     recipe = recipes.load("mnist_cnn", {"train.precision": precision})
     assert recipe_model.training_precision(recipe) == precision
+
+
+@pytest.mark.slow
+def test_a_run_says_and_records_what_auto_chose(machine, tmp_path):
+    from modelzoo import training
+
+    machine(AVX2)
+    said = []
+    result = training.run(
+        recipes.load("xor", {"train.precision": "auto", "train.epochs": 1}),
+        runs_root=tmp_path,
+        export_dir=None,
+        echo=said.append,
+    )
+    assert ", in float32 (auto)); run folder" in said[0]
+    assert result.metrics["precision"] == "float32"

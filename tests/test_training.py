@@ -657,6 +657,7 @@ def test_a_mixed_precision_run_tests_and_exports_a_float32_model(tmp_path):
     )
     metrics = json.loads((mixed.run_dir / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["publish"]["decision"] == "candidate"
+    assert {p: r.metrics["precision"] for p, r in results.items()} == {p: p for p in results}
     export = mixed.export_path
     assert (export / "saved_model.pb").is_file()
     assert (export / "assets.extra" / "verification.npz").is_file()  # written once verified
