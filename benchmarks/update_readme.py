@@ -272,17 +272,33 @@ def render_performance() -> str:
             f"test accuracy (target: >= {main_job['target']['accuracy']:.1%} at <= "
             f"{main_job['target']['time_ratio']} x: {'met' if main_job['met'] else 'not met'})."
         )
+    sentences += _mixed_precision_sentences()
     published = recipes.measured_results().get("mnist_cnn")
     if published:
         sentences.append(
             f"The recipe table's {published['train_seconds']:.0f} s for `mnist_cnn` is a different "
             f"measurement: `model.fit`'s wall time in the single run that published its weights "
-            f"({published['date']})."
+            f"({published['date']}, {published['machine']})."
         )
     sentences.append(
         "All figures and how they were measured: [benchmarks/RESULTS.md](benchmarks/RESULTS.md)."
     )
     return " ".join(sentences)
+
+
+def _mixed_precision_sentences() -> list[str]:
+    """What mixed bfloat16 costs on each CPU measured (benchmarks/mixed_precision.py)."""
+    path = RESULTS / "mixed_precision.json"
+    sentences = []
+    for cpu in json.loads(path.read_text())["cpus"] if path.exists() else []:
+        rows = {row["precision"]: row for row in cpu["rows"]}
+        times = rows["mixed_bfloat16"]["epoch_seconds"] / rows["float32"]["epoch_seconds"]
+        sentences.append(
+            f"On {cpu['machine']} ({cpu['date']}), mixed bfloat16 took **{times:.2f} x** "
+            f'float32\'s epoch time for `mnist_cnn`, whose `precision = "auto"` trains in '
+            f"**{cpu['auto']}** there."
+        )
+    return sentences
 
 
 #: The exports whose REST requests the README shows: one image model, one feature model.
