@@ -195,12 +195,29 @@ def test_augmented_splits_are_scored_as_they_are(monkeypatch, tmp_path):
             max_examples=16,
             augment=Augmentation(rotation=30, stroke=1.0),
         )
-    assert plain.for_evaluation("train") is plain.train
     fitted = np.concatenate([x for x, _ in augmented.train.as_numpy_iterator()])
     scored = np.concatenate([x for x, _ in augmented.for_evaluation("train").as_numpy_iterator()])
     originals = np.concatenate([x for x, _ in plain.for_evaluation("train").as_numpy_iterator()])
     assert {x.tobytes() for x in scored} == {x.tobytes() for x in originals}
     assert not {x.tobytes() for x in fitted} & {x.tobytes() for x in originals}
+
+
+@pytest.mark.parametrize("split", ["train", "train_dev"])
+def test_fitted_splits_are_scored_in_one_order_however_many_epochs_ran(split):
+    """Fitting reshuffles train every epoch; scoring it must not: a float32 mean over another
+    order rounds differently, and a resumed run's train loss differed from the uninterrupted
+    run's in its last bit (test_a_kill_after_early_stopping_ended_the_fit_resumes_...)."""
+
+    def rows(dataset):
+        return [(x.tobytes(), y.tobytes()) for x, y in tfds.as_numpy(dataset.unbatch())]
+
+    splits = data.load("pima_diabetes", batch_size=32, seed=0)
+    scored = splits.for_evaluation(split)
+    before = rows(scored)
+    for _ in range(2):  # two epochs of fitting, as a run that trained in this process
+        fitted = rows(getattr(splits, split))
+        assert fitted != before and sorted(fitted) == sorted(before)
+    assert rows(scored) == before
 
 
 def _examples(dataset):

@@ -44,8 +44,9 @@ class DataSplits:
     """Batched (inputs, targets) pipelines for training, model selection and the final test.
 
     `train_dev` is train followed by dev, shuffled like train: the final fit after the dev split
-    has chosen everything (a recipe's `train.refit`). With augmentation, train and train_dev are
-    augmented for fitting; `for_evaluation` gives them as they are, for scoring.
+    has chosen everything (a recipe's `train.refit`). Train and train_dev are reshuffled every
+    epoch (and augmented, with augmentation) for fitting; `for_evaluation` gives them as they
+    are, in one order, for scoring: a score must not depend on how many epochs ran before it.
     """
 
     train: tf.data.Dataset
@@ -53,7 +54,7 @@ class DataSplits:
     test: tf.data.Dataset
     train_dev: tf.data.Dataset
     info: DataInfo
-    #: Un-augmented train and train_dev, where augmentation is on.
+    #: Train and train_dev for scoring: in order, never augmented.
     unaugmented: dict[str, tf.data.Dataset] = field(default_factory=dict)
 
     def for_evaluation(self, split: str) -> tf.data.Dataset:
@@ -113,11 +114,7 @@ def load(
 
     fitted = ("train", "train_dev")
     pipelines = {split: pipeline(split, split in fitted, split in fitted) for split in datasets}
-    unaugmented = (
-        {split: pipeline(split, False, False) for split in fitted}
-        if augment and augment.enabled
-        else {}
-    )
+    unaugmented = {split: pipeline(split, False, False) for split in fitted}
     info = DataInfo(
         spec.name, spec.input, spec.target, spec.classes, sizes, source, spec.feature_names
     )
