@@ -43,6 +43,7 @@ def main() -> None:
 
     from modelzoo import hardware
 
+    os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # the CPU, even where TensorFlow would see a GPU
     rows = []
     for precision in PRECISIONS:
         job = {
@@ -78,7 +79,7 @@ def main() -> None:
         "rows": rows,
     }
     record = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"cpus": []}
-    record["cpus"] = [c for c in record["cpus"] if c["vector_unit"] != cpu["vector_unit"]] + [cpu]
+    record["cpus"] = [c for c in record["cpus"] if c["machine"] != cpu["machine"]] + [cpu]
     write_results.save(RESULTS, record)
 
 

@@ -111,7 +111,11 @@ def epoch_seconds(
 
     clock = epoch_clock()
     model.fit(splits.train, epochs=1 + TIMED_EPOCHS, callbacks=[clock], verbose=0)
-    return {"examples": examples, "seconds": statistics.median(clock.seconds[1:])}
+    return {
+        "examples": examples,
+        "seconds": statistics.median(clock.seconds[1:]),
+        "precision": recipe_model.training_precision(resolved),
+    }
 
 
 def one_run(job: dict) -> dict:
@@ -223,6 +227,7 @@ def main() -> None:
                 flush=True,
             )
             rate = runs[0]["examples"] / seconds
+            precision = runs[0]["precision"]  # train.precision as the epochs ran ("auto" resolved)
             rows.append(
                 {
                     "fraction": fraction,
@@ -257,7 +262,7 @@ def main() -> None:
             print(f"{name} augmented: runs {[round(r['seconds'], 2) for r in runs]}", flush=True)
         record["recipes"][name] = {
             "training_flops_per_example": per_example,
-            "precision": recipe.train.precision,
+            "precision": precision,
             "augmented": bool(recipe.augment),
             "epochs": rows,
             "augmented_epoch_seconds": augmented_seconds,

@@ -8,6 +8,7 @@ than in float32 (`python benchmarks/mixed_precision.py` measures both on a machi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 #: /proc/cpuinfo flags that mean native bfloat16 arithmetic (x86: AVX-512 BF16, AMX; Arm: BF16).
@@ -32,7 +33,11 @@ def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
 
 
 def cpu_has_bfloat16(flags: frozenset[str] | None = None) -> bool:
-    """Whether the CPU has bfloat16 arithmetic (`flags` default this machine's)."""
+    """Whether TensorFlow computes bfloat16 natively on the CPU (`flags` default this machine's):
+    the CPU has the arithmetic, and oneDNN, whose kernels use it, is not turned off
+    (TF_ENABLE_ONEDNN_OPTS=0)."""
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip() == "0":
+        return False
     return bool((cpu_flags() if flags is None else flags) & BFLOAT16_CPU_FLAGS)
 
 

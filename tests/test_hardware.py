@@ -114,3 +114,41 @@ def test_a_run_says_and_records_what_auto_chose(machine, tmp_path):
     )
     assert ", in float32 (auto)); run folder" in said[0]
     assert result.metrics["precision"] == "float32"
+
+
+def test_with_onednn_off_the_cpu_has_no_native_bfloat16(monkeypatch):
+    """TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's own kernels emulate bfloat16 whatever the CPU has."""
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert hardware.auto_precision(AVX512_BF16, gpus=[]) == "float32"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    assert hardware.auto_precision(AVX512_BF16, gpus=[]) == "mixed_bfloat16"
+
+
+def test_a_gpu_that_reports_no_compute_capability_counts_as_without_bfloat16(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: ["GPU:0", "GPU:1"])
+    details = {"GPU:0": {"compute_capability": (9, 0)}, "GPU:1": {}}
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", details.__getitem__)
+    assert hardware.gpu_capabilities() == [(9, 0), (0, 0)]
+    assert hardware.auto_precision(AVX2) == "float32"
+
+
+@pytest.mark.slow
+def test_auto_on_bfloat16_hardware_trains_mixed_and_exports_float32(machine, tmp_path):
+    """Where "auto" picks mixed_bfloat16, the run tests and exports its float32 copy."""
+    from modelzoo import training
+
+    machine(AVX512_BF16)
+    result = training.run(
+        recipes.load("xor", {"train.precision": "auto", "train.epochs": 1}),
+        runs_root=tmp_path / "runs",
+        export_dir=tmp_path / "saved_models",
+        echo=lambda *_: None,
+        publish_anyway=True,
+    )
+    assert result.metrics["precision"] == "mixed_bfloat16"
+    assert (result.export_path / "saved_model.pb").is_file()
+    exported = keras.layers.TFSMLayer(str(result.export_path), call_endpoint="serving_default")
+    (output,) = exported(keras.ops.zeros((1, 2), "float32")).values()
+    assert output.dtype == "float32"
