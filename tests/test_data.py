@@ -151,6 +151,32 @@ def test_mirror_file_of_wrong_size_or_content_is_refused(tmp_path):
         data.load("mnist", mirror=mirror, data_dir=tmp_path / "tfds")
 
 
+def test_a_download_that_fails_its_checksum_is_one_line(monkeypatch, tmp_path):
+    from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
+
+    class Builder:
+        data_path = tmp_path / "mnist" / "3.0.1"
+        url_infos = None
+
+        def download_and_prepare(self, download_config=None):
+            raise NonMatchingChecksumError(
+                "Artifact https://host/t10k.gz, downloaded to t10k.gz, has wrong checksum"
+            )
+
+    with pytest.raises(
+        DataError,
+        match=r"^mnist: a downloaded file does not match its registered sha256: Artifact https://host/t10k.gz",
+    ):
+        tfds_source._prepare(Builder(), data.DATASETS["mnist"], None, tmp_path)
+
+    def other_failure(self, download_config=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Builder, "download_and_prepare", other_failure)
+    with pytest.raises(OSError, match="disk full"):  # not hidden behind an error of its own
+        tfds_source._prepare(Builder(), data.DATASETS["mnist"], None, tmp_path)
+
+
 def test_augmentation_changes_training_batches_only():
     import tensorflow as tf
 

@@ -118,3 +118,36 @@ def test_half_prepared_data_folder_is_prepared_again(tmp_path):
     shard.unlink()  # info present, a shard gone
     assert data.load("pima_diabetes", data_dir=tmp_path).info.sizes["test"] == 153
     assert shard.exists()
+
+
+PREPARE_AFTER_GO = """
+import sys, time
+from pathlib import Path
+from modelzoo import data
+import tensorflow_datasets  # imported before the start line, so the loads begin together
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.01)
+print(data.load("pima_diabetes", data_dir=sys.argv[2]).info.sizes["train"])
+"""
+
+
+def test_processes_preparing_one_data_dir_at_once_all_get_the_data(tmp_path):
+    """Two runs started together on a fresh data dir (a sweep's workers, parallel CI): one
+    prepares while the other waits for it, instead of both writing and one crashing on the
+    other's rename."""
+    go, data_dir = tmp_path / "go", tmp_path / "tfds"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PREPARE_AFTER_GO, str(go), str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    time.sleep(8)  # every process past its imports (about 5 s here)
+    go.touch()
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0 and out.split()[-1:] == ["461"], err[-2000:]

@@ -25,6 +25,7 @@ from modelzoo.datasets.registry import SPLITS, DatasetSpec
 from modelzoo.errors import DataError
 
 if TYPE_CHECKING:
+    import filelock
     import tensorflow_datasets as tfds
 
 MIRROR_ENV = "MODELZOO_DATA_MIRROR"
@@ -61,7 +62,11 @@ def load_tfds(
 
     builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
     if not is_complete(builder):
-        builder = _prepare(builder, spec, mirror, data_dir)
+        with preparing(builder):
+            # Another process may have prepared it while this one waited for the lock.
+            builder = tfds.builder(spec.tfds_name, data_dir=data_dir)
+            if not is_complete(builder):
+                builder = _prepare(builder, spec, mirror, data_dir)
     datasets = {
         split: in_memory(builder, tfds_split, max_examples)
         for split, tfds_split in zip(SPLITS, spec.splits)
@@ -100,9 +105,24 @@ def is_complete(builder: tfds.core.DatasetBuilder) -> bool:
     )
 
 
+def preparing(builder: tfds.core.DatasetBuilder) -> filelock.FileLock:
+    """A lock held while one process prepares a data set into a data dir.
+
+    tfds writes into a private `incomplete.*` folder and renames it into place when done, so two
+    processes preparing the same data set at once (runs started together, parallel tests) both
+    do the work and the second rename fails. With the lock, the others wait and then find it done.
+    """
+    import filelock
+
+    root = Path(os.fspath(builder.data_path)).parents[1]  # <data dir>/<name>/<version>
+    root.mkdir(parents=True, exist_ok=True)
+    return filelock.FileLock(root / f".{builder.name}.prepare.lock")
+
+
 def _prepare(builder, spec: DatasetSpec, mirror: Path | None, data_dir):
     """Check the sources (fail fast, one line), then let tfds download or read the mirror."""
     import tensorflow_datasets as tfds
+    from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
 
     if builder.data_path.exists():
         # tfds writes into an `incomplete.*` folder and renames it when done, but treats any
@@ -126,7 +146,7 @@ def _prepare(builder, spec: DatasetSpec, mirror: Path | None, data_dir):
         _check_reachable(spec, builder, expected)
     try:
         builder.download_and_prepare(download_config=download_config)
-    except tfds.download.NonMatchingChecksumError as error:
+    except NonMatchingChecksumError as error:
         raise DataError(
             f"{spec.name}: a downloaded file does not match its registered sha256: {str(error).splitlines()[0]}"
         ) from None
