@@ -2,8 +2,9 @@
 
     python benchmarks/unit_test_time.py
 
-Runs `python -m pytest -m "not slow and not integration"` once in a fresh process without a data
-mirror (as a new user's first run), and counts what the `slow` and `integration` markers select.
+Runs `python -m pytest -n auto -m "not slow and not integration"` once in a fresh process without
+a data mirror (as a new user's first run; one pytest-xdist worker per core, as CI runs the suite),
+and counts what the `slow` and `integration` markers select.
 Writes benchmarks/results/unit_test_time.json.
 """
 
@@ -23,6 +24,8 @@ from benchmarks.machine import describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "unit_test_time.json"
 UNIT = "not slow and not integration"
+#: pytest-xdist: one worker per CPU core, as the README's test command and CI run the tests.
+PARALLEL = ("-n", "auto")
 ENV = {k: v for k, v in os.environ.items() if k not in ("MODELZOO_DATA_MIRROR", "CI")}
 
 
@@ -48,10 +51,11 @@ def count(marker: str) -> tuple[int, int]:
 
 def main() -> None:
     start = time.perf_counter()
-    result = pytest("-q", "-m", UNIT)
+    result = pytest(*PARALLEL, "-m", UNIT)  # not -q: it hides the "N workers" line
     seconds = time.perf_counter() - start
+    workers = re.search(r"(\d+) workers \[", result.stdout)
     passed = re.search(r"(\d+) passed", result.stdout)
-    if result.returncode != 0 or not passed:
+    if result.returncode != 0 or not passed or not workers:
         raise SystemExit(
             f"the unit tests did not all pass:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
         )
@@ -73,6 +77,8 @@ def main() -> None:
             "date": time.strftime("%Y-%m-%d"),
             "machine": describe(),
             "unit_marker": UNIT,
+            "unit_command": f'python -m pytest {" ".join(PARALLEL)} -m "{UNIT}"',
+            "workers": int(workers.group(1)),
             "unit_tests": unit,
             "unit_tests_skipped": skipped,  # e.g. the file-permission rows, which root cannot test
             "unit_seconds": round(seconds, 1),

@@ -219,14 +219,16 @@ def render_tests() -> str:
     return "\n".join(
         [
             "```bash",
-            f'python -m pytest -m "{data["unit_marker"]}"   # the {data["unit_tests"]} unit tests: '
-            f"{data['unit_seconds']:.0f} s",
+            # records from before the tests ran in parallel name neither
+            data.get("unit_command", f'python -m pytest -m "{data["unit_marker"]}"')
+            + f"   # the {data['unit_tests']} unit tests: {data['unit_seconds']:.0f} s"
+            + (f" on {data['workers']} workers" if "workers" in data else ""),
             "```",
             "",
             f"Of the {data['all_tests']} tests, {data['slow_tests']} more are marked `slow` (each "
             "trains or exports a model, "
             f"seconds to minutes) and {data['integration_tests']} `integration` (real data from "
-            "the mirror); `python -m pytest` "
+            "the mirror); `python -m pytest -n auto` "
             f"runs them all, which takes minutes. Measured by `{data['measured_by']}` on "
             f"{data['date']} ({data['machine']}): "
             "the wall time of one run in a fresh process, without a mirror.",
