@@ -19,9 +19,11 @@ sides with seed i - 1, so the accuracies are over that many seeds:
   it had before benchmarks/side_by_side.py's MAIN_JOB_BEFORE, timed like "training".
 
 Figures are medians over the pairs; ratios b / a are taken within each pair, then the median.
-`--set` overrides the `mnist_cnn` recipe (b of training and end_to_end) to try a lever. Writes
-benchmarks/results/side_by_side.json (a subset with `--only` replaces just those comparisons)
-and regenerates benchmarks/RESULTS.md.
+`--set` overrides the `mnist_cnn` recipe (b of training and end_to_end) to try a lever. The
+ratios depend on the CPU (mixed bfloat16 pays only where it is native: benchmarks/mixed_precision.py),
+so benchmarks/results/side_by_side.json keeps one set of comparisons per machine: a run replaces
+this machine's (with `--only`, just those comparisons) and keeps the others'. Then it regenerates
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def run_recipe(name: str, mirror: str | None, overrides: dict, threshold: float)
     """A recipe through modelzoo's own runner (no export), with the test clock."""
     import numpy as np
 
-    from modelzoo import data, recipe_file, training
+    from modelzoo import data, recipe_file, recipe_model, training
 
     resolved = recipe_file.load(name, overrides)
     x_test, y_test = data.take_arrays(data.load(resolved.data, mirror=mirror).test, 10_000)
@@ -129,7 +131,7 @@ def run_recipe(name: str, mirror: str | None, overrides: dict, threshold: float)
             echo=lambda *_: None,
             callbacks=[clock],
         )
-    return summary(clock, threshold)
+    return summary(clock, threshold) | {"precision": recipe_model.training_precision(resolved)}
 
 
 def in_process(job: dict) -> None:
@@ -177,12 +179,13 @@ def whole_process(side: str, seed: int, args, overrides: dict) -> dict:
         seconds = time.perf_counter() - start
         if result.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+        precision = {}
         if side == "a":
             accuracy = json.loads(result.stdout.strip().splitlines()[-1])["test_accuracy"]
         else:
             metrics = json.loads(Path(folder, "run", "metrics.json").read_text())
-            accuracy = metrics["test"]["accuracy"]
-    return {"seconds": round(seconds, 2), "test_accuracy": round(float(accuracy), 5)}
+            accuracy, precision = metrics["test"]["accuracy"], {"precision": metrics["precision"]}
+    return {"seconds": round(seconds, 2), "test_accuracy": round(float(accuracy), 5)} | precision
 
 
 def median(values):
@@ -244,7 +247,7 @@ def compare(name: str, args, overrides: dict) -> dict:
 
     result = {
         "a": figures("a"),
-        "b": figures("b"),
+        "b": figures("b") | _precision(pairs),
         "time_ratio": median([p["time_ratio"] for p in pairs]),
         "pairs": pairs,
         "target": target,
@@ -258,6 +261,21 @@ def compare(name: str, args, overrides: dict) -> dict:
         met = met and result["threshold_ratio"] <= target["threshold_ratio"]
     result["met"] = met
     return result
+
+
+def _precision(pairs: list[dict]) -> dict:
+    """The precision the recipe's side trained in (a "training" or "main_job" comparison)."""
+    precisions = {pair["b"].get("precision") for pair in pairs} - {None}
+    return {"precision": precisions.pop()} if len(precisions) == 1 else {}
+
+
+def machine_record(record: dict, machine: str) -> dict:
+    """This machine's entry of side_by_side.json's `machines` (added if it has none yet)."""
+    for entry in record["machines"]:
+        if entry["machine"] == machine:
+            return entry
+    record["machines"].append({"machine": machine, "comparisons": {}})
+    return record["machines"][-1]
 
 
 def main() -> None:
@@ -298,9 +316,8 @@ def main() -> None:
         key, _, value = item.partition("=")
         overrides[key.strip()] = recipe_file.parse_value(value)
     recipe_file.load("mnist_cnn", overrides)  # a bad override fails here, before any training
-    record = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if "comparisons" not in record:  # a record from before the three comparisons
-        record = {"comparisons": {}}
+    record = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"machines": []}
+    here = machine_record(record, describe())
     for name in only:
         result = compare(name, args, overrides)
         result |= {
@@ -320,7 +337,7 @@ def main() -> None:
         }
         if name == "main_job":
             result["before"] = MAIN_JOB_BEFORE
-        record["comparisons"][name] = result
+        here["comparisons"][name] = result
         print(f"{name}: b/a time {result['time_ratio']}; met: {result['met']}", flush=True)
     write_results.save(RESULTS, record)
 

@@ -239,9 +239,32 @@ def render_tests() -> str:
 def render_performance() -> str:
     """The headline of benchmarks/RESULTS.md's side-by-side comparisons (benchmarks/side_by_side.py)."""
     path = RESULTS / "side_by_side.json"
-    comparisons = json.loads(path.read_text()).get("comparisons", {}) if path.exists() else {}
-    if not comparisons:
+    machines = json.loads(path.read_text()).get("machines", []) if path.exists() else []
+    if not machines:
         return "Not measured yet: run `python benchmarks/side_by_side.py`."
+    sentences = []
+    for entry in machines:
+        sentences += _side_by_side_sentences(entry["comparisons"])
+    sentences += _mixed_precision_sentences()
+    published = recipes.measured_results().get("mnist_cnn")
+    if published:
+        sentences.append(
+            f"The recipe table's {published['train_seconds']:.0f} s for `mnist_cnn` is a different "
+            f"measurement: `model.fit`'s wall time in the single run that published its weights "
+            f"({published['date']}, {published['machine']})."
+        )
+    sentences.append(
+        "All figures and how they were measured: [benchmarks/RESULTS.md](benchmarks/RESULTS.md)."
+    )
+    return " ".join(sentences)
+
+
+def _in_precision(side: dict) -> str:
+    return f" (in {side['precision']})" if "precision" in side else ""
+
+
+def _side_by_side_sentences(comparisons: dict) -> list[str]:
+    """The headline of one machine's side-by-side comparisons."""
     sentences = []
     training = comparisons.get("training")
     if training:
@@ -249,7 +272,7 @@ def render_performance() -> str:
         sentences.append(
             f"Side by side with the keras-io `mnist_convnet` example ({training['date']}, "
             f"{training['machine']}, medians of {training['repeats']} alternating pairs and seeds), "
-            f"the `mnist_cnn` recipe trains in **{training['time_ratio']:.2f} x** the example's time "
+            f"the `mnist_cnn` recipe{_in_precision(b)} trains in **{training['time_ratio']:.2f} x** the example's time "
             f"({b['training_seconds']:.0f} s against {a['training_seconds']:.0f} s) to "
             f"{b['test_accuracy']:.2%} test accuracy against {a['test_accuracy']:.2%}, and reaches "
             f"99.0% in **{training['threshold_ratio']:.2f} x** the example's time"
@@ -274,18 +297,7 @@ def render_performance() -> str:
             f"test accuracy (target: >= {main_job['target']['accuracy']:.1%} at <= "
             f"{main_job['target']['time_ratio']} x: {'met' if main_job['met'] else 'not met'})."
         )
-    sentences += _mixed_precision_sentences()
-    published = recipes.measured_results().get("mnist_cnn")
-    if published:
-        sentences.append(
-            f"The recipe table's {published['train_seconds']:.0f} s for `mnist_cnn` is a different "
-            f"measurement: `model.fit`'s wall time in the single run that published its weights "
-            f"({published['date']}, {published['machine']})."
-        )
-    sentences.append(
-        "All figures and how they were measured: [benchmarks/RESULTS.md](benchmarks/RESULTS.md)."
-    )
-    return " ".join(sentences)
+    return sentences
 
 
 def _mixed_precision_sentences() -> list[str]:

@@ -111,24 +111,39 @@ def mixed_precision() -> list[str]:
 
 
 def side_by_side() -> list[str]:
-    data = _load("side_by_side.json")
-    comparisons = (data or {}).get("comparisons", {})
-    if not comparisons:
+    """The comparisons of each machine they were measured on (the ratios depend on the CPU)."""
+    machines = (_load("side_by_side.json") or {}).get("machines", [])
+    if not machines:
         return ["Not measured yet: run `python benchmarks/side_by_side.py`."]
     lines = []
-    for name, render in (
-        ("training", _training_pairs),
-        ("end_to_end", _end_to_end_pairs),
-        ("main_job", _main_job_pairs),
-    ):
-        if name in comparisons:
-            lines += render(comparisons[name]) + [""]
-        else:
-            lines += [
-                f"Not measured yet: run `python benchmarks/side_by_side.py --only {name}`.",
-                "",
-            ]
+    for entry in machines:
+        lines += [f"### On {entry['machine']}", ""]
+        for name, render in (
+            ("training", _training_pairs),
+            ("end_to_end", _end_to_end_pairs),
+            ("main_job", _main_job_pairs),
+        ):
+            if name in entry["comparisons"]:
+                lines += render(entry["comparisons"][name]) + [""]
+            else:
+                lines += [
+                    f"{COMPARISON_TITLES[name]}: not measured on this machine yet (run "
+                    f"`python benchmarks/side_by_side.py --only {name}` there).",
+                    "",
+                ]
     return lines[:-1]
+
+
+COMPARISON_TITLES = {
+    "training": "Training: keras-io `mnist_convnet` against the `mnist_cnn` recipe",
+    "end_to_end": "End to end, as a user runs it",
+    "main_job": "The main job: `mnist` at its defaults against its settings before",
+}
+
+
+def _precision_note(side: dict) -> str:
+    """In which precision the recipe's side trained (recorded since December 2026)."""
+    return f", in {side['precision']}" if "precision" in side else ""
 
 
 def _measured(data: dict, what: str) -> str:
@@ -155,7 +170,7 @@ def _training_pairs(data: dict) -> list[str]:
     a, b, target = data["a"], data["b"], data["target"]
     setting = f"with {data['overrides']}" if data["overrides"] else "at its defaults"
     lines = [
-        "### Training: keras-io `mnist_convnet` against the `mnist_cnn` recipe",
+        f"#### {COMPARISON_TITLES['training']}",
         "",
         _measured(
             data,
@@ -169,7 +184,7 @@ def _training_pairs(data: dict) -> list[str]:
         f"| (a) keras-io `mnist_convnet`, as published | {_seconds(a['training_seconds'])} | "
         f"{a['test_accuracy']:.2%} ({_accuracies(a['test_accuracies'])}) | "
         f"{_seconds(a['seconds_to_threshold'])} |",
-        f"| (b) `mnist_cnn` recipe {setting} | {_seconds(b['training_seconds'])} | "
+        f"| (b) `mnist_cnn` recipe {setting}{_precision_note(b)} | {_seconds(b['training_seconds'])} | "
         f"{b['test_accuracy']:.2%} ({_accuracies(b['test_accuracies'])}) | "
         f"{_seconds(b['seconds_to_threshold'])} |",
         "",
@@ -212,7 +227,7 @@ def _ratio(value) -> str:
 def _end_to_end_pairs(data: dict) -> list[str]:
     a, b, target = data["a"], data["b"], data["target"]
     lines = [
-        "### End to end, as a user runs it",
+        f"#### {COMPARISON_TITLES['end_to_end']}",
         "",
         _measured(
             data,
@@ -226,7 +241,7 @@ def _end_to_end_pairs(data: dict) -> list[str]:
         "| --- | ---: | --- |",
         f"| (a) keras-io `mnist_convnet` script | {_seconds(a['seconds'])} | "
         f"{a['test_accuracy']:.2%} ({_accuracies(a['test_accuracies'])}) |",
-        f"| (b) `python -m modelzoo.recipes mnist_cnn` | {_seconds(b['seconds'])} | "
+        f"| (b) `python -m modelzoo.recipes mnist_cnn`{_precision_note(b)} | {_seconds(b['seconds'])} | "
         f"{b['test_accuracy']:.2%} ({_accuracies(b['test_accuracies'])}) |",
         "",
         f"**Wall time b / a: {data['time_ratio']:.2f}** (median of the per-pair ratios: "
@@ -240,7 +255,7 @@ def _main_job_pairs(data: dict) -> list[str]:
     a, b, target = data["a"], data["b"], data["target"]
     before = ", ".join(f"`{k}={v}`" for k, v in data["before"].items())
     lines = [
-        "### The main job: `mnist` at its defaults against its settings before",
+        f"#### {COMPARISON_TITLES['main_job']}",
         "",
         _measured(data, f"training wall time as above; (a) is the recipe with {before}"),
         "",
@@ -248,7 +263,7 @@ def _main_job_pairs(data: dict) -> list[str]:
         "| --- | ---: | --- |",
         f"| (a) `mnist`, settings before | {_seconds(a['training_seconds'])} | "
         f"{a['test_accuracy']:.2%} ({_accuracies(a['test_accuracies'])}) |",
-        f"| (b) `mnist` at its defaults | {_seconds(b['training_seconds'])} | "
+        f"| (b) `mnist` at its defaults{_precision_note(b)} | {_seconds(b['training_seconds'])} | "
         f"{b['test_accuracy']:.2%} ({_accuracies(b['test_accuracies'])}) |",
         "",
         f"**Training time b / a: {data['time_ratio']:.2f}** (median of the per-pair ratios: "

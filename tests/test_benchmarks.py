@@ -169,3 +169,43 @@ def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypat
     pipeline = next(line for line in lines if line.startswith("Input pipeline measured again"))
     assert "`python benchmarks/training_cost.py --pipeline-only` on later" in pipeline
     assert "400 examples/s (100 on its first pass, which also compiles" in pipeline
+
+
+def test_side_by_side_keeps_the_comparisons_of_other_machines():
+    from benchmarks import side_by_side
+
+    record = {"machines": [{"machine": "cpu A", "comparisons": {"training": {"time_ratio": 0.2}}}]}
+    here = side_by_side.machine_record(record, "cpu B")
+    here["comparisons"]["training"] = {"time_ratio": 0.4}
+    assert side_by_side.machine_record(record, "cpu A") is record["machines"][0]
+    assert [m["machine"] for m in record["machines"]] == ["cpu A", "cpu B"]
+    assert record["machines"][0]["comparisons"] == {"training": {"time_ratio": 0.2}}
+
+
+def test_side_by_side_renders_each_machine_and_what_it_has_not_measured(tmp_path, monkeypatch):
+    import json
+
+    from benchmarks import update_readme
+
+    recorded = json.loads((RESULTS_MD.parent / "results" / "side_by_side.json").read_text())
+    training = recorded["machines"][0]["comparisons"]["training"]
+    other = json.loads(json.dumps(training)) | {"machine": "cpu B", "time_ratio": 0.37}
+    other["b"] = {k: v for k, v in other["b"].items() if k != "precision"}  # an older record
+    record = {
+        "machines": [
+            recorded["machines"][0],
+            {"machine": "cpu B", "comparisons": {"training": other}},
+        ]
+    }
+    (tmp_path / "side_by_side.json").write_text(json.dumps(record))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+    monkeypatch.setattr(update_readme, "RESULTS", tmp_path)
+
+    page = "\n".join(write_results.side_by_side())
+    assert page.count("### On ") == 2 and "### On cpu B" in page
+    assert page.count("#### Training: keras-io") == 2
+    assert "End to end, as a user runs it: not measured on this machine yet" in page
+    assert "`mnist_cnn` recipe at its defaults, in mixed_bfloat16 |" in page
+    headline = update_readme.render_performance()
+    assert "**0.37 x** the example's time" in headline and "cpu B" in headline
+    assert headline.count("End to end, as a user runs it") == 1
