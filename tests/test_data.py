@@ -177,6 +177,37 @@ def test_a_download_that_fails_its_checksum_is_one_line(monkeypatch, tmp_path):
         tfds_source._prepare(Builder(), data.DATASETS["mnist"], None, tmp_path)
 
 
+def test_a_load_that_waited_for_another_preparation_uses_it(monkeypatch, tmp_path, caplog):
+    import threading
+    import time
+
+    spec = data.DATASETS["mnist"]
+    done, prepared_here, loaded = threading.Event(), [], []
+    monkeypatch.setattr(tfds_source, "is_complete", lambda builder: done.is_set())
+    monkeypatch.setattr(tfds_source, "_prepare", lambda *args: prepared_here.append(args))
+    monkeypatch.setattr(tfds_source, "in_memory", lambda builder, split, count: split)
+    load = threading.Thread(
+        target=lambda: loaded.append(tfds_source.load_tfds(spec, None, tmp_path))
+    )
+    with tfds_source.preparing(tfds.builder("mnist", data_dir=tmp_path)):  # another preparer
+        load.start()
+        time.sleep(1)
+        assert load.is_alive() and not loaded  # waiting for the lock
+        done.set()  # the other preparer finished
+    load.join(timeout=30)
+    assert loaded and not prepared_here  # it read what the other prepared
+    assert "waiting for another process that is preparing mnist" in caplog.text
+
+
+def test_an_unwritable_data_dir_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(
+        DataError,
+        match=r"^mnist is not prepared in .*file and that folder cannot be written .*TFDS_DATA_DIR",
+    ):
+        data.load("mnist", data_dir=tmp_path / "file", mirror=_fake_mirror(tmp_path / "mirror"))
+
+
 def test_augmentation_changes_training_batches_only():
     import tensorflow as tf
 

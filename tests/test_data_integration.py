@@ -125,6 +125,7 @@ import sys, time
 from pathlib import Path
 from modelzoo import data
 import tensorflow_datasets  # imported before the start line, so the loads begin together
+Path(sys.argv[3]).touch()
 go = Path(sys.argv[1])
 while not go.exists():
     time.sleep(0.01)
@@ -133,21 +134,24 @@ print(data.load("pima_diabetes", data_dir=sys.argv[2]).info.sizes["train"])
 
 
 def test_processes_preparing_one_data_dir_at_once_all_get_the_data(tmp_path):
-    """Two runs started together on a fresh data dir (a sweep's workers, parallel CI): one
-    prepares while the other waits for it, instead of both writing and one crashing on the
-    other's rename."""
+    """Runs started together on a fresh data dir (a sweep's workers, parallel CI): one prepares
+    while the others wait for it, instead of all writing and all but one crashing on the first's
+    rename."""
     go, data_dir = tmp_path / "go", tmp_path / "tfds"
+    ready = [tmp_path / f"ready-{i}" for i in range(3)]
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", PREPARE_AFTER_GO, str(go), str(data_dir)],
+            [sys.executable, "-c", PREPARE_AFTER_GO, str(go), str(data_dir), str(flag)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(3)
+        for flag in ready
     ]
-    time.sleep(8)  # every process past its imports (about 5 s here)
-    go.touch()
+    deadline = time.monotonic() + 120
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()  # every process past its imports: the loads start within milliseconds
     for run in runs:
         out, err = run.communicate(timeout=120)
         assert run.returncode == 0 and out.split()[-1:] == ["461"], err[-2000:]

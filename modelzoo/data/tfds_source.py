@@ -9,6 +9,7 @@ and later loads reuse it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
@@ -18,6 +19,7 @@ import socket
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,6 @@ from modelzoo.datasets.registry import SPLITS, DatasetSpec
 from modelzoo.errors import DataError
 
 if TYPE_CHECKING:
-    import filelock
     import tensorflow_datasets as tfds
 
 MIRROR_ENV = "MODELZOO_DATA_MIRROR"
@@ -105,18 +106,41 @@ def is_complete(builder: tfds.core.DatasetBuilder) -> bool:
     )
 
 
-def preparing(builder: tfds.core.DatasetBuilder) -> filelock.FileLock:
-    """A lock held while one process prepares a data set into a data dir.
+@contextlib.contextmanager
+def preparing(builder: tfds.core.DatasetBuilder) -> Iterator[None]:
+    """Hold the lock that one process takes while it prepares a data set into a data dir.
 
     tfds writes into a private `incomplete.*` folder and renames it into place when done, so two
     processes preparing the same data set at once (runs started together, parallel tests) both
-    do the work and the second rename fails. With the lock, the others wait and then find it done.
+    do the work and the second rename fails. With the lock, the others wait (saying so) and then
+    find it done.
     """
     import filelock
 
-    root = Path(os.fspath(builder.data_path)).parents[1]  # <data dir>/<name>/<version>
-    root.mkdir(parents=True, exist_ok=True)
-    return filelock.FileLock(root / f".{builder.name}.prepare.lock")
+    data_dir = Path(os.fspath(builder.data_path)).parents[1]  # <data dir>/<name>/<version>
+    path = data_dir / f".{builder.name}.prepare.lock"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(path)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            log.warning(
+                "waiting for another process that is preparing %s in %s (lock file %s)",
+                builder.name,
+                data_dir,
+                path,
+            )
+            lock.acquire()
+    except (OSError, NotImplementedError) as error:  # read-only, or no file locks there
+        raise DataError(
+            f"{builder.name} is not prepared in {data_dir} and that folder cannot be written "
+            f"({error.__class__.__name__}: {error}); point TFDS_DATA_DIR at a writable folder"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _prepare(builder, spec: DatasetSpec, mirror: Path | None, data_dir):
