@@ -2,7 +2,7 @@
 
     python benchmarks/unit_test_time.py
 
-Runs `python -m pytest -n auto -m "not slow and not integration"` once in a fresh process without
+Runs `python -m pytest -n auto --dist worksteal -m "not slow and not integration"` once in a fresh process without
 a data mirror (as a new user's first run; one pytest-xdist worker per core, as CI runs the suite),
 and counts what the `slow` and `integration` markers select.
 Writes benchmarks/results/unit_test_time.json.
@@ -25,7 +25,7 @@ from benchmarks.machine import describe  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "results" / "unit_test_time.json"
 UNIT = "not slow and not integration"
 #: pytest-xdist: one worker per CPU core, as the README's test command and CI run the tests.
-PARALLEL = ("-n", "auto")
+PARALLEL = ("-n", "auto", "--dist", "worksteal")
 ENV = {k: v for k, v in os.environ.items() if k not in ("MODELZOO_DATA_MIRROR", "CI")}
 
 
@@ -55,7 +55,9 @@ def main() -> None:
     seconds = time.perf_counter() - start
     workers = re.search(r"(\d+) workers \[", result.stdout)
     passed = re.search(r"(\d+) passed", result.stdout)
-    if result.returncode != 0 or not passed or not workers:
+    if result.returncode == 0 and passed and not workers:
+        raise SystemExit(f"pytest printed no 'N workers' line:\n{result.stdout[:2000]}")
+    if result.returncode != 0 or not passed:
         raise SystemExit(
             f"the unit tests did not all pass:\n{result.stdout[-3000:]}{result.stderr[-2000:]}"
         )

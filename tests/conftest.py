@@ -10,6 +10,16 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+#: `-n auto` starts one worker per core up to this many: each is a TensorFlow process (a GiB or
+#: more once it trains), and the slow tests start further processes of their own.
+MAX_WORKERS = 8
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """pytest-xdist's `-n auto`: one worker per core this process may use, at most MAX_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter (nothing imported yet) and capture its output."""
     return subprocess.run(

@@ -17,7 +17,7 @@ def test_install_lint_and_test_commands_are_the_ones_ci_runs():
     for line in (
         'pip install -e ".[dev,onnx,litert]"',
         "ruff check . && ruff format --check .",
-        "python -m pytest -n auto",
+        "python -m pytest -n auto --dist worksteal",
     ):
         assert line in README.read_text().splitlines()
         assert line in ci
