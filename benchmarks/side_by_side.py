@@ -316,7 +316,9 @@ def main() -> None:
         key, _, value = item.partition("=")
         overrides[key.strip()] = recipe_file.parse_value(value)
     recipe_file.load("mnist_cnn", overrides)  # a bad override fails here, before any training
-    record = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"machines": []}
+    record = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if "machines" not in record:  # none yet, or a record from before there was one per machine
+        record = {"machines": []}
     here = machine_record(record, describe())
     for name in only:
         result = compare(name, args, overrides)

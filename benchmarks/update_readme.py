@@ -228,7 +228,7 @@ def render_tests() -> str:
             f"Of the {data['all_tests']} tests, {data['slow_tests']} more are marked `slow` (each "
             "trains or exports a model, "
             f"seconds to minutes) and {data['integration_tests']} `integration` (real data from "
-            "the mirror); `python -m pytest -n auto` "
+            "the mirror); `python -m pytest -n auto --dist worksteal` "
             f"runs them all, which takes minutes. Measured by `{data['measured_by']}` on "
             f"{data['date']} ({data['machine']}): "
             "the wall time of one run in a fresh process, without a mirror.",
@@ -244,7 +244,7 @@ def render_performance() -> str:
         return "Not measured yet: run `python benchmarks/side_by_side.py`."
     sentences = []
     for entry in machines:
-        sentences += _side_by_side_sentences(entry["comparisons"])
+        sentences += _side_by_side_sentences(entry["machine"], entry["comparisons"])
     sentences += _mixed_precision_sentences()
     published = recipes.measured_results().get("mnist_cnn")
     if published:
@@ -263,39 +263,44 @@ def _in_precision(side: dict) -> str:
     return f" (in {side['precision']})" if "precision" in side else ""
 
 
-def _side_by_side_sentences(comparisons: dict) -> list[str]:
-    """The headline of one machine's side-by-side comparisons."""
+def _side_by_side_sentences(machine: str, comparisons: dict) -> list[str]:
+    """The headline of one machine's side-by-side comparisons, each sentence naming the machine."""
     sentences = []
     training = comparisons.get("training")
     if training:
         a, b = training["a"], training["b"]
-        sentences.append(
-            f"Side by side with the keras-io `mnist_convnet` example ({training['date']}, "
-            f"{training['machine']}, medians of {training['repeats']} alternating pairs and seeds), "
-            f"the `mnist_cnn` recipe{_in_precision(b)} trains in **{training['time_ratio']:.2f} x** the example's time "
-            f"({b['training_seconds']:.0f} s against {a['training_seconds']:.0f} s) to "
-            f"{b['test_accuracy']:.2%} test accuracy against {a['test_accuracy']:.2%}, and reaches "
-            f"99.0% in **{training['threshold_ratio']:.2f} x** the example's time"
-            if training.get("threshold_ratio") is not None
-            else f"the `mnist_cnn` recipe trains in **{training['time_ratio']:.2f} x** the example's time"
+        sentence = (
+            f"On {machine}, side by side with the keras-io `mnist_convnet` example "
+            f"({training['date']}, medians of {training['repeats']} alternating pairs and seeds), "
+            f"the `mnist_cnn` recipe{_in_precision(b)} trains in "
+            f"**{training['time_ratio']:.2f} x** the example's time ({b['training_seconds']:.0f} s "
+            f"against {a['training_seconds']:.0f} s) to {b['test_accuracy']:.2%} test accuracy "
+            f"against {a['test_accuracy']:.2%}"
         )
-        sentences[-1] += f" (targets: {'met' if training['met'] else 'not all met'})."
+        if training.get("threshold_ratio") is not None:
+            sentence += (
+                f", and reaches 99.0% in **{training['threshold_ratio']:.2f} x** the example's time"
+            )
+        sentences.append(sentence + f" (targets: {'met' if training['met'] else 'not all met'}).")
+    where = "There" if training else f"On {machine}"
     end_to_end = comparisons.get("end_to_end")
     if end_to_end:
         sentences.append(
-            f"End to end, as a user runs it (whole processes, export and its verification "
-            f"included), it takes **{end_to_end['time_ratio']:.2f} x** the example's time "
+            f"{where}, end to end as a user runs it (whole processes, export and its verification "
+            f"included; {end_to_end['date']}), `python -m modelzoo.recipes mnist_cnn` takes "
+            f"**{end_to_end['time_ratio']:.2f} x** the example's time "
             f"({end_to_end['b']['seconds']:.0f} s against {end_to_end['a']['seconds']:.0f} s; target "
             f"<= {end_to_end['target']['time_ratio']} x: {'met' if end_to_end['met'] else 'not met'})."
         )
     main_job = comparisons.get("main_job")
     if main_job:
         sentences.append(
-            f"The main job `mnist` trains in **{main_job['time_ratio']:.2f} x** the time of its "
-            f"settings before ({main_job['b']['training_seconds']:.0f} s against "
-            f"{main_job['a']['training_seconds']:.0f} s) to {main_job['b']['test_accuracy']:.2%} "
-            f"test accuracy (target: >= {main_job['target']['accuracy']:.1%} at <= "
-            f"{main_job['target']['time_ratio']} x: {'met' if main_job['met'] else 'not met'})."
+            f"{where}, the main job `mnist` trains in **{main_job['time_ratio']:.2f} x** the time "
+            f"of its settings before ({main_job['b']['training_seconds']:.0f} s against "
+            f"{main_job['a']['training_seconds']:.0f} s; {main_job['date']}) to "
+            f"{main_job['b']['test_accuracy']:.2%} test accuracy (target: >= "
+            f"{main_job['target']['accuracy']:.1%} at <= {main_job['target']['time_ratio']} x: "
+            f"{'met' if main_job['met'] else 'not met'})."
         )
     return sentences
 
