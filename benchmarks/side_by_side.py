@@ -66,6 +66,8 @@ def test_clock(x_test, y_test):
     """A Keras callback timing each epoch and evaluating on the test split off the clock."""
     import keras
 
+    from modelzoo.weight_averaging import averaged_weights
+
     class TestClock(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
@@ -76,9 +78,11 @@ def test_clock(x_test, y_test):
 
         def on_epoch_end(self, epoch, logs=None):  # runs after the epoch's own validation
             self.training_seconds += time.perf_counter() - self._start
-            accuracy = self.model.evaluate(
-                x_test, y_test, batch_size=1000, verbose=0, return_dict=True
-            )["accuracy"]
+            # The weights the model would end with now: the moving average where it keeps one.
+            with averaged_weights(self.model):
+                accuracy = self.model.evaluate(
+                    x_test, y_test, batch_size=1000, verbose=0, return_dict=True
+                )["accuracy"]
             self.epochs.append(
                 {
                     "epoch": epoch + 1,

@@ -215,10 +215,18 @@ class Backup:
 
 
 def resumable_early_stopping(restored: BackupState | None, **options):
-    """A keras EarlyStopping that starts from the state a backup saved instead of from scratch."""
+    """A keras EarlyStopping that starts from the state a backup saved instead of from scratch,
+    and whose best weights are the moving average where the optimizer keeps one (the weights its
+    dev score was measured with)."""
     import keras
 
+    from modelzoo.weight_averaging import averaged_weights
+
     class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            with averaged_weights(self.model):
+                super().on_epoch_end(epoch, logs)
+
         def on_train_begin(self, logs=None) -> None:
             super().on_train_begin(logs)
             if restored is not None and restored.stopping is not None:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from modelzoo import checkpoint, distribute, run_folder
+from modelzoo import checkpoint, distribute, run_folder, weight_averaging
 from modelzoo.checkpoint import Backup, BackupState
 from modelzoo.distribute import Placement
 from modelzoo.errors import ModelzooError
@@ -74,7 +74,7 @@ def fit_with_backups(
             validation_data=dev,
             epochs=epochs,
             initial_epoch=initial_epoch,
-            callbacks=_fit_callbacks(callbacks, folder, stage, backup, guard, stopping),
+            callbacks=_fit_callbacks(model, callbacks, folder, stage, backup, guard, stopping),
             shuffle=False,  # the training pipeline already reshuffles every epoch
             verbose=1 if sys.stdout.isatty() else 2,
         )
@@ -116,9 +116,10 @@ def _early_stopping(recipe: Recipe, restored: BackupState | None):
 
 
 def _fit_callbacks(
-    extra: Sequence, folder: Path, stage: str, backup: Backup, guard, stopping
+    model, extra: Sequence, folder: Path, stage: str, backup: Backup, guard, stopping
 ) -> list:
-    """The callbacks of a fit: `extra` first, the run's own after, the backup last."""
+    """The callbacks of a fit: the moving average's swap for validation (if the optimizer keeps
+    one), `extra`, the run's own after, the backup last."""
     import keras
 
     _, history_file, logs = run_folder.FIT_FILES[stage]
@@ -128,6 +129,7 @@ def _fit_callbacks(
         return guard.diverged is None and loss is not None and math.isfinite(loss)
 
     return [
+        *weight_averaging.evaluation_callbacks(model),
         *extra,
         keras.callbacks.TerminateOnNaN(),
         guard,

@@ -54,7 +54,8 @@ def dtype_policy(name: str) -> Iterator[None]:
 
 def make_optimizer(recipe: Recipe, steps_per_epoch: int):
     """The recipe's optimizer; the cosine schedule decays the rate to 0 over all epochs (after
-    the linear warm-up of `train.warmup_epochs`, if any)."""
+    the linear warm-up of `train.warmup_epochs`, if any). With `train.ema_momentum` it keeps a
+    moving average of the weights (`modelzoo.weight_averaging`)."""
     import keras
 
     settings = recipe.train
@@ -76,7 +77,10 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int):
         "sgd": keras.optimizers.SGD,
         "rmsprop": keras.optimizers.RMSprop,
     }
-    return optimizers[settings.optimizer](learning_rate=rate)
+    averaging = (
+        {"use_ema": True, "ema_momentum": settings.ema_momentum} if settings.ema_momentum else {}
+    )
+    return optimizers[settings.optimizer](learning_rate=rate, **averaging)
 
 
 def compile_model(model, recipe: Recipe, examples: int) -> None:

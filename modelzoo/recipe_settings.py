@@ -51,6 +51,10 @@ class TrainSettings:
     #: Batches per call of the compiled training step (Keras' `steps_per_execution`): fewer trips
     #: through Python per epoch for small models.
     steps_per_execution: int = 1
+    #: Momentum of an exponential moving average of the weights kept by the optimizer (0: none).
+    #: Validation, early stopping and the trained model use the average, which is less noisy
+    #: than the last step's weights while the rate is still high.
+    ema_momentum: float = 0.0
     #: After the dev split has chosen the epoch count (early stopping's best epoch), train a fresh
     #: model on train + dev for that many epochs; that model is tested and exported.
     refit: bool = False
@@ -128,7 +132,7 @@ class Recipe:
 
 #: [train] fields added after weights were first recorded: to_dict() leaves them out at their
 #: defaults, so that the settings recorded with earlier runs and shipped weights still compare equal.
-LATER_TRAIN_FIELDS = ("warmup_epochs", "precision", "steps_per_execution")
+LATER_TRAIN_FIELDS = ("warmup_epochs", "precision", "steps_per_execution", "ema_momentum")
 
 
 def _train_dict(train: TrainSettings) -> dict[str, Any]:

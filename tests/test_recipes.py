@@ -449,6 +449,14 @@ def test_model_argument_errors_name_the_argument(model, arguments, field):
             "train.steps_per_execution",
             "must be a positive integer, got '4'",
         ),
+        *[
+            (
+                {"train.ema_momentum": value},
+                "train.ema_momentum",
+                f"must be a number in [0, 1) (0: no moving average), got {value!r}",
+            )
+            for value in (1.0, 1, -0.1, float("nan"), True, "0.99")
+        ],
     ],
 )
 def test_bad_training_levers_are_one_error_naming_the_field(overrides, field, problem):
@@ -466,22 +474,33 @@ def test_training_levers_within_range_are_taken():
             "train.warmup_epochs": 2.5,
             "train.precision": "mixed_bfloat16",
             "train.steps_per_execution": 8,
+            "train.ema_momentum": 0.99,
         },
     )
     assert resolved.train.warmup_epochs == 2.5 and resolved.train.steps_per_execution == 8
-    assert resolved.train.precision == "mixed_bfloat16"
+    assert resolved.train.precision == "mixed_bfloat16" and resolved.train.ema_momentum == 0.99
 
 
 def test_later_train_fields_are_left_out_of_the_record_at_their_defaults():
     """recipe.json of runs and shipped weights from before the levers must still compare equal."""
     plain = recipes.load("xor").to_dict()["train"]
-    assert not set(plain) & {"warmup_epochs", "precision", "steps_per_execution"}
+    assert not set(plain) & {"warmup_epochs", "precision", "steps_per_execution", "ema_momentum"}
     spelled_out = recipes.load(
         "xor",
-        {"train.warmup_epochs": 0.0, "train.precision": "float32", "train.steps_per_execution": 1},
+        {
+            "train.warmup_epochs": 0.0,
+            "train.precision": "float32",
+            "train.steps_per_execution": 1,
+            "train.ema_momentum": 0.0,
+        },
     )
     assert spelled_out.to_dict() == recipes.load("xor").to_dict()
-    levers = {"warmup_epochs": 1.5, "precision": "mixed_bfloat16", "steps_per_execution": 4}
+    levers = {
+        "warmup_epochs": 1.5,
+        "precision": "mixed_bfloat16",
+        "steps_per_execution": 4,
+        "ema_momentum": 0.9,
+    }
     resolved = recipes.load("xor", {f"train.{key}": value for key, value in levers.items()})
     recorded = resolved.to_dict()["train"]
     assert {key: recorded[key] for key in levers} == levers

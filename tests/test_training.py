@@ -362,6 +362,18 @@ _EARLY_STOPPING = {
         ),  # dropout, augmentation, cosine schedule
         # early stopping: its patience count, best score and best weights go on where they were
         *[("diabetes", _EARLY_STOPPING, epoch) for epoch in (2, 4)],
+        # the moving average of the weights goes on from where it was, and early stopping keeps it
+        (
+            "diabetes",
+            {
+                "train.epochs": 8,
+                "train.refit": False,
+                "train.early_stopping_patience": 0,
+                "train.ema_momentum": 0.9,
+            },
+            2,
+        ),
+        ("diabetes", {**_EARLY_STOPPING, "train.ema_momentum": 0.9}, 3),
     ],
 )
 def test_a_resumed_run_gives_the_uninterrupted_runs_numbers_bit_for_bit(

@@ -1,0 +1,56 @@
+"""The moving average of the weights (`train.ema_momentum`): Keras' optimizer keeps it
+(`use_ema`); this module puts it where a run is judged.
+
+During `fit` the model trains on its own weights while the optimizer updates an exponential
+moving average of them after every step. Keras' `SwapEMAWeights` callback evaluates the dev split
+with the average, `fit` ends by copying the average into the model (so the trained, saved and
+exported model is the average), and `averaged_weights` lends the average to anything that judges
+the model in between: early stopping's best weights, a benchmark's test clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+
+def _optimizer(model):
+    optimizer = getattr(model, "optimizer", None)
+    return getattr(optimizer, "inner_optimizer", optimizer)  # under a LossScaleOptimizer
+
+
+def keeps_average(model) -> bool:
+    """Whether `model`'s optimizer keeps (or, not built yet, will keep) a moving average of its
+    weights."""
+    return bool(getattr(_optimizer(model), "use_ema", False))
+
+
+def _pairs(model) -> list:
+    """(trainable variable, its moving average) for each weight the optimizer averages; none
+    before its first step builds the average."""
+    optimizer = _optimizer(model)
+    averages = getattr(optimizer, "_model_variables_moving_average", None)
+    return list(zip(optimizer._trainable_variables, averages)) if averages else []
+
+
+@contextlib.contextmanager
+def averaged_weights(model) -> Iterator[None]:
+    """Inside the block `model` holds the moving average of its weights; its own weights are put
+    back after. A model whose optimizer keeps no average is left as it is."""
+    pairs = _pairs(model) if keeps_average(model) else []
+    own = [variable.numpy() for variable, _ in pairs]
+    for variable, average in pairs:
+        variable.assign(average)
+    try:
+        yield
+    finally:
+        for (variable, _), value in zip(pairs, own):
+            variable.assign(value)
+
+
+def evaluation_callbacks(model) -> list:
+    """The Keras callbacks that make `fit`'s validation score the moving average (none when
+    `model`'s optimizer keeps no average)."""
+    import keras
+
+    return [keras.callbacks.SwapEMAWeights()] if keeps_average(model) else []

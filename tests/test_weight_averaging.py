@@ -1,0 +1,103 @@
+"""The moving average of the weights (`train.ema_momentum`): the optimizer keeps it, and
+validation, early stopping, the test clock and the trained model use it."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from modelzoo import checkpoint, recipe_model, run_folder, training
+from modelzoo import recipe_file as recipes
+from modelzoo.weight_averaging import averaged_weights, evaluation_callbacks, keeps_average
+
+
+def _trained(momentum: float | None):
+    """A small model after a few Adam steps, keeping a moving average when `momentum` is set."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    averaging = {"use_ema": True, "ema_momentum": momentum} if momentum else {}
+    model.compile(optimizer=keras.optimizers.Adam(0.1, **averaging), loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    for _ in range(5):  # steps, as inside a fit (whose end would copy the average into the model)
+        model.train_on_batch(x, x.sum(axis=1))
+    return model
+
+
+def _averages(model) -> list[np.ndarray]:
+    return [v.numpy() for v in model.optimizer._model_variables_moving_average]
+
+
+def test_the_recipe_momentum_reaches_the_optimizer():
+    plain = recipe_model.make_optimizer(recipes.load("xor"), steps_per_epoch=4)
+    assert not plain.use_ema
+    averaging = recipe_model.make_optimizer(
+        recipes.load("xor", {"train.ema_momentum": 0.95}), steps_per_epoch=4
+    )
+    assert averaging.use_ema and averaging.ema_momentum == pytest.approx(0.95)
+
+
+def test_a_model_whose_optimizer_keeps_no_average_is_left_as_it_is():
+    model = _trained(None)
+    before = model.get_weights()
+    assert not keeps_average(model) and evaluation_callbacks(model) == []
+    with averaged_weights(model):
+        for mine, its in zip(model.get_weights(), before):
+            np.testing.assert_array_equal(mine, its)
+
+
+def test_an_optimizer_that_has_not_stepped_yet_still_gets_the_swap_for_validation():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(use_ema=True), loss="mse")
+    assert keeps_average(model)  # before fit builds the average
+    assert [type(c).__name__ for c in evaluation_callbacks(model)] == ["SwapEMAWeights"]
+    with averaged_weights(model):  # no average yet: nothing to lend
+        pass
+
+
+def test_averaged_weights_lends_the_average_then_puts_the_own_weights_back():
+    model = _trained(0.9)
+    own, averages = [w.numpy() for w in model.trainable_weights], _averages(model)
+    assert keeps_average(model)
+    assert not all(np.array_equal(a, b) for a, b in zip(own, averages))  # they differ
+    with averaged_weights(model):
+        for weight, average in zip(model.trainable_weights, averages):
+            np.testing.assert_array_equal(weight.numpy(), average)
+    for weight, value in zip(model.trainable_weights, own):
+        np.testing.assert_array_equal(weight.numpy(), value)
+    for average, value in zip(_averages(model), averages):  # the average itself untouched
+        np.testing.assert_array_equal(average, value)
+
+
+def test_early_stopping_keeps_the_average_as_its_best_weights():
+    model = _trained(0.9)
+    own, averages = [w.numpy() for w in model.trainable_weights], _averages(model)
+    stopping = checkpoint.resumable_early_stopping(
+        None, monitor="val_loss", patience=1, restore_best_weights=True
+    )
+    stopping.set_model(model)
+    stopping.on_train_begin()
+    stopping.on_epoch_end(0, {"val_loss": 1.0})
+    for best, average in zip(stopping.best_weights, averages):
+        np.testing.assert_array_equal(best, average)
+    for weight, value in zip(model.trainable_weights, own):  # training goes on from its own
+        np.testing.assert_array_equal(weight.numpy(), value)
+
+
+@pytest.mark.slow
+def test_a_run_validates_and_ends_with_the_average(tmp_path):
+    """The dev loss history.csv records for the last epoch is the trained model's dev loss: both
+    are the average's (without the swap for validation, history would hold the last step's)."""
+    resolved = recipes.load(
+        "diabetes",
+        {
+            "train.epochs": 3,
+            "train.refit": False,
+            "train.early_stopping_patience": 0,
+            "train.ema_momentum": 0.9,
+        },
+    )
+    result = training.run(resolved, run_dir=tmp_path, export_dir=None, echo=lambda *_: None)
+    with open(tmp_path / run_folder.HISTORY_FILE) as rows:
+        last = list(csv.DictReader(rows))[-1]
+    assert float(last["val_loss"]) == pytest.approx(result.metrics["dev"]["loss"], rel=1e-5)
