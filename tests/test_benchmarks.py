@@ -210,3 +210,45 @@ def test_side_by_side_renders_each_machine_and_what_it_has_not_measured(tmp_path
     assert "On cpu B, side by side with the keras-io" in headline
     assert "**0.37 x** the example's time" in headline
     assert headline.count("end to end as a user runs it") == 1
+
+
+def test_weight_averaging_shows_medians_each_seed_and_the_epoch_dev_reached_99(
+    tmp_path, monkeypatch
+):
+    import json
+
+    def run(seed, by_epoch, wild):
+        return {
+            "seed": seed,
+            "precision": "float32",
+            "fit_seconds": 100.0 + seed,
+            "dev_accuracy_by_epoch": by_epoch,
+            "dev_accuracy": by_epoch[-1],
+            "wild_digits_dev_accuracy": wild,
+        }
+
+    record = {
+        "measured_by": "python benchmarks/weight_averaging.py",
+        "date": "2026-12-05",
+        "machine": "a CPU",
+        "seeds": [0, 1, 2],
+        "candidates": [
+            {
+                "label": "no average",
+                "overrides": {"train.ema_momentum": 0.0},
+                "runs": [
+                    run(0, [0.98, 0.988, 0.991], 0.98),
+                    run(1, [0.97, 0.989, 0.989], 0.99),
+                    run(2, [0.98, 0.990, 0.993], 0.985),
+                ],
+            }
+        ],
+    }
+    (tmp_path / "weight_averaging.json").write_text(json.dumps(record))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+    lines = write_results.weight_averaging()
+    assert "one fresh process per seed (0, 1, 2), in float32," in lines[0]
+    assert lines[-1] == (
+        "| no average | 98.00%, 98.90%, 99.10% | 3, never, 2 | 99.10% (99.10%, 98.90%, 99.30%) "
+        "| 98.5% (98.0%, 99.0%, 98.5%) | 101.0 s |"
+    )
