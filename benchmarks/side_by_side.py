@@ -268,7 +268,9 @@ def compare(name: str, args, overrides: dict) -> dict:
 
 
 def _precision(pairs: list[dict]) -> dict:
-    """The precision the recipe's side trained in (a "training" or "main_job" comparison)."""
+    """The precision the recipe's side (b) trained in, as its runs recorded it (every comparison:
+    "training" and "main_job" from the runner, "end_to_end" from the run's metrics.json); none
+    when the pairs disagree or did not record it."""
     precisions = {pair["b"].get("precision") for pair in pairs} - {None}
     return {"precision": precisions.pop()} if len(precisions) == 1 else {}
 

@@ -17,7 +17,13 @@ MAX_WORKERS = 8
 
 def pytest_xdist_auto_num_workers(config) -> int:
     """pytest-xdist's `-n auto`: one worker per core this process may use, at most MAX_WORKERS."""
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+    # sched_getaffinity (the cores this process may run on, e.g. under a CPU quota's cpuset) is
+    # Linux only; elsewhere every core counts.
+    if hasattr(os, "sched_getaffinity"):
+        usable = len(os.sched_getaffinity(0))
+    else:
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_WORKERS))
 
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
