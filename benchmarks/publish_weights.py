@@ -280,6 +280,8 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
             "versions": metrics["versions"],
             "train_seconds": metrics["train_seconds_this_process"],
             "seed": metrics["seed"],
+            # What train.precision ("auto" included) resolved to on the machine that trained.
+            **({"precision": metrics["precision"]} if "precision" in metrics else {}),
             **({"refit_on_train_and_dev": metrics["refit"]} if "refit" in metrics else {}),
         },
         recipe_settings={k: v for k, v in recipe.to_dict().items() if k != "source"},

@@ -282,6 +282,9 @@ def test_shipped_entry_matches_its_file_recipe_and_data(entry):
     assert entry.command == f"python -m modelzoo.recipes {entry.recipe}"
     assert {"dev", "test"} <= set(entry.metrics) and entry.epochs >= 1
     assert {"date", "machine", "versions"} <= set(entry.trained)
+    if "precision" in entry.trained:  # recorded since the publish after "auto" came
+        assert entry.trained["precision"] in {"float32", "mixed_bfloat16"}
+        assert recipe.train.precision in {"auto", entry.trained["precision"]}
     model = modelzoo.create_model(entry.model, weights=entry.tag)
     assert model.count_params() == entry.parameters
     assert entry.input == {

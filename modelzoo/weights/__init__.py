@@ -64,7 +64,8 @@ class Weights:
     #: Scores per evaluation, e.g. {"dev": {...}, "test": {"accuracy": ...}, "wild_digits_test": {...}}.
     metrics: dict[str, dict[str, float]]
     epochs: int
-    #: Date, machine, package versions and training seconds of the run.
+    #: Date, machine, package versions, training seconds, seed and (where recorded) the precision
+    #: the run trained in.
     trained: dict[str, Any]
     #: The resolved recipe of the run, as `Recipe.to_dict()` gives it.
     recipe_settings: dict[str, Any] = field(repr=False, default_factory=dict)
