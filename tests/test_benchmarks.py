@@ -18,6 +18,7 @@ def test_every_results_figure_names_its_command():
     for section in (
         "side_by_side.py",
         "training_levers.py",
+        "weight_averaging.py",
         "cpu_peak.py",
         "cli_latency.py",
         "inference.py",
