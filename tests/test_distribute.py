@@ -154,6 +154,35 @@ def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path, mirror):
     )
 
 
+@pytest.mark.slow
+def test_the_moving_average_of_the_weights_works_across_mirrored_replicas(tmp_path):
+    """The average is kept per replica, swapped in for validation and lent to early stopping
+    under the strategy: the last epoch's dev loss is the trained model's."""
+    command, options = recipes_cli(
+        "diabetes",
+        "--strategy",
+        "mirrored",
+        "--cpu-replicas",
+        "2",
+        "--epochs",
+        "3",
+        "--set",
+        "train.ema_momentum=0.9",
+        "--set",
+        "train.refit=false",
+        "--no-export",
+        "--run-dir",
+        str(tmp_path / "run"),
+    )
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, **options)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["strategy"] == "mirrored (2 replicas)"
+    with (tmp_path / "run" / "history.csv").open() as f:
+        last = list(csv.DictReader(f))[-1]
+    assert float(last["val_loss"]) == pytest.approx(metrics["dev"]["loss"], rel=1e-5)
+
+
 def _history_rows(path):
     if not path.exists():
         return 0
