@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from modelzoo import checkpoint, hardware
+from modelzoo import checkpoint, hardware, weight_averaging
 from modelzoo.losses import keras_loss
 from modelzoo.recipe_file import Recipe
 from modelzoo.registry import create_model, factory_parameters
@@ -77,10 +77,10 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int):
         "sgd": keras.optimizers.SGD,
         "rmsprop": keras.optimizers.RMSprop,
     }
-    averaging = (
-        {"use_ema": True, "ema_momentum": settings.ema_momentum} if settings.ema_momentum else {}
-    )
-    return optimizers[settings.optimizer](learning_rate=rate, **averaging)
+    if not settings.ema_momentum:
+        return optimizers[settings.optimizer](learning_rate=rate)
+    optimizer_class = weight_averaging.debiased(optimizers[settings.optimizer])
+    return optimizer_class(learning_rate=rate, use_ema=True, ema_momentum=settings.ema_momentum)
 
 
 def compile_model(model, recipe: Recipe, examples: int) -> None:

@@ -2,7 +2,7 @@
 (`use_ema`); this module puts it where a run is judged.
 
 During `fit` the model trains on its own weights while the optimizer updates an exponential
-moving average of them after every step. Keras' `SwapEMAWeights` callback evaluates the dev split
+moving average of them after every step (debiased: `debiased`). Keras' `SwapEMAWeights` callback evaluates the dev split
 with the average, `fit` ends by copying the average into the model (so the trained, saved and
 exported model is the average), and `averaged_weights` lends the average to anything that judges
 the model in between: early stopping's best weights, a benchmark's test clock.
@@ -12,6 +12,35 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+
+
+def debiased(optimizer_class: type) -> type:
+    """`optimizer_class` with its moving average debiased, as Adam debiases its moments.
+
+    Keras' `use_ema` starts the average at the first step's weights and then mixes in each step's
+    with weight 1 - momentum, so after n steps the first step's (barely trained) weights still
+    count momentum**(n-1): with 0.99, 86% after 16 steps, 12% after an epoch of mnist_cnn. Debiased,
+    the average after n steps weighs step i by (1 - m) m**(n-i) / (1 - m**n): a short run's average
+    is the mean of its steps' weights, and a long run's is Keras' average without the first
+    step's excess. The per-step momentum that gives it is m (1 - m**(n-1)) / (1 - m**n).
+    """
+    from keras import ops
+
+    class Debiased(optimizer_class):
+        def _update_model_variables_moving_average(self, trainable_variables) -> None:
+            if not self.use_ema:
+                return
+            # self.iterations counts the steps before this one.
+            steps = ops.cast(self.iterations + 1, "float32")
+            m = float(self.ema_momentum)
+            momentum = m * (1.0 - ops.power(m, steps - 1.0)) / (1.0 - ops.power(m, steps))
+            for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+                if average is not None:
+                    rate = ops.cast(momentum, variable.dtype)
+                    average.assign(rate * average + (1.0 - rate) * variable)
+
+    Debiased.__name__ = Debiased.__qualname__ = optimizer_class.__name__
+    return Debiased
 
 
 def _optimizer(model):

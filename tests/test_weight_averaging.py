@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from modelzoo import checkpoint, recipe_model, run_folder, training
+from modelzoo import checkpoint, recipe_model, run_folder, training, weight_averaging
 from modelzoo import recipe_file as recipes
 from modelzoo.weight_averaging import averaged_weights, evaluation_callbacks, keeps_average
 
@@ -26,6 +26,26 @@ def _trained(momentum: float | None):
 
 def _averages(model) -> list[np.ndarray]:
     return [v.numpy() for v in model.optimizer._model_variables_moving_average]
+
+
+@pytest.mark.parametrize("steps", [1, 2, 16, 300])
+def test_the_average_is_debiased_the_mean_of_a_short_runs_steps(steps):
+    """After n steps step i counts (1 - m) m**(n-i) / (1 - m**n), not Keras' m**(n-1) for the first."""
+    momentum = 0.99
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer_class = weight_averaging.debiased(keras.optimizers.SGD)
+    model.compile(optimizer=optimizer_class(0.05, use_ema=True, ema_momentum=momentum), loss="mse")
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    kernels = []
+    for _ in range(steps):
+        model.train_on_batch(x, np.stack([x.sum(axis=1), x[:, 0]], axis=1))
+        kernels.append(model.layers[0].kernel.numpy().astype("float64"))
+    n = len(kernels)
+    shares = [(1 - momentum) * momentum ** (n - i) / (1 - momentum**n) for i in range(1, n + 1)]
+    expected = sum(share * kernel for share, kernel in zip(shares, kernels))
+    np.testing.assert_allclose(_averages(model)[0], expected, rtol=2e-5, atol=1e-6)
+    assert type(model.optimizer).__name__ == "SGD"
 
 
 def test_the_recipe_momentum_reaches_the_optimizer():
