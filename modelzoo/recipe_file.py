@@ -6,8 +6,10 @@
     hidden_units = 256
     [data]             # a data set of modelzoo.data, optionally cut to N examples per split
     name = "mnist"
-    [train]            # loss, optimizer, learning rate (and schedule), metrics, batches, epochs,
-                       # early stopping on dev, and optionally a final refit on train + dev
+    [train]            # loss, optimizer, learning rate (and schedule, warm-up), metrics, batches,
+                       # epochs, early stopping on dev, optionally a final refit on train + dev,
+                       # and speed and averaging levers (precision, steps_per_execution,
+                       # ema_momentum)
     loss = "sparse_categorical_crossentropy"
     ...
     [augment]          # optional, image data only: random changes to each training image

@@ -2,10 +2,11 @@
 (`use_ema`); this module puts it where a run is judged.
 
 During `fit` the model trains on its own weights while the optimizer updates an exponential
-moving average of them after every step (debiased: `debiased`). Keras' `SwapEMAWeights` callback evaluates the dev split
-with the average, `fit` ends by copying the average into the model (so the trained, saved and
-exported model is the average), and `averaged_weights` lends the average to anything that judges
-the model in between: early stopping's best weights, a benchmark's test clock.
+moving average of them after every step (debiased: `debiased`). The validation of every epoch
+scores the average (`evaluation_callbacks`), `fit` ends by copying the average into the model (so
+the trained, saved and exported model is the average), and `averaged_weights` lends the average to
+anything else that judges the model in between: early stopping's best weights, a benchmark's test
+clock.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def debiased(optimizer_class: type) -> type:
     from keras import ops
 
     class Debiased(optimizer_class):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            if self.gradient_accumulation_steps:
+                # The average is updated every micro-step while `iterations` counts whole steps.
+                raise ValueError("the debiased moving average does not support gradient accumulation")
+
         def _update_model_variables_moving_average(self, trainable_variables) -> None:
             if not self.use_ema:
                 return
@@ -58,8 +65,13 @@ def _pairs(model) -> list:
     """(trainable variable, its moving average) for each weight the optimizer averages; none
     before its first step builds the average."""
     optimizer = _optimizer(model)
-    averages = getattr(optimizer, "_model_variables_moving_average", None)
-    return list(zip(optimizer._trainable_variables, averages)) if averages else []
+    averages = getattr(optimizer, "_model_variables_moving_average", None) or []
+    # Keras keeps no average (None) for variables it overwrites with their gradient (float8).
+    return [
+        (variable, average)
+        for variable, average in zip(optimizer._trainable_variables, averages)
+        if average is not None
+    ]
 
 
 @contextlib.contextmanager
@@ -79,7 +91,22 @@ def averaged_weights(model) -> Iterator[None]:
 
 def evaluation_callbacks(model) -> list:
     """The Keras callbacks that make `fit`'s validation score the moving average (none when
-    `model`'s optimizer keeps no average)."""
+    `model`'s optimizer keeps no average).
+
+    Keras' own `SwapEMAWeights` swaps by arithmetic (a += b; b = a - b; a -= b), which rounds both
+    the weights and their average at every validation; this one copies them, exactly.
+    """
     import keras
 
-    return [keras.callbacks.SwapEMAWeights()] if keeps_average(model) else []
+    class ValidateWithAverage(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self._lent = contextlib.ExitStack()
+
+        def on_test_begin(self, logs=None) -> None:
+            self._lent.enter_context(averaged_weights(self.model))
+
+        def on_test_end(self, logs=None) -> None:
+            self._lent.close()
+
+    return [ValidateWithAverage()] if keeps_average(model) else []

@@ -249,6 +249,10 @@ def test_weight_averaging_shows_medians_each_seed_and_the_epoch_dev_reached_99(
     monkeypatch.setattr(write_results, "RESULTS", tmp_path)
     lines = write_results.weight_averaging()
     assert "one fresh process per seed (0, 1, 2), in float32," in lines[0]
+    assert "measured before modelzoo debiased it" in lines[0]  # a record from before
+    record["average"] = "debiased"
+    (tmp_path / "weight_averaging.json").write_text(json.dumps(record))
+    assert "debiased it" not in write_results.weight_averaging()[0]
     assert lines[-1] == (
         "| no average | 98.00%, 98.90%, 99.10% | 3, never, 2 | 99.10% (99.10%, 98.90%, 99.30%) "
         "| 98.5% (98.0%, 99.0%, 98.5%) | 101.0 s |"

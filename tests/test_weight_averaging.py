@@ -55,6 +55,9 @@ def test_the_recipe_momentum_reaches_the_optimizer():
         recipes.load("xor", {"train.ema_momentum": 0.95}), steps_per_epoch=4
     )
     assert averaging.use_ema and averaging.ema_momentum == pytest.approx(0.95)
+    assert isinstance(averaging, keras.optimizers.Adam)
+    debiased_update = type(averaging)._update_model_variables_moving_average
+    assert debiased_update is not keras.optimizers.Adam._update_model_variables_moving_average
 
 
 def test_a_model_whose_optimizer_keeps_no_average_is_left_as_it_is():
@@ -70,7 +73,7 @@ def test_an_optimizer_that_has_not_stepped_yet_still_gets_the_swap_for_validatio
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(use_ema=True), loss="mse")
     assert keeps_average(model)  # before fit builds the average
-    assert [type(c).__name__ for c in evaluation_callbacks(model)] == ["SwapEMAWeights"]
+    assert [type(c).__name__ for c in evaluation_callbacks(model)] == ["ValidateWithAverage"]
     with averaged_weights(model):  # no average yet: nothing to lend
         pass
 
@@ -86,6 +89,22 @@ def test_averaged_weights_lends_the_average_then_puts_the_own_weights_back():
     for weight, value in zip(model.trainable_weights, own):
         np.testing.assert_array_equal(weight.numpy(), value)
     for average, value in zip(_averages(model), averages):  # the average itself untouched
+        np.testing.assert_array_equal(average, value)
+
+
+def test_validation_scores_an_exact_copy_of_the_average_and_gives_the_weights_back_exactly():
+    model = _trained(0.9)
+    own, averages = [w.numpy() for w in model.trainable_weights], _averages(model)
+    (callback,) = evaluation_callbacks(model)
+    callback.set_model(model)
+    for _ in range(3):  # every epoch's validation
+        callback.on_test_begin()
+        for weight, average in zip(model.trainable_weights, averages):
+            np.testing.assert_array_equal(weight.numpy(), average)
+        callback.on_test_end()
+    for weight, value in zip(model.trainable_weights, own):  # bit for bit, no rounding
+        np.testing.assert_array_equal(weight.numpy(), value)
+    for average, value in zip(_averages(model), averages):
         np.testing.assert_array_equal(average, value)
 
 
