@@ -627,21 +627,23 @@ def weight_averaging() -> list[str]:
             for run in runs
         ]
 
-        def median_and_each(key: str, digits: int) -> str:
-            values = [run[key] for run in runs]
-            each = ", ".join(f"{v:.{digits}%}" for v in values)
-            return f"{statistics.median(values):.{digits}%} ({each})"
-
         lines.append(
             f"| {candidate['label']} | "
             + ", ".join(f"{statistics.median(v):.2%}" for v in by_epoch)
             + " | "
             + ", ".join("never" if r is None else str(r) for r in reached)
-            + f" | {median_and_each('dev_accuracy', 2)} | "
-            f"{median_and_each('wild_digits_dev_accuracy', 1)} | "
+            + f" | {_median_and_each(runs, 'dev_accuracy', 2)} | "
+            f"{_median_and_each(runs, 'wild_digits_dev_accuracy', 1)} | "
             f"{statistics.median(run['fit_seconds'] for run in runs):.1f} s |"
         )
     return lines
+
+
+def _median_and_each(runs: list[dict], key: str, digits: int) -> str:
+    """The median of the runs' `key` as a percentage, each run's in brackets."""
+    values = [run[key] for run in runs]
+    each = ", ".join(f"{v:.{digits}%}" for v in values)
+    return f"{statistics.median(values):.{digits}%} ({each})"
 
 
 def sweep_mnist() -> list[str]:

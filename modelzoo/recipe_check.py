@@ -219,10 +219,7 @@ def _train_problems(train: TrainSettings):
             "warmup_epochs",
             f"must be less than train.epochs ({train.epochs}), got {train.warmup_epochs!r}",
         )
-    if (
-        not checks.is_finite_number(train.ema_momentum)
-        or not 0 <= train.ema_momentum < 1
-    ):
+    if not checks.is_finite_number(train.ema_momentum) or not 0 <= train.ema_momentum < 1:
         yield (
             "ema_momentum",
             f"must be a number in [0, 1) (0: no moving average), got {train.ema_momentum!r}",

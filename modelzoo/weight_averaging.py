@@ -32,7 +32,9 @@ def debiased(optimizer_class: type) -> type:
             super().__init__(*args, **kwargs)
             if self.gradient_accumulation_steps:
                 # The average is updated every micro-step while `iterations` counts whole steps.
-                raise ValueError("the debiased moving average does not support gradient accumulation")
+                raise ValueError(
+                    "the debiased moving average does not support gradient accumulation"
+                )
 
         def _update_model_variables_moving_average(self, trainable_variables) -> None:
             if not self.use_ema:
