@@ -29,7 +29,7 @@ from typing import Any
 
 from modelzoo import data as data_module
 from modelzoo import export as export_module
-from modelzoo import final_test, gate, run_folder
+from modelzoo import final_test, gate, hardware, run_folder
 from modelzoo.curves import plot_curves
 from modelzoo.distribute import Placement
 from modelzoo.fit import fit_with_backups, worker_failures
@@ -118,6 +118,7 @@ def run(
         sizes, where = setting.splits.info.sizes, placement.describe(strategy)
         metrics = run_metrics(recipe, trained, resumed=resuming, sizes=sizes, strategy=where)
         metrics["precision"] = training_precision(recipe)
+        metrics["cpu_kernels"] = hardware.cpu_kernels()
         _plot_curves(setting, refit=trained.refit is not None)
         if trained.test_predictions is not None:
             final_test.write_run_report(

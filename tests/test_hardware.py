@@ -1,10 +1,17 @@
 """train.precision = "auto": bfloat16 only where the hardware computes it (modelzoo.hardware)."""
 
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import pytest
+from click.testing import CliRunner
 
 from modelzoo import hardware, recipe_model
 from modelzoo import recipe_file as recipes
+from modelzoo.cli import cli
 from modelzoo.recipe_model import build_model
 
 #: /proc/cpuinfo flags of the two 2-core AMD EPYC machines this project has been measured on.
@@ -152,3 +159,39 @@ def test_auto_on_bfloat16_hardware_trains_mixed_and_exports_float32(machine, tmp
     exported = keras.layers.TFSMLayer(str(result.export_path), call_endpoint="serving_default")
     (output,) = exported(keras.ops.zeros((1, 2), "float32")).values()
     assert output.dtype == "float32"
+
+
+def test_onednn_is_asked_for_unless_the_user_chose():
+    """TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 VNNI, BF16 or
+    AMX; modelzoo asks for them everywhere, and a TF_ENABLE_ONEDNN_OPTS the user set wins."""
+    unset: dict[str, str] = {}
+    hardware.prefer_onednn(unset)
+    assert unset == {"TF_ENABLE_ONEDNN_OPTS": "1"}
+    for chosen in ("0", "1"):
+        environ = {"TF_ENABLE_ONEDNN_OPTS": chosen}
+        hardware.prefer_onednn(environ)
+        assert environ == {"TF_ENABLE_ONEDNN_OPTS": chosen}
+
+
+@pytest.mark.parametrize("chosen", [None, "0"])
+def test_every_command_asks_for_onednn_before_tensorflow_loads(monkeypatch, chosen):
+    if chosen is None:
+        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    else:
+        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", chosen)
+    assert CliRunner().invoke(cli, ["list"]).exit_code == 0
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == (chosen or "1")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chosen, kernels", [(None, "oneDNN"), ("0", "Eigen")])
+def test_a_run_trains_with_onednn_and_records_the_kernels(tmp_path, chosen, kernels):
+    """A whole `python -m modelzoo.recipes` process: oneDNN's kernels, whatever TensorFlow's
+    default on this CPU, unless the user turned them off."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if chosen is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = chosen
+    command = [sys.executable, "-m", "modelzoo.recipes", "xor", "--epochs", "1", "--no-export"]
+    subprocess.run([*command, "--run-dir", str(tmp_path / "run")], env=env, check=True)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["cpu_kernels"] == kernels
