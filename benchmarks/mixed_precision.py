@@ -1,13 +1,17 @@
-"""Mixed bfloat16 against float32 on this machine's CPU, and what `train.precision = "auto"` picks.
+"""Mixed bfloat16 against float32, and oneDNN's CPU kernels against TensorFlow's default ones, on
+this machine's CPU: what `train.precision = "auto"` picks, and what modelzoo's commands gain by
+turning oneDNN on (`modelzoo.hardware.prefer_onednn`).
 
     MODELZOO_DATA_MIRROR=../shared/data python benchmarks/mixed_precision.py [--repeats 1]
         [--fraction 0.05]
 
-For each precision, `mnist_cnn` built and compiled as its recipe trains it (batches of 256, its
+For each configuration (float32 with TensorFlow's default kernels for this CPU, that is
+TF_ENABLE_ONEDNN_OPTS unset; float32 and mixed bfloat16 with oneDNN's, as modelzoo's commands
+train), `mnist_cnn` built and compiled as its recipe trains it (batches of 256, its
 steps per call), trained on the first `--fraction` of MNIST's training split in a fresh process
 (training_cost.py's epoch timing: the median epoch after the first, which traces the graph).
-Records the CPU's vector unit and bfloat16 flags, the epoch time and examples per second of each
-precision, and the policy "auto" resolves to here (`modelzoo.hardware`). Writes
+Records the CPU's vector unit and bfloat16 flags, the epoch time, examples per second and the
+kernels TensorFlow reported of each configuration, and the policy "auto" resolves to here (`modelzoo.hardware`). Writes
 benchmarks/results/mixed_precision.json, keeping the records of CPUs other than this one, and
 regenerates benchmarks/RESULTS.md.
 """
@@ -31,7 +35,8 @@ from benchmarks.training_cost import spawn  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "mixed_precision.json"
 RECIPE = "mnist_cnn"
-PRECISIONS = ("float32", "mixed_bfloat16")
+#: (precision, TF_ENABLE_ONEDNN_OPTS): None leaves TensorFlow's default for the CPU.
+CONFIGURATIONS = (("float32", None), ("float32", "1"), ("mixed_bfloat16", "1"))
 
 
 def main() -> None:
@@ -45,13 +50,14 @@ def main() -> None:
 
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # the CPU, even where TensorFlow would see a GPU
     rows = []
-    for precision in PRECISIONS:
+    for precision, onednn in CONFIGURATIONS:
         job = {
             "kind": "epoch",
             "recipe": RECIPE,
             "fraction": args.fraction,
             "mirror": args.data_mirror,
             "overrides": {"train.precision": precision},
+            "onednn": onednn,
         }
         runs = [spawn(job) for _ in range(args.repeats)]
         seconds = statistics.median(run["seconds"] for run in runs)
@@ -59,6 +65,8 @@ def main() -> None:
         rows.append(
             {
                 "precision": precision,
+                "onednn": "default" if onednn is None else onednn,
+                "kernels": runs[0]["kernels"],
                 "examples": examples,
                 "epoch_seconds": round(seconds, 3),
                 "examples_per_s": round(examples / seconds),

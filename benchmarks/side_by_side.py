@@ -148,12 +148,22 @@ def in_process(job: dict) -> None:
     else:
         overrides = {**job["overrides"], "train.seed": job["seed"]}
         result = run_recipe(job["recipe"], job["mirror"], overrides, job["threshold"])
-    print(json.dumps(result))
+    from modelzoo import hardware
+
+    print(json.dumps(result | {"kernels": hardware.cpu_kernels()}))
 
 
 def spawn(job: dict) -> dict:
+    """`job` in a fresh process: with the CPU kernels modelzoo's commands ask for where
+    `job["kernels"]` is "modelzoo", else with TensorFlow's default ones for this CPU (as a script
+    that imports TensorFlow itself gets them; a TF_ENABLE_ONEDNN_OPTS the user set holds for both)."""
+    from modelzoo import hardware
+
     command = [sys.executable, __file__, "--job", json.dumps(job)]
-    result = subprocess.run(command, capture_output=True, text=True, env=_quiet_env())
+    env = _quiet_env()
+    if job.get("kernels") == "modelzoo":
+        hardware.prefer_onednn(env)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"{job['side']} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -188,7 +198,9 @@ def whole_process(side: str, seed: int, args, overrides: dict) -> dict:
             accuracy = json.loads(result.stdout.strip().splitlines()[-1])["test_accuracy"]
         else:
             metrics = json.loads(Path(folder, "run", "metrics.json").read_text())
-            accuracy, precision = metrics["test"]["accuracy"], {"precision": metrics["precision"]}
+            accuracy = metrics["test"]["accuracy"]
+            recorded = {"precision": metrics["precision"], "kernels": metrics.get("cpu_kernels")}
+            precision = {key: value for key, value in recorded.items() if value is not None}
     return {"seconds": round(seconds, 2), "test_accuracy": round(float(accuracy), 5)} | precision
 
 
@@ -215,7 +227,7 @@ def compare(name: str, args, overrides: dict) -> dict:
             if name == "training":
                 job_a = {**common, "side": "reference", "reference_epochs": args.reference_epochs}
                 job_b = {**common, "recipe": "mnist_cnn", "overrides": overrides}
-                job_b["threshold"] = target["threshold"]
+                job_b |= {"threshold": target["threshold"], "kernels": "modelzoo"}
             else:
                 job_a = {
                     **common,
@@ -224,6 +236,9 @@ def compare(name: str, args, overrides: dict) -> dict:
                     "threshold": 1.0,
                 }
                 job_b = {**common, "recipe": "mnist", "overrides": {}, "threshold": 1.0}
+                job_b["kernels"] = (
+                    "modelzoo"  # "before" (a) also means TensorFlow's default kernels
+                )
             a, b = spawn(job_a), spawn(job_b)
             pair = {
                 "seed": seed,
@@ -250,8 +265,8 @@ def compare(name: str, args, overrides: dict) -> dict:
         }
 
     result = {
-        "a": figures("a"),
-        "b": figures("b") | _precision(pairs),
+        "a": figures("a") | _recorded(pairs, "a"),
+        "b": figures("b") | _recorded(pairs, "b"),
         "time_ratio": median([p["time_ratio"] for p in pairs]),
         "pairs": pairs,
         "target": target,
@@ -267,12 +282,17 @@ def compare(name: str, args, overrides: dict) -> dict:
     return result
 
 
-def _precision(pairs: list[dict]) -> dict:
-    """The precision the recipe's side (b) trained in, as its runs recorded it (every comparison:
-    "training" and "main_job" from the runner, "end_to_end" from the run's metrics.json); none
-    when the pairs disagree or did not record it."""
-    precisions = {pair["b"].get("precision") for pair in pairs} - {None}
-    return {"precision": precisions.pop()} if len(precisions) == 1 else {}
+def _recorded(pairs: list[dict], side: str) -> dict:
+    """The precision a recipe side trained in and the CPU kernels (oneDNN or Eigen) a side computed
+    with, as its runs recorded them ("training" and "main_job" from the runner, "end_to_end" from
+    the run's metrics.json; the keras-io script records no precision, and in "end_to_end" no
+    kernels); a key is left out when the pairs disagree or did not record it."""
+    found = {}
+    for key in ("precision", "kernels"):
+        values = {pair[side].get(key) for pair in pairs} - {None}
+        if len(values) == 1:
+            found[key] = values.pop()
+    return found
 
 
 def machine_record(record: dict, machine: str) -> dict:

@@ -89,7 +89,7 @@ def epoch_seconds(
     with the recipe's augmentation if `augmented`, and the recipe `overrides` if any."""
     import keras
 
-    from modelzoo import data, recipe_file, recipe_model
+    from modelzoo import data, hardware, recipe_file, recipe_model
 
     resolved = recipe_file.load(name, overrides or {})
     settings = resolved.train
@@ -115,6 +115,7 @@ def epoch_seconds(
         "examples": examples,
         "seconds": statistics.median(clock.seconds[1:]),
         "precision": recipe_model.training_precision(resolved),
+        "kernels": hardware.cpu_kernels(),
     }
 
 
@@ -131,7 +132,18 @@ def one_run(job: dict) -> dict:
 
 
 def spawn(job: dict) -> dict:
+    """`job` in a fresh process, with the CPU kernels modelzoo's commands train with
+    (`hardware.prefer_onednn`), or TensorFlow's default ones for this CPU where `job["onednn"]` is
+    None ("0" or "1": TF_ENABLE_ONEDNN_OPTS as given)."""
+    from modelzoo import hardware
+
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if "onednn" not in job:
+        hardware.prefer_onednn(env)
+    elif job["onednn"] is None:
+        env.pop(hardware.ONEDNN_ENV, None)
+    else:
+        env[hardware.ONEDNN_ENV] = job["onednn"]
     result = subprocess.run(
         [sys.executable, __file__, "--one", json.dumps(job)],
         capture_output=True,

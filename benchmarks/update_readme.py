@@ -310,13 +310,20 @@ def _mixed_precision_sentences() -> list[str]:
     path = RESULTS / "mixed_precision.json"
     sentences = []
     for cpu in json.loads(path.read_text())["cpus"] if path.exists() else []:
-        rows = {row["precision"]: row for row in cpu["rows"]}
-        times = rows["mixed_bfloat16"]["epoch_seconds"] / rows["float32"]["epoch_seconds"]
-        sentences.append(
+        f32, bf16, default = write_results.precision_rows(cpu)
+        times = bf16["epoch_seconds"] / f32["epoch_seconds"]
+        sentence = (
             f"On {cpu['machine']} ({cpu['date']}), mixed bfloat16 took **{times:.2f} x** "
             f'float32\'s epoch time for `mnist_cnn`, whose `precision = "auto"` trains in '
-            f"**{cpu['auto']}** there."
+            f"**{cpu['auto']}** there"
         )
+        if default is not None and default["kernels"] != f32["kernels"]:
+            sentence += (
+                f"; oneDNN's CPU kernels, which modelzoo's commands ask TensorFlow for, took "
+                f"**{f32['epoch_seconds'] / default['epoch_seconds']:.2f} x** the float32 epoch "
+                f"time of TensorFlow's default ones there ({default['kernels']})"
+            )
+        sentences.append(sentence + ".")
     return sentences
 
 

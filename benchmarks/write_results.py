@@ -78,29 +78,74 @@ def cpu_peak() -> list[str]:
     return lines
 
 
+def precision_rows(cpu: dict) -> tuple[dict, dict, dict | None]:
+    """A CPU's record of benchmarks/mixed_precision.py: its float32 and mixed_bfloat16 rows as
+    modelzoo's commands train (oneDNN asked for), and the float32 row with TensorFlow's default
+    kernels (None in records from before the kernels were measured: their two rows have the
+    default kernels)."""
+    measured = cpu["rows"]
+    trained = [row for row in measured if row.get("onednn", "default") != "default"] or measured
+    f32, bf16 = (
+        next(row for row in trained if row["precision"] == precision)
+        for precision in ("float32", "mixed_bfloat16")
+    )
+    default = next((row for row in measured if row.get("onednn") == "default"), None)
+    return f32, bf16, default
+
+
 def mixed_precision() -> list[str]:
     data = _load("mixed_precision.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/mixed_precision.py`."]
     lines = []
     for cpu in data["cpus"]:
-        rows = {row["precision"]: row for row in cpu["rows"]}
-        f32, bf16 = rows["float32"], rows["mixed_bfloat16"]
+        measured = cpu["rows"]
+        with_kernels = all("kernels" in row for row in measured)
+        f32, bf16, default = precision_rows(cpu)
         faster = "float32" if f32["epoch_seconds"] < bf16["epoch_seconds"] else "mixed_bfloat16"
         lines += [
             f"Measured by `{cpu['measured_by']}` on {cpu['date']} ({cpu['machine']}; bfloat16 "
             f"flags: {', '.join(cpu['bfloat16_flags']) or 'none'}): `{cpu['recipe']}` built and "
             "compiled as its recipe trains it, on the first "
             f"{f32['examples']:,} examples of MNIST's training split; the median epoch after the "
-            "first, in a fresh process per precision.",
+            "first, in a fresh process per configuration"
+            + (
+                " (TF_ENABLE_ONEDNN_OPTS unset for TensorFlow's default kernels on this CPU, 1 for "
+                "oneDNN's, as modelzoo's commands train; the kernels are TensorFlow's own report)."
+                if with_kernels
+                else " (TensorFlow's default kernels for this CPU; which ones was not recorded)."
+            ),
             "",
-            "| precision | epoch time | examples/s |",
-            "| --- | ---: | ---: |",
+            "| precision | kernels | epoch time | examples/s |"
+            if with_kernels
+            else "| precision | epoch time | examples/s |",
+            "| --- | --- | ---: | ---: |" if with_kernels else "| --- | ---: | ---: |",
             *[
-                f"| {row['precision']} | {row['epoch_seconds']:.2f} s | {row['examples_per_s']:,} |"
-                for row in cpu["rows"]
+                f"| {row['precision']} | "
+                + (
+                    f"{row['kernels']}{' (TensorFlow default)' if row['onednn'] == 'default' else ''} | "
+                    if with_kernels
+                    else ""
+                )
+                + f"{row['epoch_seconds']:.2f} s | {row['examples_per_s']:,} |"
+                for row in measured
             ],
             "",
+        ]
+        if default is not None and default["kernels"] == "oneDNN":
+            lines += [
+                "TensorFlow computes with oneDNN's kernels on this CPU by itself; asking for them "
+                "changes nothing.",
+                "",
+            ]
+        elif default is not None:
+            lines += [
+                f"In float32, oneDNN's kernels (which modelzoo's commands ask for) take **"
+                f"{f32['epoch_seconds'] / default['epoch_seconds']:.2f} x** the epoch time of "
+                f"TensorFlow's default ones on this CPU ({default['kernels']}).",
+                "",
+            ]
+        lines += [
             f"On this CPU mixed bfloat16 takes **{bf16['epoch_seconds'] / f32['epoch_seconds']:.2f} x** "
             f'float32\'s epoch time; `train.precision = "auto"` picks **{cpu["auto"]}**'
             + (
@@ -143,8 +188,23 @@ COMPARISON_TITLES = {
 
 
 def _precision_note(side: dict) -> str:
-    """In which precision the recipe's side trained (recorded since December 2026)."""
-    return f", in {side['precision']}" if "precision" in side else ""
+    """In which precision a side trained, and with which CPU kernels (each recorded since December
+    2026; the keras-io script records no precision)."""
+    note = f", in {side['precision']}" if "precision" in side else ""
+    return note + (f", {side['kernels']} kernels" if "kernels" in side else "")
+
+
+def _kernels_note(a: dict, b: dict) -> list[str]:
+    """A line saying that the sides computed with different CPU kernels, where they did."""
+    if "kernels" not in a or "kernels" not in b or a["kernels"] == b["kernels"]:
+        return []
+    return [
+        f"(b) computed with {b['kernels']}'s CPU kernels, which modelzoo's commands ask TensorFlow "
+        f"for (`modelzoo.hardware.prefer_onednn`); (a) with TensorFlow's default ones on this CPU, "
+        f'{a["kernels"]}. What the kernels alone are worth: "Mixed bfloat16 and oneDNN by CPU" '
+        "below.",
+        "",
+    ]
 
 
 def _measured(data: dict, what: str) -> str:
@@ -182,13 +242,15 @@ def _training_pairs(data: dict) -> list[str]:
         f"| run | training time | final test accuracy (median; each seed) | time to "
         f"{target['threshold']:.1%} test accuracy |",
         "| --- | ---: | --- | ---: |",
-        f"| (a) keras-io `mnist_convnet`, as published | {_seconds(a['training_seconds'])} | "
+        f"| (a) keras-io `mnist_convnet`, as published{_precision_note(a)} | "
+        f"{_seconds(a['training_seconds'])} | "
         f"{a['test_accuracy']:.2%} ({_accuracies(a['test_accuracies'])}) | "
         f"{_seconds(a['seconds_to_threshold'])} |",
         f"| (b) `mnist_cnn` recipe {setting}{_precision_note(b)} | {_seconds(b['training_seconds'])} | "
         f"{b['test_accuracy']:.2%} ({_accuracies(b['test_accuracies'])}) | "
         f"{_seconds(b['seconds_to_threshold'])} |",
         "",
+        *_kernels_note(a, b),
         f"**Training time b / a: {data['time_ratio']:.2f}**, time to {target['threshold']:.1%} "
         f"b / a: **{_ratio(data.get('threshold_ratio'))}** (medians of the per-pair ratios). "
         f"Target: >= {target['accuracy']:.1%} test accuracy at <= {target['time_ratio']} x the "
@@ -262,11 +324,12 @@ def _main_job_pairs(data: dict) -> list[str]:
         "",
         "| run | training time | test accuracy (median; each seed) |",
         "| --- | ---: | --- |",
-        f"| (a) `mnist`, settings before | {_seconds(a['training_seconds'])} | "
+        f"| (a) `mnist`, settings before{_precision_note(a)} | {_seconds(a['training_seconds'])} | "
         f"{a['test_accuracy']:.2%} ({_accuracies(a['test_accuracies'])}) |",
         f"| (b) `mnist` at its defaults{_precision_note(b)} | {_seconds(b['training_seconds'])} | "
         f"{b['test_accuracy']:.2%} ({_accuracies(b['test_accuracies'])}) |",
         "",
+        *_kernels_note(a, b),
         f"**Training time b / a: {data['time_ratio']:.2f}** (median of the per-pair ratios: "
         + ", ".join(f"{p['time_ratio']:.2f}" for p in data["pairs"])
         + f"). Target: >= {target['accuracy']:.1%} test accuracy at <= {target['time_ratio']} x: "
@@ -598,13 +661,9 @@ def weight_averaging() -> list[str]:
     data = _load("weight_averaging.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/weight_averaging.py`."]
-    precisions = sorted({run["precision"] for c in data["candidates"] for run in c["runs"]})
-    seeds = ", ".join(str(seed) for seed in data["seeds"])
-    lines = [
-        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): `mnist_cnn` "
-        f"with each candidate, one fresh process per seed ({seeds}), in {' and '.join(precisions)}, "
-        "scored on the dev splits the recipe's settings are chosen on (MNIST's and the held-out "
-        "digits'), never on a test split. With the average, the dev split is scored with it"
+    return [
+        _dev_study_intro(data)
+        + " With the average, the dev split is scored with it"
         + (
             ". "
             if data.get("average") == "debiased"
@@ -612,12 +671,50 @@ def weight_averaging() -> list[str]:
             "step's weights still counted momentum^(n-1) after n steps, about 12% after the "
             "first epoch and 1.5% after the second). "
         )
-        + "Accuracies are medians over the seeds (each seed in brackets); the first epoch whose "
-        "MNIST dev accuracy reached 99.0% is given per seed.",
+        + _DEV_STUDY_READING,
         "",
+        *_dev_study_table(data),
+    ]
+
+
+def conv_width() -> list[str]:
+    data = _load("conv_width.json")
+    if not data:
+        return ["Not measured yet: run `python benchmarks/conv_width.py`."]
+    return [_dev_study_intro(data) + " " + _DEV_STUDY_READING, "", *_dev_study_table(data)]
+
+
+_DEV_STUDY_READING = (
+    "Accuracies are medians over the seeds (each seed in brackets); the first epoch whose MNIST dev "
+    "accuracy reached 99.0% is given per seed."
+)
+
+
+def _dev_study_intro(data: dict) -> str:
+    """The first sentence of a study of candidates over seeds on the dev splits (dev_runs.py)."""
+    runs = [run for candidate in data["candidates"] for run in candidate["runs"]]
+    precisions = sorted({run["precision"] for run in runs})
+    kernels = sorted({run["kernels"] for run in runs if "kernels" in run})
+    seeds = ", ".join(str(seed) for seed in data["seeds"])
+    return (
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}): `mnist_cnn` "
+        f"with each candidate, one fresh process per seed ({seeds}), in {' and '.join(precisions)}"
+        + (f" with {' and '.join(kernels)} kernels" if kernels else "")
+        + ", scored on the dev splits the recipe's settings are chosen on (MNIST's and the "
+        "held-out digits'), never on a test split."
+    )
+
+
+def _dev_study_table(data: dict) -> list[str]:
+    """One row per candidate: dev accuracy by epoch, first epoch at 99%, final dev accuracies,
+    the median epoch time (where recorded) and fit time."""
+    timed = all("median_epoch_seconds" in r for c in data["candidates"] for r in c["runs"])
+    lines = [
         "| candidate | MNIST dev accuracy after each epoch | first epoch at 99.0% | final MNIST dev "
-        "accuracy | held-out digits dev accuracy | fit time |",
-        "| --- | --- | --- | ---: | ---: | ---: |",
+        "accuracy | held-out digits dev accuracy | "
+        + ("epoch time | " if timed else "")
+        + "fit time |",
+        "| --- | --- | --- | ---: | ---: | " + ("---: | " if timed else "") + "---: |",
     ]
     for candidate in data["candidates"]:
         runs = candidate["runs"]
@@ -626,7 +723,7 @@ def weight_averaging() -> list[str]:
             next((i + 1 for i, v in enumerate(run["dev_accuracy_by_epoch"]) if v >= 0.99), None)
             for run in runs
         ]
-
+        epoch = statistics.median(run["median_epoch_seconds"] for run in runs) if timed else None
         lines.append(
             f"| {candidate['label']} | "
             + ", ".join(f"{statistics.median(v):.2%}" for v in by_epoch)
@@ -634,7 +731,8 @@ def weight_averaging() -> list[str]:
             + ", ".join("never" if r is None else str(r) for r in reached)
             + f" | {_median_and_each(runs, 'dev_accuracy', 2)} | "
             f"{_median_and_each(runs, 'wild_digits_dev_accuracy', 1)} | "
-            f"{statistics.median(run['fit_seconds'] for run in runs):.1f} s |"
+            + (f"{epoch:.1f} s | " if timed else "")
+            + f"{statistics.median(run['fit_seconds'] for run in runs):.1f} s |"
         )
     return lines
 
@@ -815,11 +913,15 @@ def render() -> str:
         "",
         *weight_averaging(),
         "",
+        "## Narrower convolutions: chosen on dev splits over 3 seeds",
+        "",
+        *conv_width(),
+        "",
         "## This CPU's limit",
         "",
         *cpu_peak(),
         "",
-        '## Mixed bfloat16 by CPU: what `train.precision = "auto"` picks',
+        '## Mixed bfloat16 and oneDNN by CPU: what `train.precision = "auto"` picks, and the kernels',
         "",
         *mixed_precision(),
         "",

@@ -257,3 +257,97 @@ def test_weight_averaging_shows_medians_each_seed_and_the_epoch_dev_reached_99(
         "| no average | 98.00%, 98.90%, 99.10% | 3, never, 2 | 99.10% (99.10%, 98.90%, 99.30%) "
         "| 98.5% (98.0%, 99.0%, 98.5%) | 101.0 s |"
     )
+
+
+def test_a_dev_study_with_epoch_times_and_kernels_shows_them(tmp_path, monkeypatch):
+    import json
+
+    def run(seed, by_epoch, epoch_seconds):
+        return {
+            "seed": seed,
+            "precision": "float32",
+            "kernels": "oneDNN",
+            "fit_seconds": 5 * epoch_seconds + 3,
+            "median_epoch_seconds": epoch_seconds,
+            "dev_accuracy_by_epoch": by_epoch,
+            "dev_accuracy": by_epoch[-1],
+            "wild_digits_dev_accuracy": 0.98,
+        }
+
+    record = {
+        "measured_by": "python benchmarks/conv_width.py",
+        "date": "2026-12-05",
+        "machine": "a CPU",
+        "seeds": [0, 1],
+        "candidates": [
+            {
+                "label": "filters 32, 48",
+                "overrides": {"model.filters": [32, 48]},
+                "runs": [run(0, [0.985, 0.991], 20.0), run(1, [0.987, 0.989], 22.0)],
+            }
+        ],
+    }
+    (tmp_path / "conv_width.json").write_text(json.dumps(record))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+    lines = write_results.conv_width()
+    assert "one fresh process per seed (0, 1), in float32 with oneDNN kernels," in lines[0]
+    assert "| epoch time | fit time |" in lines[2]
+    assert lines[-1] == (
+        "| filters 32, 48 | 98.60%, 99.00% | 2, never | 99.00% (99.10%, 98.90%) "
+        "| 98.0% (98.0%, 98.0%) | 21.0 s | 108.0 s |"
+    )
+
+
+def test_the_kernels_modelzoo_asks_for_are_compared_with_tensorflows_default(tmp_path, monkeypatch):
+    import json
+
+    from benchmarks import update_readme
+
+    def row(precision, onednn, kernels, seconds):
+        return {
+            "precision": precision,
+            "onednn": onednn,
+            "kernels": kernels,
+            "examples": 10800,
+            "epoch_seconds": seconds,
+            "examples_per_s": round(10800 / seconds),
+        }
+
+    cpu = {
+        "machine": "cpu A",
+        "vector_unit": "AVX2, no BF16",
+        "bfloat16_flags": [],
+        "auto": "float32",
+        "measured_by": "python benchmarks/mixed_precision.py",
+        "date": "2026-12-05",
+        "recipe": "mnist_cnn",
+        "rows": [
+            row("float32", "default", "Eigen", 6.0),
+            row("float32", "1", "oneDNN", 4.5),
+            row("mixed_bfloat16", "1", "oneDNN", 36.0),
+        ],
+    }
+    before = {  # a record from before the kernels were measured: two rows, TensorFlow's default
+        **cpu,
+        "machine": "cpu B",
+        "rows": [
+            {"precision": p, "examples": 2700, "epoch_seconds": s, "examples_per_s": 1}
+            for p, s in (("float32", 2.0), ("mixed_bfloat16", 1.0))
+        ],
+        "auto": "mixed_bfloat16",
+    }
+    (tmp_path / "mixed_precision.json").write_text(json.dumps({"cpus": [cpu, before]}))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+    monkeypatch.setattr(update_readme, "RESULTS", tmp_path)
+    page = "\n".join(write_results.mixed_precision())
+    assert "| float32 | Eigen (TensorFlow default) | 6.00 s |" in page
+    assert "take **0.75 x** the epoch time of TensorFlow's default ones on this CPU (Eigen)" in page
+    assert "takes **8.00 x** float32's epoch time" in page  # against oneDNN's float32
+    assert "takes **0.50 x** float32's epoch time" in page  # the old record, as it was
+    assert "which ones was not recorded" in page
+    sentences = update_readme._mixed_precision_sentences()
+    assert (
+        "took **0.75 x** the float32 epoch time of TensorFlow's default ones there (Eigen)"
+        in (sentences[0])
+    )
+    assert "oneDNN" not in sentences[1]
