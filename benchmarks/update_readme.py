@@ -260,7 +260,10 @@ def render_performance() -> str:
 
 
 def _in_precision(side: dict) -> str:
-    return f" (in {side['precision']})" if "precision" in side else ""
+    """How a side trained, where recorded: " (in float32, oneDNN kernels)"."""
+    parts = [f"in {side['precision']}"] if "precision" in side else []
+    parts += [f"{side['kernels']} kernels"] if "kernels" in side else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _side_by_side_sentences(machine: str, comparisons: dict) -> list[str]:
@@ -270,8 +273,8 @@ def _side_by_side_sentences(machine: str, comparisons: dict) -> list[str]:
     if training:
         a, b = training["a"], training["b"]
         sentence = (
-            f"On {machine}, side by side with the keras-io `mnist_convnet` example "
-            f"({training['date']}, medians of {training['repeats']} alternating pairs and seeds), "
+            f"On {machine}, side by side with the keras-io `mnist_convnet` example"
+            f"{_in_precision(a)} ({training['date']}, medians of {training['repeats']} alternating pairs and seeds), "
             f"the `mnist_cnn` recipe{_in_precision(b)} trains in "
             f"**{training['time_ratio']:.2f} x** the example's time ({b['training_seconds']:.0f} s "
             f"against {a['training_seconds']:.0f} s) to {b['test_accuracy']:.2%} test accuracy "

@@ -19,6 +19,8 @@ def test_every_results_figure_names_its_command():
         "side_by_side.py",
         "training_levers.py",
         "weight_averaging.py",
+        "conv_width.py",
+        "mixed_precision.py",
         "cpu_peak.py",
         "cli_latency.py",
         "inference.py",
