@@ -282,6 +282,8 @@ def ship_weights(name: str, record: dict, run_dir: Path) -> shipped.Weights:
             "seed": metrics["seed"],
             # What train.precision ("auto" included) resolved to on the machine that trained.
             **({"precision": metrics["precision"]} if "precision" in metrics else {}),
+            # oneDNN or Eigen: a rerun reproduces the weights byte for byte only with the same.
+            **({"cpu_kernels": metrics["cpu_kernels"]} if "cpu_kernels" in metrics else {}),
             **({"refit_on_train_and_dev": metrics["refit"]} if "refit" in metrics else {}),
         },
         recipe_settings={k: v for k, v in recipe.to_dict().items() if k != "source"},

@@ -195,7 +195,9 @@ def whole_process(side: str, seed: int, args, overrides: dict) -> dict:
             raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
         precision = {}
         if side == "a":
-            accuracy = json.loads(result.stdout.strip().splitlines()[-1])["test_accuracy"]
+            reported = json.loads(result.stdout.strip().splitlines()[-1])
+            accuracy = reported["test_accuracy"]
+            precision = {"kernels": reported["kernels"]} if "kernels" in reported else {}
         else:
             metrics = json.loads(Path(folder, "run", "metrics.json").read_text())
             accuracy = metrics["test"]["accuracy"]
@@ -229,16 +231,15 @@ def compare(name: str, args, overrides: dict) -> dict:
                 job_b = {**common, "recipe": "mnist_cnn", "overrides": overrides}
                 job_b |= {"threshold": target["threshold"], "kernels": "modelzoo"}
             else:
+                # both with modelzoo's kernels: the comparison is of the recipe's settings
                 job_a = {
                     **common,
                     "recipe": "mnist",
                     "overrides": MAIN_JOB_BEFORE,
                     "threshold": 1.0,
+                    "kernels": "modelzoo",
                 }
-                job_b = {**common, "recipe": "mnist", "overrides": {}, "threshold": 1.0}
-                job_b["kernels"] = (
-                    "modelzoo"  # "before" (a) also means TensorFlow's default kernels
-                )
+                job_b = {**job_a, "overrides": {}}
             a, b = spawn(job_a), spawn(job_b)
             pair = {
                 "seed": seed,
@@ -367,7 +368,7 @@ def main() -> None:
             result["before"] = MAIN_JOB_BEFORE
         here["comparisons"][name] = result
         print(f"{name}: b/a time {result['time_ratio']}; met: {result['met']}", flush=True)
-    write_results.save(RESULTS, record)
+        write_results.save(RESULTS, record)  # after each: a later comparison's crash keeps it
 
 
 if __name__ == "__main__":

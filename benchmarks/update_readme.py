@@ -259,8 +259,20 @@ def render_performance() -> str:
     return " ".join(sentences)
 
 
+def _how(side: dict) -> str:
+    """How a side trained, where recorded: "in float32, oneDNN kernels" (or "")."""
+    parts = [f"in {side['precision']}"] if "precision" in side else []
+    parts += [f"{side['kernels']} kernels"] if "kernels" in side else []
+    return ", ".join(parts)
+
+
 def _in_precision(side: dict) -> str:
-    return f" (in {side['precision']})" if "precision" in side else ""
+    return f" ({_how(side)})" if _how(side) else ""
+
+
+def _and(side: dict) -> str:
+    """`_how(side)` as the first item of a parenthesis that goes on ("in float32; ")."""
+    return f"{_how(side)}; " if _how(side) else ""
 
 
 def _side_by_side_sentences(machine: str, comparisons: dict) -> list[str]:
@@ -271,7 +283,7 @@ def _side_by_side_sentences(machine: str, comparisons: dict) -> list[str]:
         a, b = training["a"], training["b"]
         sentence = (
             f"On {machine}, side by side with the keras-io `mnist_convnet` example "
-            f"({training['date']}, medians of {training['repeats']} alternating pairs and seeds), "
+            f"({_and(a)}{training['date']}, medians of {training['repeats']} alternating pairs and seeds), "
             f"the `mnist_cnn` recipe{_in_precision(b)} trains in "
             f"**{training['time_ratio']:.2f} x** the example's time ({b['training_seconds']:.0f} s "
             f"against {a['training_seconds']:.0f} s) to {b['test_accuracy']:.2%} test accuracy "
@@ -295,8 +307,9 @@ def _side_by_side_sentences(machine: str, comparisons: dict) -> list[str]:
     main_job = comparisons.get("main_job")
     if main_job:
         sentences.append(
-            f"{where}, the main job `mnist` trains in **{main_job['time_ratio']:.2f} x** the time "
-            f"of its settings before ({main_job['b']['training_seconds']:.0f} s against "
+            f"{where}, the main job `mnist`{_in_precision(main_job['b'])} trains in "
+            f"**{main_job['time_ratio']:.2f} x** the time of its settings before "
+            f"({_and(main_job['a'])}{main_job['b']['training_seconds']:.0f} s against "
             f"{main_job['a']['training_seconds']:.0f} s; {main_job['date']}) to "
             f"{main_job['b']['test_accuracy']:.2%} test accuracy (target: >= "
             f"{main_job['target']['accuracy']:.1%} at <= {main_job['target']['time_ratio']} x: "

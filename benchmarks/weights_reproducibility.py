@@ -5,8 +5,9 @@
 Runs each built-in recipe again at its defaults, as `benchmarks/publish_weights.py` does (a
 fresh process, `python -m modelzoo.recipes NAME --fresh`, TensorFlow op determinism on), and
 compares the sha256 of the weights it trains with the one `modelzoo/weights/manifest.json`
-records. Same machine and package versions are expected to give the same bytes; the record says
-which ones were compared. Writes benchmarks/results/weights_reproducibility.json.
+records. Same machine, package versions and CPU kernels (oneDNN or Eigen, which the manifest
+records as `cpu_kernels` since the commands ask for oneDNN's) are expected to give the same bytes;
+the record says which ones were compared. Writes benchmarks/results/weights_reproducibility.json.
 """
 
 from __future__ import annotations

@@ -302,11 +302,12 @@ def _end_to_end_pairs(data: dict) -> list[str]:
         "",
         "| run | wall time | test accuracy (median; each seed) |",
         "| --- | ---: | --- |",
-        f"| (a) keras-io `mnist_convnet` script | {_seconds(a['seconds'])} | "
+        f"| (a) keras-io `mnist_convnet` script{_precision_note(a)} | {_seconds(a['seconds'])} | "
         f"{a['test_accuracy']:.2%} ({_accuracies(a['test_accuracies'])}) |",
         f"| (b) `python -m modelzoo.recipes mnist_cnn`{_precision_note(b)} | {_seconds(b['seconds'])} | "
         f"{b['test_accuracy']:.2%} ({_accuracies(b['test_accuracies'])}) |",
         "",
+        *_kernels_note(a, b),
         f"**Wall time b / a: {data['time_ratio']:.2f}** (median of the per-pair ratios: "
         + ", ".join(f"{p['time_ratio']:.2f}" for p in data["pairs"])
         + f"). Target: <= {target['time_ratio']} x: {_verdict(data)}.",

@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from modelzoo import hardware
 from modelzoo.commands import (
     Group,
     catalog,
@@ -51,7 +52,10 @@ for command in (
 
 
 def main() -> None:
-    """Entry point of the `modelzoo` console script."""
+    """Entry point of the `modelzoo` console script: TensorFlow, if a command loads it, computes
+    with oneDNN's CPU kernels unless the user set TF_ENABLE_ONEDNN_OPTS (`hardware.prefer_onednn`;
+    only here, in the process a user starts, never on import)."""
+    hardware.prefer_onednn()
     cli(prog_name="modelzoo")
 
 

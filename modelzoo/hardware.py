@@ -5,10 +5,12 @@ kernels on x86 CPUs, the BF16 extension on Arm CPUs, tensor cores of compute cap
 more on NVIDIA GPUs. Elsewhere TensorFlow emulates it, and a model trains several times slower
 than in float32 (`python benchmarks/mixed_precision.py` measures both on a machine).
 
-oneDNN's CPU kernels are TensorFlow's own default only on CPUs with AVX-512 VNNI, BF16 or AMX; on
-others (an AVX2 CPU, say) TensorFlow falls back to slower Eigen kernels unless
-TF_ENABLE_ONEDNN_OPTS=1. modelzoo's commands set it before TensorFlow loads (`prefer_onednn`),
-unless the user chose a value.
+On Linux, TensorFlow turns its oneDNN CPU kernels on by itself only where the CPU has neural
+network instructions (AVX-512 VNNI or BF16, AVX-VNNI, AMX; `DefaultOneDnnPolicy` in TensorFlow's
+tensorflow/core/util/port.cc); elsewhere (an AVX2 CPU, say) it computes with Eigen's unless
+TF_ENABLE_ONEDNN_OPTS=1. modelzoo's commands (`modelzoo`, `python -m modelzoo.recipes`) set it
+before TensorFlow loads (`prefer_onednn`), unless the user chose a value; importing modelzoo
+leaves it alone; `python benchmarks/mixed_precision.py` measures both kernels.
 """
 
 from __future__ import annotations
@@ -52,18 +54,23 @@ def cpu_has_bfloat16(flags: frozenset[str] | None = None) -> bool:
 def prefer_onednn(environ: MutableMapping[str, str] | None = None) -> None:
     """Have TensorFlow, when it loads, use oneDNN's CPU kernels, unless `environ` (default: this
     process's environment) already says TF_ENABLE_ONEDNN_OPTS. Imports nothing; it has no effect
-    once TensorFlow is loaded. On the AVX2 machine of benchmarks/RESULTS.md they train `mnist_cnn`
-    about 1.3 to 1.5 x as fast as TensorFlow's default kernels there."""
+    once TensorFlow is loaded."""
     (os.environ if environ is None else environ).setdefault(ONEDNN_ENV, "1")
 
 
 def cpu_kernels() -> str:
     """The CPU kernels the loaded TensorFlow computes with: "oneDNN" or "Eigen" (imports TensorFlow;
-    reads TensorFlow's own answer, which an unset TF_ENABLE_ONEDNN_OPTS leaves to the CPU)."""
+    reads TensorFlow's own answer, which an unset TF_ENABLE_ONEDNN_OPTS leaves to the CPU), or
+    "unknown" where a TensorFlow release no longer answers there (a private module)."""
     import tensorflow as tf  # noqa: F401  (loads the library whose answer is read)
-    from tensorflow.python.util import _pywrap_util_port
 
-    return "oneDNN" if _pywrap_util_port.IsMklEnabled() else "Eigen"
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        enabled = _pywrap_util_port.IsMklEnabled()
+    except (ImportError, AttributeError):
+        return "unknown"
+    return "oneDNN" if enabled else "Eigen"
 
 
 def gpu_capabilities() -> list[tuple[int, int]]:

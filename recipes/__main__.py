@@ -24,7 +24,7 @@ from modelzoo.recipes.options import (
     placement_options,
 )
 
-from modelzoo import distribute
+from modelzoo import distribute, hardware
 from modelzoo import recipe_file as recipes
 from modelzoo.cli import Group, echo_table
 from modelzoo.errors import UsageError
@@ -321,4 +321,5 @@ def show_command(recipe: str, sets: tuple[str, ...]) -> None:
 
 
 if __name__ == "__main__":
+    hardware.prefer_onednn()  # as the `modelzoo` command does (modelzoo.cli.main)
     sys.exit(main(prog_name="python -m modelzoo.recipes"))

@@ -19,6 +19,8 @@ def test_every_results_figure_names_its_command():
         "side_by_side.py",
         "training_levers.py",
         "weight_averaging.py",
+        "conv_width.py",
+        "mixed_precision.py",
         "cpu_peak.py",
         "cli_latency.py",
         "inference.py",
@@ -351,3 +353,35 @@ def test_the_kernels_modelzoo_asks_for_are_compared_with_tensorflows_default(tmp
         in (sentences[0])
     )
     assert "oneDNN" not in sentences[1]
+
+
+def test_the_readme_headline_names_each_sides_precision_and_kernels():
+    from benchmarks import update_readme
+
+    def side(seconds, accuracy, **how):
+        return {"training_seconds": seconds, "test_accuracy": accuracy, **how}
+
+    comparisons = {
+        "training": {
+            "a": side(500.0, 0.9914, kernels="Eigen"),
+            "b": side(90.0, 0.9938, precision="float32", kernels="oneDNN"),
+            "date": "2026-12-06",
+            "repeats": 3,
+            "time_ratio": 0.18,
+            "threshold_ratio": 0.12,
+            "met": True,
+        },
+        "main_job": {
+            "a": side(80.0, 0.9869, precision="float32", kernels="oneDNN"),
+            "b": side(30.0, 0.9834, precision="float32", kernels="oneDNN"),
+            "date": "2026-12-06",
+            "time_ratio": 0.38,
+            "target": {"accuracy": 0.98, "time_ratio": 0.5},
+            "met": True,
+        },
+    }
+    training, main_job = update_readme._side_by_side_sentences("cpu A", comparisons)
+    assert "`mnist_convnet` example (Eigen kernels; 2026-12-06, medians" in training
+    assert "the `mnist_cnn` recipe (in float32, oneDNN kernels) trains in **0.18 x**" in training
+    assert "`mnist` (in float32, oneDNN kernels) trains in **0.38 x**" in main_job
+    assert "its settings before (in float32, oneDNN kernels; 30 s against 80 s;" in main_job

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from modelzoo import hardware, recipe_model
 from modelzoo import recipe_file as recipes
 from modelzoo.cli import cli
+from modelzoo.cli import main as cli_main
 from modelzoo.recipe_model import build_model
 
 #: /proc/cpuinfo flags of the two 2-core AMD EPYC machines this project has been measured on.
@@ -82,8 +83,9 @@ def _compute_dtypes(model):
 
 
 def test_mnist_cnn_trains_in_float32_on_a_cpu_without_bfloat16(machine):
-    """Emulated bfloat16 trained mnist_cnn 4x slower than float32 on an AVX2 CPU
-    (benchmarks/RESULTS.md, "Mixed bfloat16 by CPU"); its recipe asked for it everywhere."""
+    """Emulated bfloat16 trained mnist_cnn several times slower than float32 on an AVX2 CPU
+    (benchmarks/RESULTS.md, "Mixed bfloat16 and oneDNN by CPU"); its recipe asked for it
+    everywhere."""
     machine(AVX2)
     recipe = recipes.load("mnist_cnn")
     assert recipe_model.training_precision(recipe) == "float32"
@@ -162,8 +164,9 @@ def test_auto_on_bfloat16_hardware_trains_mixed_and_exports_float32(machine, tmp
 
 
 def test_onednn_is_asked_for_unless_the_user_chose():
-    """TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 VNNI, BF16 or
-    AMX; modelzoo asks for them everywhere, and a TF_ENABLE_ONEDNN_OPTS the user set wins."""
+    """On Linux TensorFlow turns its oneDNN kernels on by itself only where the CPU has neural
+    network instructions (AVX-512 VNNI or BF16, AVX-VNNI, AMX); modelzoo's commands ask for them
+    everywhere, and a TF_ENABLE_ONEDNN_OPTS the user set wins."""
     unset: dict[str, str] = {}
     hardware.prefer_onednn(unset)
     assert unset == {"TF_ENABLE_ONEDNN_OPTS": "1"}
@@ -174,13 +177,27 @@ def test_onednn_is_asked_for_unless_the_user_chose():
 
 
 @pytest.mark.parametrize("chosen", [None, "0"])
-def test_every_command_asks_for_onednn_before_tensorflow_loads(monkeypatch, chosen):
+def test_the_command_asks_for_onednn_before_tensorflow_loads(monkeypatch, chosen):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "so that the test's end restores it")
     if chosen is None:
-        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+        monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
     else:
         monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", chosen)
-    assert CliRunner().invoke(cli, ["list"]).exit_code == 0
+    monkeypatch.setattr(sys, "argv", ["modelzoo", "list"])
+    with pytest.raises(SystemExit) as exit:
+        cli_main()
+    assert exit.value.code == 0
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == (chosen or "1")
+
+
+def test_importing_modelzoo_or_invoking_its_commands_in_process_leaves_the_choice_alone(
+    monkeypatch,
+):
+    """A library user (or a test's CliRunner) keeps TensorFlow's own choice of kernels."""
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "so that the test's end restores it")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS")
+    assert CliRunner().invoke(cli, ["list"]).exit_code == 0
+    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ
 
 
 @pytest.mark.slow
@@ -195,3 +212,12 @@ def test_a_run_trains_with_onednn_and_records_the_kernels(tmp_path, chosen, kern
     subprocess.run([*command, "--run-dir", str(tmp_path / "run")], env=env, check=True)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["cpu_kernels"] == kernels
+
+
+def test_the_kernels_are_unknown_where_tensorflow_no_longer_says(monkeypatch):
+    """cpu_kernels reads a private TensorFlow module: a release without it must not fail a run."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    assert hardware.cpu_kernels() in ("oneDNN", "Eigen")
+    monkeypatch.delattr(_pywrap_util_port, "IsMklEnabled")
+    assert hardware.cpu_kernels() == "unknown"

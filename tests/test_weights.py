@@ -285,6 +285,8 @@ def test_shipped_entry_matches_its_file_recipe_and_data(entry):
     if "precision" in entry.trained:  # recorded since the publish after "auto" came
         assert entry.trained["precision"] in {"float32", "mixed_bfloat16"}
         assert recipe.train.precision in {"auto", entry.trained["precision"]}
+    if "cpu_kernels" in entry.trained:  # recorded since the commands ask for oneDNN's
+        assert entry.trained["cpu_kernels"] in {"oneDNN", "Eigen"}
     model = modelzoo.create_model(entry.model, weights=entry.tag)
     assert model.count_params() == entry.parameters
     assert entry.input == {

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import click
 
-from modelzoo import hardware
 from modelzoo.errors import ModelzooError
 
 
 class Group(click.Group):
-    """A click group that turns a `ModelzooError` into one line on stderr and its exit code, and
-    has TensorFlow, if a command loads it, compute with oneDNN's CPU kernels
-    (`hardware.prefer_onednn`: the user's TF_ENABLE_ONEDNN_OPTS wins)."""
+    """A click group that turns a `ModelzooError` into one line on stderr and its exit code."""
 
     def invoke(self, ctx: click.Context):
-        hardware.prefer_onednn()
         try:
             return super().invoke(ctx)
         except ModelzooError as error:
