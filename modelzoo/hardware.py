@@ -16,6 +16,7 @@ leaves it alone; `python benchmarks/mixed_precision.py` measures both kernels.
 from __future__ import annotations
 
 import os
+import platform
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -26,6 +27,8 @@ BFLOAT16_GPU_CAPABILITY = (8, 0)
 CPUINFO = Path("/proc/cpuinfo")
 #: TensorFlow's switch for its oneDNN CPU kernels ("1" on, "0" off, unset: TensorFlow's choice).
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+#: `platform.machine()` of the CPUs whose oneDNN kernels the commands ask for.
+X86_64 = frozenset({"x86_64", "amd64"})
 
 
 def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
@@ -51,10 +54,16 @@ def cpu_has_bfloat16(flags: frozenset[str] | None = None) -> bool:
     return bool((cpu_flags() if flags is None else flags) & BFLOAT16_CPU_FLAGS)
 
 
-def prefer_onednn(environ: MutableMapping[str, str] | None = None) -> None:
-    """Have TensorFlow, when it loads, use oneDNN's CPU kernels, unless `environ` (default: this
-    process's environment) already says TF_ENABLE_ONEDNN_OPTS. Imports nothing; it has no effect
-    once TensorFlow is loaded."""
+def prefer_onednn(
+    environ: MutableMapping[str, str] | None = None, machine: str | None = None
+) -> None:
+    """Have TensorFlow, when it loads, use oneDNN's CPU kernels on an x86-64 CPU (`machine`
+    default: this one's), unless `environ` (default: this process's environment) already says
+    TF_ENABLE_ONEDNN_OPTS. Elsewhere (Arm, where TensorFlow's oneDNN goes through other kernels and
+    nothing here has been measured) TensorFlow keeps its own choice. Imports nothing; it has no
+    effect once TensorFlow is loaded."""
+    if (platform.machine() if machine is None else machine).lower() not in X86_64:
+        return
     (os.environ if environ is None else environ).setdefault(ONEDNN_ENV, "1")
 
 
