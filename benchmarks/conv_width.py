@@ -13,17 +13,13 @@ benchmarks/results/conv_width.json and regenerates benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import dev_runs, write_results  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks import dev_runs  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "conv_width.json"
 #: (label, overrides of the mnist_cnn recipe) in the order they run.
@@ -35,21 +31,7 @@ CANDIDATES = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
-    args = parser.parse_args()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
-    candidates = dev_runs.candidates_on_dev("mnist_cnn", CANDIDATES, seeds, args.data_mirror)
-    record = {
-        "measured_by": "python benchmarks/conv_width.py"
-        + (f" --seeds {args.seeds}" if args.seeds != "0,1,2" else ""),
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "seeds": seeds,
-        "candidates": candidates,
-    }
-    write_results.save(RESULTS, record)
+    dev_runs.study(__doc__, "conv_width.py", RESULTS, CANDIDATES)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,37 @@ def candidates_on_dev(
             print(json.dumps({"candidate": label, **runs[-1]}), flush=True)
         measured.append({"label": label, "overrides": overrides, "runs": runs})
     return measured
+
+
+def study(
+    doc: str,
+    script: str,
+    results: Path,
+    candidates: tuple[tuple[str, dict], ...],
+    about: dict | None = None,
+) -> None:
+    """A study script's main: `candidates` of mnist_cnn over `--seeds` on the dev splits, recorded
+    in `results` (with `about`, what the record needs to say of how it was measured) and
+    RESULTS.md regenerated."""
+    from benchmarks import write_results
+    from benchmarks.machine import describe
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
+    args = parser.parse_args()
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    measured = candidates_on_dev("mnist_cnn", candidates, seeds, args.data_mirror)
+    record = {
+        "measured_by": f"python benchmarks/{script}"
+        + (f" --seeds {args.seeds}" if args.seeds != "0,1,2" else ""),
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": describe(),
+        "seeds": seeds,
+        **(about or {}),
+        "candidates": measured,
+    }
+    write_results.save(results, record)
 
 
 def main() -> None:

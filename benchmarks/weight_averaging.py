@@ -12,17 +12,13 @@ benchmarks/results/weight_averaging.json and regenerates benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import dev_runs, write_results  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks import dev_runs  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "weight_averaging.json"
 #: (label, overrides of the mnist_cnn recipe) in the order they run.
@@ -34,23 +30,8 @@ CANDIDATES = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
-    args = parser.parse_args()
-    seeds = [int(seed) for seed in args.seeds.split(",")]
-    candidates = dev_runs.candidates_on_dev("mnist_cnn", CANDIDATES, seeds, args.data_mirror)
-    record = {
-        "measured_by": "python benchmarks/weight_averaging.py"
-        + (f" --seeds {args.seeds}" if args.seeds != "0,1,2" else ""),
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
-        "seeds": seeds,
-        # How the average was kept (benchmarks/write_results.py says so for older records).
-        "average": "debiased",
-        "candidates": candidates,
-    }
-    write_results.save(RESULTS, record)
+    # How the average was kept (benchmarks/write_results.py says so for older records).
+    dev_runs.study(__doc__, "weight_averaging.py", RESULTS, CANDIDATES, {"average": "debiased"})
 
 
 if __name__ == "__main__":
