@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
+from benchmarks.machine import child_env  # noqa: E402
 
 
 def one_run(recipe_name: str, overrides: dict, seed: int, mirror: str | None) -> dict:
@@ -70,11 +71,8 @@ def one_run(recipe_name: str, overrides: dict, seed: int, mirror: str | None) ->
 
 def spawn(recipe_name: str, overrides: dict, seed: int, mirror: str | None) -> dict:
     """`one_run` in a fresh process, with the kernels modelzoo's commands ask for."""
-    from modelzoo import hardware
-
     job = {"recipe": recipe_name, "overrides": overrides, "seed": seed, "mirror": mirror}
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    hardware.prefer_onednn(env)
+    env = child_env("modelzoo")
     command = [sys.executable, __file__, "--one", json.dumps(job)]
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:

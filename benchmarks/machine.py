@@ -32,3 +32,27 @@ def describe() -> str:
 def load_average() -> float:
     """The 1-minute load average: above the core count, other work competed for the CPU."""
     return round(os.getloadavg()[0], 2)
+
+
+def child_env(kernels: str = "modelzoo") -> dict[str, str]:
+    """The environment for a benchmark's child process: TensorFlow's C++ logging quiet, and the CPU
+    kernels it computes with:
+
+    - "modelzoo": those modelzoo's commands ask for (`modelzoo.hardware.prefer_onednn`; a
+      TF_ENABLE_ONEDNN_OPTS the user set wins),
+    - "inherited": this process's environment as it is (a script that imports TensorFlow itself),
+    - "tensorflow": TensorFlow's own default for this CPU, whatever the user set,
+    - "0" or "1": TF_ENABLE_ONEDNN_OPTS as given.
+    """
+    from modelzoo import hardware
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if kernels == "modelzoo":
+        hardware.prefer_onednn(env)
+    elif kernels == "tensorflow":
+        env.pop(hardware.ONEDNN_ENV, None)
+    elif kernels in ("0", "1"):
+        env[hardware.ONEDNN_ENV] = kernels
+    elif kernels != "inherited":
+        raise ValueError(f"kernels {kernels!r}: one of modelzoo, inherited, tensorflow, 0, 1")
+    return env

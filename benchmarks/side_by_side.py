@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import child_env, describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "side_by_side.json"
 REFERENCE_SCRIPT = ROOT / "benchmarks" / "reference" / "keras_io_mnist_convnet.py"
@@ -157,20 +157,12 @@ def spawn(job: dict) -> dict:
     """`job` in a fresh process: with the CPU kernels modelzoo's commands ask for where
     `job["kernels"]` is "modelzoo", else with TensorFlow's default ones for this CPU (as a script
     that imports TensorFlow itself gets them; a TF_ENABLE_ONEDNN_OPTS the user set holds for both)."""
-    from modelzoo import hardware
-
     command = [sys.executable, __file__, "--job", json.dumps(job)]
-    env = _quiet_env()
-    if job.get("kernels") == "modelzoo":
-        hardware.prefer_onednn(env)
+    env = child_env("modelzoo" if job.get("kernels") == "modelzoo" else "inherited")
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"{job['side']} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _quiet_env() -> dict:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def whole_process(side: str, seed: int, args, overrides: dict) -> dict:
@@ -188,7 +180,7 @@ def whole_process(side: str, seed: int, args, overrides: dict) -> dict:
             command += ["--data-mirror", args.data_mirror]
         start = time.perf_counter()
         result = subprocess.run(
-            command, capture_output=True, text=True, env=_quiet_env(), cwd=folder
+            command, capture_output=True, text=True, env=child_env("inherited"), cwd=folder
         )
         seconds = time.perf_counter() - start
         if result.returncode != 0:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import child_env, describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "sweep_mnist.json"
 
@@ -33,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", default="hidden_units=64,128,256")
     args = parser.parse_args()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = child_env("inherited")
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         command = [

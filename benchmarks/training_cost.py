@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import child_env, describe  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
 FRACTIONS = (0.25, 0.5, 1.0)
@@ -135,15 +135,8 @@ def spawn(job: dict) -> dict:
     """`job` in a fresh process, with the CPU kernels modelzoo's commands train with
     (`hardware.prefer_onednn`), or TensorFlow's default ones for this CPU where `job["onednn"]` is
     None ("0" or "1": TF_ENABLE_ONEDNN_OPTS as given)."""
-    from modelzoo import hardware
-
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    if "onednn" not in job:
-        hardware.prefer_onednn(env)
-    elif job["onednn"] is None:
-        env.pop(hardware.ONEDNN_ENV, None)
-    else:
-        env[hardware.ONEDNN_ENV] = job["onednn"]
+    onednn = job.get("onednn", "modelzoo")
+    env = child_env("tensorflow" if onednn is None else onednn)
     result = subprocess.run(
         [sys.executable, __file__, "--one", json.dumps(job)],
         capture_output=True,

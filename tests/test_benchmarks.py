@@ -385,3 +385,24 @@ def test_the_readme_headline_names_each_sides_precision_and_kernels():
     assert "the `mnist_cnn` recipe (in float32, oneDNN kernels) trains in **0.18 x**" in training
     assert "`mnist` (in float32, oneDNN kernels) trains in **0.38 x**" in main_job
     assert "its settings before (in float32, oneDNN kernels; 30 s against 80 s;" in main_job
+
+
+def test_a_benchmark_child_gets_the_kernels_it_asks_for(monkeypatch):
+    import platform
+
+    import pytest
+
+    from benchmarks.machine import child_env
+    from modelzoo import hardware
+
+    monkeypatch.setenv(hardware.ONEDNN_ENV, "0")  # what a user set
+    assert child_env("inherited")[hardware.ONEDNN_ENV] == "0"
+    assert child_env("modelzoo")[hardware.ONEDNN_ENV] == "0"  # the user's value wins
+    assert hardware.ONEDNN_ENV not in child_env("tensorflow")
+    assert child_env("1")[hardware.ONEDNN_ENV] == "1"
+    assert child_env("inherited")["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    monkeypatch.delenv(hardware.ONEDNN_ENV)
+    expected = "1" if platform.machine().lower() in hardware.X86_64 else None
+    assert child_env("modelzoo").get(hardware.ONEDNN_ENV) == expected
+    with pytest.raises(ValueError, match="one of modelzoo"):
+        child_env("oneDNN")

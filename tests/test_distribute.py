@@ -1,5 +1,6 @@
 """tf.distribute: the strategy options, mirrored over logical CPU devices, and multi-worker on 127.0.0.1."""
 
+import contextlib
 import csv
 import json
 import os
@@ -20,11 +21,12 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def cluster(workers=2, chief=False):
-    ports = []
-    for _ in range(workers + chief):
-        with socket.socket() as s:  # a free port, released for the worker to bind
+    # Free ports, all held until each task has its own, then released for the tasks to bind.
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(workers + chief)]
+        for s in sockets:
             s.bind(("127.0.0.1", 0))
-            ports.append(s.getsockname()[1])
+        ports = [s.getsockname()[1] for s in sockets]
     spec = {"worker": [f"127.0.0.1:{p}" for p in ports[chief:]]}
     if chief:
         spec["chief"] = [f"127.0.0.1:{ports[0]}"]
