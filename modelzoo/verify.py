@@ -3,7 +3,8 @@
 `tf.saved_model.load` takes the object-graph path and misses real failures (a Keras 3 model
 written by `tf.saved_model.save` loads there and fails in TF Serving with "Could not find
 variable"). This check loads the export the way TF Serving does, into a TF session by tag
-`serve` (the v1 session loader, run in a fresh process), runs `serving_default` on recorded
+`serve` (through TensorFlow's C API, `TF_LoadSessionFromSavedModel`, the C++ loader TF Serving
+uses, in a fresh process; the v1 session loader where the C API is not shipped), runs `serving_default` on recorded
 sample inputs and compares with the Keras outputs recorded at export time. It also checks the
 signature's contract: tag set exactly {serve}, method tensorflow/serving/predict, any batch
 size, chosen (not generated) keys, no denylisted ops, an integer version folder, and replays
@@ -157,6 +158,8 @@ def _check_session(check, export: Path, signature) -> None:
     """Load and run in a fresh process as TF Serving does; replay the warmup; compare with Keras."""
     import numpy as np
 
+    from modelzoo import c_api_session, tfserving
+
     samples = export / "assets.extra" / SAMPLES_FILE
     if not samples.is_file():
         check(
@@ -166,29 +169,55 @@ def _check_session(check, export: Path, signature) -> None:
         )
         return
     recorded = np.load(samples)
+    (input_key,) = signature.inputs
+    warmup = tfserving.read_warmup_requests(export)
+    strays = sorted({key for request in warmup for key in request} - set(signature.inputs))
+    if strays:
+        check(
+            "warmup replay",
+            False,
+            f"warmup requests give inputs {strays} that serving_default does not have",
+        )
+        return
+    # Every feed the fresh process runs, by tensor name: the samples first, then each warmup request.
+    feeds = [{signature.inputs[input_key].name: recorded["inputs"]}] + [
+        {signature.inputs[key].name: array for key, array in request.items()} for request in warmup
+    ]
+    fetches = [signature.outputs[key].name for key in signature.outputs]
+    job = {"export": str(export), "feeds": feeds, "fetches": fetches}
+    loader = LOADER or ("c_api" if c_api_session.available() else "python")
     # The child sends its outputs back through its stdout: no temporary file to leave behind if
     # either process is killed.
     result = subprocess.run(
-        [sys.executable, "-m", "modelzoo.verify", str(export), str(samples)], capture_output=True
+        [sys.executable, "-m", "modelzoo.verify", loader],
+        input=_npz_bytes(job),
+        capture_output=True,
     )
     if result.returncode != 0:
-        reason = _last_error_line(result.stderr.decode(errors="replace"))
+        stderr = result.stderr.decode(errors="replace")
+        reason = (
+            stderr.strip().splitlines()[-1]
+            if result.returncode == _REPORTED and stderr.strip()
+            else _last_error_line(stderr)
+        )
         check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
         return
-    served = dict(np.load(io.BytesIO(result.stdout)))
+    runs = _from_npz_bytes(result.stdout)
+    how = "TensorFlow's C API" if loader == "c_api" else "the v1 session loader"
     check(
         "session load and run",
         True,
-        f"loaded by tag 'serve' in a fresh process; ran {len(recorded['inputs'])} sample inputs",
+        f"loaded by tag 'serve' through {how} in a fresh process; "
+        f"ran {len(recorded['inputs'])} sample inputs",
     )
-    replayed = int(served.pop("warmup:replayed"))
     check(
         "warmup replay",
-        replayed > 0,
-        f"replayed {replayed} warmup requests through the session"
-        if replayed
+        bool(warmup),
+        f"replayed {len(warmup)} warmup requests through the session"
+        if warmup
         else "no assets.extra/tf_serving_warmup_requests: TF Serving would answer the first requests cold",
     )
+    served = dict(zip(signature.outputs, runs[0]))
     for key in signature.outputs:
         expected = recorded[f"output:{key}"] if f"output:{key}" in recorded else None
         if expected is None:
@@ -225,35 +254,91 @@ def _last_error_line(stderr: str) -> str:
     return (errors or lines or ["no output"])[-1][:500]
 
 
-def _session_run(export: str, samples: str) -> None:
-    """In a fresh process: load `export` as TF Serving does and run serving_default on the samples.
+def _npz_bytes(job: dict) -> bytes:
+    """A session job (export, feeds, fetches) as the bytes of one .npz: arrays stay arrays."""
+    import json
 
-    `serving.Servable` loads by tag 'serve' into a v1 session and replays the warmup requests; a
-    failing load or request fails this process. The outputs go to stdout as an .npz; anything
-    else written to stdout (by Python or C++) is sent to stderr.
-    """
     import numpy as np
 
+    arrays, names = {}, []
+    for i, feed in enumerate(job.get("feeds", [])):
+        names.append(list(feed))
+        arrays |= {f"feed{i}:{n}": np.asarray(array) for n, array in enumerate(feed.values())}
+    for i, run in enumerate(job.get("runs", [])):
+        arrays |= {f"run{i}:{n}": array for n, array in enumerate(run)}
+    spec = {key: job[key] for key in ("export", "fetches") if key in job} | {"feeds": names}
+    spec["runs"] = [len(run) for run in job.get("runs", [])]
+    buffer = io.BytesIO()
+    np.savez(buffer, spec=np.asarray(json.dumps(spec)), **arrays)
+    return buffer.getvalue()
+
+
+def _from_npz_bytes(data: bytes):
+    """What `_npz_bytes` wrote: the job {export, feeds, fetches} or, for the child's answer, the
+    list of runs (each the fetched arrays in order)."""
+    import json
+
+    import numpy as np
+
+    loaded = np.load(io.BytesIO(data))
+    spec = json.loads(str(loaded["spec"]))
+    if spec["runs"]:
+        return [[loaded[f"run{i}:{n}"] for n in range(size)] for i, size in enumerate(spec["runs"])]
+    feeds = [
+        {name: loaded[f"feed{i}:{n}"] for n, name in enumerate(names)}
+        for i, names in enumerate(spec["feeds"])
+    ]
+    return {"export": spec["export"], "feeds": feeds, "fetches": spec["fetches"]}
+
+
+#: Which loader the fresh process uses: None picks TensorFlow's C API where the installed
+#: tensorflow ships it (Linux), else the v1 session loader of TensorFlow's Python package.
+LOADER: str | None = None
+#: The fresh process's exit code for a failure it reported as its last stderr line.
+_REPORTED = 3
+
+
+def _session_run(loader: str) -> None:
+    """In a fresh process: load the export as TF Serving does and run every feed of the job on
+    stdin (from `_npz_bytes`), the recorded samples and the warmup requests.
+
+    "c_api" loads through TensorFlow's C API (`TF_LoadSessionFromSavedModel`, the C++ loader TF
+    Serving uses, without TensorFlow's Python package); "python" through the v1 session loader.
+    The fetched arrays go to stdout as an .npz; a failure is the last line on stderr and exit
+    code 3. Anything else written to stdout (by Python or C++) is sent to stderr.
+    """
     results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-
-    from modelzoo import serving
-
-    inputs = np.load(samples)["inputs"]
-    servable = serving.Servable("verify", 0, Path(export))
     try:
-        (input_key,) = servable.signature_defs["serving_default"].inputs
-        outputs = servable.run({input_key: inputs})
-    finally:
-        servable.close()
-    buffer = io.BytesIO()
-    np.savez(buffer, **outputs, **{"warmup:replayed": servable.warmup_replayed})
-    results.write(buffer.getvalue())
+        job = _from_npz_bytes(sys.stdin.buffer.read())
+        if loader == "c_api":
+            from modelzoo import c_api_session
+
+            with c_api_session.CApiSession(job["export"]) as session:
+                runs = [session.run(feed, job["fetches"]) for feed in job["feeds"]]
+        else:
+            runs = _python_session_run(job)
+    except Exception as error:  # the parent reports it as the check's one line
+        print(f"{type(error).__name__}: {error}".replace("\n", " "), file=sys.stderr)
+        raise SystemExit(_REPORTED) from None
+    results.write(_npz_bytes({"runs": runs}))
     results.close()
 
 
-if __name__ == "__main__":
+def _python_session_run(job: dict) -> list:
+    """The job's feeds through the v1 session loader of TensorFlow's Python package."""
     from modelzoo.quiet import quiet_tensorflow
 
-    quiet_tensorflow()  # the parent reads this process's stderr for its one error line
-    _session_run(*sys.argv[1:3])
+    quiet_tensorflow()
+    import tensorflow as tf
+    from tensorflow.python.util import deprecation
+
+    graph = tf.Graph()
+    with tf.compat.v1.Session(graph=graph) as session:
+        with deprecation.silence():
+            tf.compat.v1.saved_model.loader.load(session, ["serve"], job["export"])
+        return [session.run(job["fetches"], feed_dict=feed) for feed in job["feeds"]]
+
+
+if __name__ == "__main__":
+    _session_run(sys.argv[1])

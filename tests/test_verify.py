@@ -224,3 +224,31 @@ def test_publish_removes_the_staging_folders_of_dead_exporters_only(tmp_path):
         alive.kill()
     assert sorted(p.name for p in model_dir.iterdir()) == sorted(["1", live.name, other_host.name])
     assert version.name == "1"
+
+
+@pytest.mark.parametrize("loader", ["c_api", "python"])
+def test_each_session_loader_passes_an_export_and_fails_tf_saved_model_save(
+    tmp_path, monkeypatch, loader
+):
+    """The C API (where the wheel ships it) and the v1 session loader (elsewhere) agree."""
+    monkeypatch.setattr(verify, "LOADER", loader)
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path, "linear", {}, samples_for(model))
+    passed = {c.name: c for c in verify.verify(version)}
+    assert all(c.ok for c in passed.values()), failed(passed.values())
+    how = "TensorFlow's C API" if loader == "c_api" else "the v1 session loader"
+    assert how in passed["session load and run"].detail
+    saved = tmp_path / "saved" / "1"
+    tf.saved_model.save(model, str(saved))
+    verify.write_samples(
+        saved, samples_for(model), {"output_0": np.asarray(model(samples_for(model)))}
+    )
+    assert "Could not find variable" in failed(verify.verify(saved))["session load and run"]
+
+
+def test_a_warmup_request_for_an_input_the_signature_lacks_fails_the_replay(tmp_path):
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path, "linear", {}, samples_for(model))
+    tfserving.write_warmup_requests(version, "linear", "image", samples_for(model))
+    problems = failed(verify.verify(version))
+    assert set(problems) == {"warmup replay"} and "inputs ['image']" in problems["warmup replay"]
