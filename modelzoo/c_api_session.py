@@ -125,23 +125,36 @@ class CApiSession:
         self._session = None
         options = self._c.TF_NewSessionOptions()
         encoded = (ctypes.c_char_p * len(tags))(*[tag.encode() for tag in tags])
-        with self._status("TF_LoadSessionFromSavedModel") as status:
-            self._session = self._c.TF_LoadSessionFromSavedModel(
-                options, None, os.fsencode(export), encoded, len(tags), self._graph, None, status
-            )
-        self._c.TF_DeleteSessionOptions(options)
-        if not self._session:
+        try:
+            with self._status("TF_LoadSessionFromSavedModel") as status:
+                self._session = self._c.TF_LoadSessionFromSavedModel(
+                    options,
+                    None,
+                    os.fsencode(export),
+                    encoded,
+                    len(tags),
+                    self._graph,
+                    None,
+                    status,
+                )
+            if not self._session:
+                raise CApiError("TF_LoadSessionFromSavedModel returned no session")
+        except BaseException:
             self.close()
-            raise CApiError("TF_LoadSessionFromSavedModel returned no session")
+            raise
+        finally:
+            self._c.TF_DeleteSessionOptions(options)
 
     def run(self, feeds: Mapping[str, np.ndarray], fetches: Sequence[str]) -> list[np.ndarray]:
         """The `fetches` tensors ("operation:index") for `feeds` ({tensor name: array})."""
         inputs = (_Output * len(feeds))(*[self._output(name) for name in feeds])
         outputs = (_Output * len(fetches))(*[self._output(name) for name in fetches])
-        values = [_tensor(self._c, np.asarray(array)) for array in feeds.values()]
-        input_values = (_handle * len(values))(*values)
+        values: list = []
         output_values = (_handle * len(fetches))()
         try:
+            for array in feeds.values():
+                values.append(_tensor(self._c, np.asarray(array)))
+            input_values = (_handle * len(values))(*values)
             with self._status("TF_SessionRun") as status:
                 self._c.TF_SessionRun(
                     self._session,
@@ -164,15 +177,20 @@ class CApiSession:
                     self._c.TF_DeleteTensor(tensor)
 
     def close(self) -> None:
-        if self._session:
-            with self._status("TF_CloseSession") as status:
-                self._c.TF_CloseSession(self._session, status)
-            with self._status("TF_DeleteSession") as status:
-                self._c.TF_DeleteSession(self._session, status)
-            self._session = None
-        if self._graph:
-            self._c.TF_DeleteGraph(self._graph)
-            self._graph = None
+        """Close and free the session and its graph (whatever closing reports, all is freed)."""
+        session, self._session = self._session, None
+        graph, self._graph = self._graph, None
+        try:
+            if session:
+                try:
+                    with self._status("TF_CloseSession") as status:
+                        self._c.TF_CloseSession(session, status)
+                finally:
+                    with self._status("TF_DeleteSession") as status:
+                        self._c.TF_DeleteSession(session, status)
+        finally:
+            if graph:
+                self._c.TF_DeleteGraph(graph)
 
     def __enter__(self) -> CApiSession:
         return self

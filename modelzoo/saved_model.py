@@ -47,11 +47,14 @@ def write_saved_model(model: keras.Sequential, path: str | os.PathLike) -> None:
 
 def write(model: keras.Sequential, folder: Path, context: ExportContext) -> None:
     """The SavedModel, the samples with Keras's outputs for them, and the samples as warmup requests."""
+    import numpy as np
+
     from modelzoo import tfserving, verify
 
     write_saved_model(model, folder)
     input_key, output_key = signature_keys(model)
-    samples = context.samples
+    # In the input's dtype, as the signature takes them (TF Serving refuses other warmup dtypes).
+    samples = np.asarray(context.samples, dtype=model.inputs[0].dtype)
     verify.write_samples(folder, samples, {output_key: model(samples, training=False).numpy()})
     tfserving.write_warmup_requests(folder, context.name, input_key, samples)
 

@@ -157,6 +157,7 @@ def _check_signature(check, signature, graph) -> None:
 def _check_session(check, export: Path, signature) -> None:
     """Load and run in a fresh process as TF Serving does; replay the warmup; compare with Keras."""
     import numpy as np
+    import tensorflow as tf
 
     from modelzoo import c_api_session, tfserving
 
@@ -168,21 +169,28 @@ def _check_session(check, export: Path, signature) -> None:
             f"no recorded samples ({samples}); export with modelzoo to record them",
         )
         return
-    recorded = np.load(samples)
-    (input_key,) = signature.inputs
-    warmup = tfserving.read_warmup_requests(export)
-    strays = sorted({key for request in warmup for key in request} - set(signature.inputs))
-    if strays:
+    dtypes = {
+        key: tf.dtypes.as_dtype(info.dtype)
+        for key, info in (*signature.inputs.items(), *signature.outputs.items())
+    }
+    unchecked = sorted(key for key, dtype in dtypes.items() if not dtype.is_numpy_compatible)
+    unchecked += sorted(key for key, dtype in dtypes.items() if dtype == tf.string)
+    if len(signature.inputs) != 1 or unchecked:
         check(
-            "warmup replay",
+            "session load and run",
             False,
-            f"warmup requests give inputs {strays} that serving_default does not have",
+            f"serving_default has inputs {sorted(signature.inputs)} and outputs "
+            f"{sorted(signature.outputs)}: this check runs one numeric input and numeric outputs"
+            + (f" ({unchecked} are not)" if unchecked else ""),
         )
         return
+    ((input_key, input_info),) = signature.inputs.items()
+    # The samples as a client's request would arrive (converted to the input's dtype, as TF
+    # Serving's REST API does); the warmup records exactly as written, as TF Serving replays them.
+    sample_inputs = np.asarray(np.load(samples)["inputs"], dtype=dtypes[input_key].as_numpy_dtype)
+    warmup, warmup_problem = _warmup_feeds(export, signature, dtypes)
     # Every feed the fresh process runs, by tensor name: the samples first, then each warmup request.
-    feeds = [{signature.inputs[input_key].name: recorded["inputs"]}] + [
-        {signature.inputs[key].name: array for key, array in request.items()} for request in warmup
-    ]
+    feeds = [{input_info.name: sample_inputs}, *warmup]
     fetches = [signature.outputs[key].name for key in signature.outputs]
     job = {"export": str(export), "feeds": feeds, "fetches": fetches}
     loader = LOADER or ("c_api" if c_api_session.available() else "python")
@@ -196,11 +204,13 @@ def _check_session(check, export: Path, signature) -> None:
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         reason = (
-            stderr.strip().splitlines()[-1]
+            stderr.strip().splitlines()[-1][:500]
             if result.returncode == _REPORTED and stderr.strip()
             else _last_error_line(stderr)
         )
         check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
+        if warmup_problem:
+            check("warmup replay", False, warmup_problem)
         return
     runs = _from_npz_bytes(result.stdout)
     how = "TensorFlow's C API" if loader == "c_api" else "the v1 session loader"
@@ -208,15 +218,20 @@ def _check_session(check, export: Path, signature) -> None:
         "session load and run",
         True,
         f"loaded by tag 'serve' through {how} in a fresh process; "
-        f"ran {len(recorded['inputs'])} sample inputs",
+        f"ran {len(sample_inputs)} sample inputs",
     )
     check(
         "warmup replay",
-        bool(warmup),
-        f"replayed {len(warmup)} warmup requests through the session"
-        if warmup
-        else "no assets.extra/tf_serving_warmup_requests: TF Serving would answer the first requests cold",
+        bool(warmup) and not warmup_problem,
+        warmup_problem
+        or (
+            f"replayed {len(warmup)} warmup requests through the session"
+            if warmup
+            else f"no assets.extra/{tfserving.WARMUP_FILE}: TF Serving would answer the first "
+            "requests cold"
+        ),
     )
+    recorded = np.load(samples)
     served = dict(zip(signature.outputs, runs[0]))
     for key in signature.outputs:
         expected = recorded[f"output:{key}"] if f"output:{key}" in recorded else None
@@ -233,6 +248,42 @@ def _check_session(check, export: Path, signature) -> None:
             difference <= TOLERANCE,
             f"max |served - Keras| = {difference:.2e} (tolerance {TOLERANCE:g})",
         )
+
+
+def _warmup_feeds(export: Path, signature, dtypes: dict) -> tuple[list[dict], str]:
+    """The warmup requests as feeds by tensor name, and what is wrong with them ("" if nothing):
+    a file that does not read, or a request whose inputs or dtypes are not serving_default's, as
+    TF Serving would refuse on load. The requests that are right are still replayed."""
+    from modelzoo import tfserving
+
+    try:
+        requests = tfserving.read_warmup_requests(export)
+    except Exception as error:  # a damaged file: TF Serving would fail the load on it
+        first = (str(error).strip().splitlines() or [""])[0][:300]
+        return (
+            [],
+            f"assets.extra/{tfserving.WARMUP_FILE} does not read: {type(error).__name__}: {first}",
+        )
+    feeds, problems = [], []
+    for number, request in enumerate(requests, 1):
+        wrong = sorted(set(request) ^ set(signature.inputs))
+        wrong_dtype = [
+            f"{key} is {array.dtype}, serving_default wants {dtypes[key].name}"
+            for key, array in request.items()
+            if key in dtypes and array.dtype != dtypes[key].as_numpy_dtype
+        ]
+        if wrong:
+            problems.append(
+                f"request {number} gives inputs {sorted(request)}, serving_default has "
+                f"{sorted(signature.inputs)}"
+            )
+        elif wrong_dtype:
+            problems.append(f"request {number}: {'; '.join(wrong_dtype)}")
+        else:
+            feeds.append({signature.inputs[key].name: array for key, array in request.items()})
+    return feeds, "; ".join(problems[:3]) + (
+        f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    )
 
 
 def require_servable(path: str | Path, **options) -> list[Check]:
@@ -341,4 +392,8 @@ def _python_session_run(job: dict) -> list:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] not in (["c_api"], ["python"]):
+        raise SystemExit(
+            "usage: python -m modelzoo.verify c_api|python < job.npz (verify's own child)"
+        )
     _session_run(sys.argv[1])

@@ -252,3 +252,35 @@ def test_a_warmup_request_for_an_input_the_signature_lacks_fails_the_replay(tmp_
     tfserving.write_warmup_requests(version, "linear", "image", samples_for(model))
     problems = failed(verify.verify(version))
     assert set(problems) == {"warmup replay"} and "inputs ['image']" in problems["warmup replay"]
+
+
+def test_what_tf_serving_would_refuse_in_the_warmup_is_a_failed_check_not_a_crash(tmp_path):
+    """A damaged warmup file, a request in the wrong dtype, a signature this check cannot feed:
+    each a failed check with its reason; samples in float64 are converted as a REST client's are."""
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path, "linear", {}, samples_for(model).astype("float64"))
+    warmup = version / "assets.extra" / tfserving.WARMUP_FILE
+    warmup.write_bytes(b"not a TFRecord")
+    problems = failed(verify.verify(version))
+    assert set(problems) == {"warmup replay"} and "does not read" in problems["warmup replay"]
+    tfserving.write_warmup_requests(version, "linear", "features", samples_for(model) * 1.0)
+    tfserving.write_warmup_requests(
+        version, "linear", "features", samples_for(model).astype("float64")
+    )
+    problems = failed(verify.verify(version))
+    assert set(problems) == {"warmup replay"}
+    assert "features is float64, serving_default wants float32" in problems["warmup replay"]
+
+    class TwoInputs(tf.Module):
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, 1], tf.float32, name=n) for n in ("a", "b")]
+        )
+        def serve(self, a, b):
+            return {"total": a + b}
+
+    module = TwoInputs()
+    two = tmp_path / "two" / "1"
+    tf.saved_model.save(module, str(two), signatures={"serving_default": module.serve})
+    verify.write_samples(two, samples_for(model), {"total": samples_for(model)})
+    problem = failed(verify.verify(two))["session load and run"]
+    assert "inputs ['a', 'b']" in problem and "one numeric input" in problem
