@@ -3,10 +3,10 @@ than the served version becomes a version; the rest are kept as candidates no se
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 
 from modelzoo import gate
 from modelzoo import recipe_file as recipes
@@ -182,11 +182,18 @@ def test_benchmark_targets_are_the_recipes():
         assert recipe_target(name).settings == recipes.load(name).publish, name
 
 
+def _recipe(*args) -> str:
+    """`python -m modelzoo.recipes ARGS` in this process (a fresh process would add TensorFlow's
+    import, ~10 s here, to every run); its standard output."""
+    from modelzoo.recipes.__main__ import main
+
+    done = CliRunner().invoke(main, list(args))
+    assert done.exit_code == 0, (done.output[-3000:], done.exception)
+    return done.stdout
+
+
 def _run_xor(tmp_path, run, *extra):
-    command = [
-        sys.executable,
-        "-m",
-        "modelzoo.recipes",
+    out = _recipe(
         "xor",
         "--epochs",
         "3",
@@ -195,16 +202,8 @@ def _run_xor(tmp_path, run, *extra):
         "--export-dir",
         str(tmp_path / "saved_models"),
         *extra,
-    ]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout, json.loads((tmp_path / run / "metrics.json").read_text())
+    return out, json.loads((tmp_path / run / "metrics.json").read_text())
 
 
 @pytest.mark.slow
@@ -275,9 +274,6 @@ def test_a_max_examples_mnist_run_is_a_candidate_until_published_anyway(tmp_path
     from modelzoo.serving import ModelRepository
 
     command = [
-        sys.executable,
-        "-m",
-        "modelzoo.recipes",
         "mnist",
         "--epochs",
         "1",
@@ -288,30 +284,15 @@ def test_a_max_examples_mnist_run_is_a_candidate_until_published_anyway(tmp_path
         "--export-dir",
         str(tmp_path / "saved_models"),
     ]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(
-        [*command, "--run-dir", str(tmp_path / "run")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "tested on 500 examples (data.max_examples = 500)" in done.stdout
+    out = _recipe(*command, "--run-dir", str(tmp_path / "run"))
+    assert "tested on 500 examples (data.max_examples = 500)" in out
     model_dir = tmp_path / "saved_models" / "mnist"
     assert version_folders(model_dir) == {} and len(list((model_dir / "candidates").iterdir())) == 1
     repository = ModelRepository(tmp_path / "saved_models")
     repository.refresh(settle=False)
     assert repository.models() == {}
 
-    done = subprocess.run(
-        [*command, "--run-dir", str(tmp_path / "forced"), "--publish-anyway"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    _recipe(*command, "--run-dir", str(tmp_path / "forced"), "--publish-anyway")
     assert list(version_folders(model_dir)) == [1]
     repository.refresh(settle=False)
     assert repository.models() == {"mnist": 1}

@@ -208,17 +208,10 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
         "--data-mirror",
         str(mirror),
     ]
+    # That the resumed run's numbers are the uninterrupted run's, bit for bit, is
+    # test_a_resumed_run_gives_the_uninterrupted_runs_numbers_bit_for_bit's (in-process, from the
+    # state a kill leaves); this one proves a real SIGKILL mid-epoch leaves that state.
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    uninterrupted = subprocess.run(
-        command + ["--run-dir", str(tmp_path / "whole")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
-    whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
-
     run_dir = tmp_path / "killed"
     process = subprocess.Popen(
         command + ["--run-dir", str(run_dir)],
@@ -239,6 +232,8 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
     rows_at_kill = _history_rows(run_dir / "history.csv")
     assert rows_at_kill in (1, 2), "killed during an epoch after the first"
     assert not (run_dir / "metrics.json").exists()
+    with (run_dir / "history.csv").open() as f:
+        first_epoch = next(csv.DictReader(f))
 
     resumed = subprocess.run(
         command + ["--run-dir", str(run_dir)], capture_output=True, text=True, env=env, timeout=600
@@ -246,10 +241,12 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming mnist" in resumed.stdout
     with (run_dir / "history.csv").open() as f:
-        assert [int(row["epoch"]) for row in csv.DictReader(f)] == [0, 1, 2]
+        rows = list(csv.DictReader(f))
+    assert [int(row["epoch"]) for row in rows] == [0, 1, 2]
+    assert rows[0] == first_epoch, "the finished epoch is kept, not trained again"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["resumed"] is True and metrics["epochs_run"] == 3
-    assert abs(metrics["test"]["accuracy"] - whole["test"]["accuracy"]) <= 0.003
+    assert metrics["test"]["accuracy"] > 0.9
 
 
 class _Killed(BaseException):
