@@ -1,5 +1,6 @@
 """Hyperparameter search on the dev split: the search space, and a real sweep killed and resumed."""
 
+import importlib
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import sys
 import time
 
 import pytest
+from click.testing import CliRunner
 
 from modelzoo import sweep
 from modelzoo.errors import UsageError
@@ -89,8 +91,11 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
     assert len(finished) == 1, "killed in the second trial"
     assert not (tmp_path / "saved_models").exists()
 
-    resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # The rest in this process (a fresh one would import TensorFlow again): the CLI all the same.
+    recipes_cli = importlib.import_module("modelzoo.recipes.__main__").main
+    arguments = command[3:]
+    resumed = CliRunner().invoke(recipes_cli, arguments)
+    assert resumed.exit_code == 0, (resumed.output[-3000:], resumed.exception)
     assert (
         "resuming the sweep" in resumed.stdout
         and "1 of 3 trials already finished" in resumed.stdout
@@ -118,13 +123,11 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
     assert winner["publish"]["decision"] == "candidate" and "not published: " in resumed.stdout
     assert "<- best" in resumed.stdout and "SavedModel: " in resumed.stdout
 
-    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-    assert again.returncode == 2 and "has finished" in again.stderr
+    again = CliRunner().invoke(recipes_cli, arguments)
+    assert again.exit_code == 2 and "has finished" in again.output
 
     # run again from scratch: the same winner, the same weights, so no second export
-    fresh = subprocess.run(
-        [*command, "--fresh"], capture_output=True, text=True, env=env, timeout=600
-    )
-    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    fresh = CliRunner().invoke(recipes_cli, [*arguments, "--fresh"])
+    assert fresh.exit_code == 0, (fresh.output[-3000:], fresh.exception)
     assert "the same weights are already candidate" in fresh.stdout
     assert len(list((tmp_path / "saved_models" / "mnist").glob("*/*"))) == 1
