@@ -338,3 +338,20 @@ def test_an_empty_tfds_split_loads_as_no_examples(monkeypatch, tmp_path):
         splits = data.load("mnist", batch_size=8, data_dir=tmp_path)
     assert splits.info.sizes == {"train": 0, "dev": 0, "test": 0}
     assert list(splits.test) == [] and list(splits.train) == []
+
+
+@pytest.mark.parametrize("count", [1, 31, 32, 33, 100, 250])
+def test_take_arrays_gives_the_first_examples_in_order_and_stops_reading_there(count):
+    """Batch by batch, cut at `count`; an endless pipeline is read only as far as needed."""
+    import tensorflow as tf
+
+    inputs = np.arange(100 * 3, dtype=np.float32).reshape(100, 3)
+    targets = np.arange(100, dtype=np.int64)
+    finite = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(32)
+    x, y = data.take_arrays(finite, count)
+    count = min(count, 100)
+    assert np.array_equal(x, inputs[:count]) and np.array_equal(y, targets[:count])
+    x, y = data.take_arrays(finite.repeat(), count)
+    assert len(x) == count and np.array_equal(y, np.concatenate([targets] * 3)[:count])
+    with pytest.raises(ValueError, match="no examples"):
+        data.take_arrays(finite, 0)
