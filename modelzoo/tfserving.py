@@ -13,15 +13,19 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from modelzoo import storage
 from modelzoo.errors import ModelzooError
+from modelzoo.serving.protocol import DEFAULT_SIGNATURE
 
 WARMUP_FILE = "tf_serving_warmup_requests"
 
 
-def write_warmup_requests(export: Path, model_name: str, input_key: str, inputs) -> Path:
-    """One PredictRequest per example (batch of 1) for serving_default, as TF Serving expects."""
+def write_warmup_requests(
+    export: Path, model_name: str, input_key: str, inputs, signature: str = DEFAULT_SIGNATURE
+) -> Path:
+    """One PredictRequest per example (batch of 1) for `signature`, as TF Serving expects."""
     import tensorflow as tf
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
@@ -30,7 +34,7 @@ def write_warmup_requests(export: Path, model_name: str, input_key: str, inputs)
     with tf.io.TFRecordWriter(str(path)) as writer:
         for example in range(len(inputs)):
             request = predict_pb2.PredictRequest(
-                model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default")
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature)
             )
             request.inputs[input_key].CopyFrom(tf.make_tensor_proto(inputs[example : example + 1]))
             log = prediction_log_pb2.PredictionLog(
@@ -40,8 +44,16 @@ def write_warmup_requests(export: Path, model_name: str, input_key: str, inputs)
     return path
 
 
-def read_warmup_requests(export: Path) -> list[dict[str, object]]:
-    """The inputs of every warmup request, as {input key: NumPy array}."""
+class WarmupRequest(NamedTuple):
+    """One PredictRequest of the warmup file: the signature it names and its inputs."""
+
+    signature: str
+    inputs: dict[str, Any]
+
+
+def read_warmup_requests(export: Path) -> list[WarmupRequest]:
+    """Every warmup request: its signature (an empty name means serving_default, as in TF
+    Serving's Predict) and its inputs as {input key: NumPy array}."""
     import tensorflow as tf
     from tensorflow_serving.apis import prediction_log_pb2
 
@@ -50,11 +62,19 @@ def read_warmup_requests(export: Path) -> list[dict[str, object]]:
         return []
     requests = []
     for record in tf.data.TFRecordDataset(str(path)).as_numpy_iterator():
-        log = prediction_log_pb2.PredictionLog.FromString(record)
+        request = prediction_log_pb2.PredictionLog.FromString(record).predict_log.request
         requests.append(
-            {key: tf.make_ndarray(proto) for key, proto in log.predict_log.request.inputs.items()}
+            WarmupRequest(
+                request.model_spec.signature_name or DEFAULT_SIGNATURE,
+                {key: tf.make_ndarray(proto) for key, proto in request.inputs.items()},
+            )
         )
     return requests
+
+
+def missing_signature(name: str) -> str:
+    """TF Serving's answer to a request naming a signature the SavedModel lacks."""
+    return f'Serving signature key "{name}" not found.'
 
 
 def servable_models(export_dir: str | os.PathLike) -> dict[str, Path]:

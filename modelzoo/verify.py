@@ -92,7 +92,7 @@ def verify(path: str | Path, *, require_version_name: bool = True) -> list[Check
     )
     if signature is not None:
         _check_signature(check, signature, graph)
-        _check_session(check, export, signature)
+        _check_session(check, export, signature, graph)
     return checks
 
 
@@ -154,7 +154,7 @@ def _check_signature(check, signature, graph) -> None:
     )
 
 
-def _check_session(check, export: Path, signature) -> None:
+def _check_session(check, export: Path, signature, graph) -> None:
     """Load and run in a fresh process as TF Serving does; replay the warmup; compare with Keras."""
     import numpy as np
     import tensorflow as tf
@@ -188,7 +188,7 @@ def _check_session(check, export: Path, signature) -> None:
     # The samples as a client's request would arrive (converted to the input's dtype, as TF
     # Serving's REST API does); the warmup records exactly as written, as TF Serving replays them.
     sample_inputs = np.asarray(np.load(samples)["inputs"], dtype=dtypes[input_key].as_numpy_dtype)
-    warmup, warmup_problem = _warmup_feeds(export, signature, dtypes)
+    warmup, warmup_problem, not_run = _warmup_feeds(export, graph)
     # Every feed the fresh process runs, by tensor name: the samples first, then each warmup request.
     feeds = [{input_info.name: sample_inputs}, *warmup]
     fetches = [signature.outputs[key].name for key in signature.outputs]
@@ -203,11 +203,14 @@ def _check_session(check, export: Path, signature) -> None:
     )
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
-        reason = (
-            stderr.strip().splitlines()[-1][:500]
-            if result.returncode == _REPORTED and stderr.strip()
-            else _last_error_line(stderr)
-        )
+        if result.returncode == _REPORTED and stderr.strip():
+            reason = stderr.strip().splitlines()[-1][:500]
+        elif result.returncode < 0:  # killed by a signal: out of memory, a crash in C++, a user
+            reason = f"the fresh process was killed by {_signal_name(-result.returncode)}"
+            if stderr.strip():
+                reason += f" after: {_last_error_line(stderr)}"
+        else:
+            reason = _last_error_line(stderr)
         check("session load and run", False, f"the session loader TF Serving uses failed: {reason}")
         if warmup_problem:
             check("warmup replay", False, warmup_problem)
@@ -222,11 +225,12 @@ def _check_session(check, export: Path, signature) -> None:
     )
     check(
         "warmup replay",
-        bool(warmup) and not warmup_problem,
+        bool(warmup or not_run) and not warmup_problem,
         warmup_problem
         or (
             f"replayed {len(warmup)} warmup requests through the session"
-            if warmup
+            + (f"; {not_run} for other signatures checked, not run" if not_run else "")
+            if warmup or not_run
             else f"no assets.extra/{tfserving.WARMUP_FILE}: TF Serving would answer the first "
             "requests cold"
         ),
@@ -250,10 +254,14 @@ def _check_session(check, export: Path, signature) -> None:
         )
 
 
-def _warmup_feeds(export: Path, signature, dtypes: dict) -> tuple[list[dict], str]:
-    """The warmup requests as feeds by tensor name, and what is wrong with them ("" if nothing):
-    a file that does not read, or a request whose inputs or dtypes are not serving_default's, as
-    TF Serving would refuse on load. The requests that are right are still replayed."""
+def _warmup_feeds(export: Path, graph) -> tuple[list[dict], str, int]:
+    """The warmup requests for serving_default as feeds by tensor name; what is wrong with any
+    request ("" if nothing): a file that does not read, a request naming a signature the
+    SavedModel lacks, or inputs or dtypes not its signature's, each of which TF Serving refuses
+    on load; and how many requests name another signature (checked, not run). The requests
+    that are right are still replayed."""
+    import tensorflow as tf
+
     from modelzoo import tfserving
 
     try:
@@ -263,26 +271,37 @@ def _warmup_feeds(export: Path, signature, dtypes: dict) -> tuple[list[dict], st
         return (
             [],
             f"assets.extra/{tfserving.WARMUP_FILE} does not read: {type(error).__name__}: {first}",
+            0,
         )
-    feeds, problems = [], []
-    for number, request in enumerate(requests, 1):
-        wrong = sorted(set(request) ^ set(signature.inputs))
-        wrong_dtype = [
-            f"{key} is {array.dtype}, serving_default wants {dtypes[key].name}"
-            for key, array in request.items()
-            if key in dtypes and array.dtype != dtypes[key].as_numpy_dtype
-        ]
+    feeds, problems, not_run = [], [], 0
+    for number, (name, inputs) in enumerate(requests, 1):
+        if name not in graph.signature_def:
+            problems.append(f"request {number}: {tfserving.missing_signature(name)}")
+            continue
+        signature = graph.signature_def[name]
+        wrong = sorted(set(inputs) ^ set(signature.inputs))
+        wrong_dtype = []
+        for key, array in inputs.items():
+            wanted = (
+                tf.dtypes.as_dtype(signature.inputs[key].dtype) if key in signature.inputs else None
+            )
+            if wanted is not None and array.dtype != wanted.as_numpy_dtype:
+                wrong_dtype.append(f"{key} is {array.dtype}, {name} wants {wanted.name}")
         if wrong:
             problems.append(
-                f"request {number} gives inputs {sorted(request)}, serving_default has "
+                f"request {number} gives inputs {sorted(inputs)}, {name} has "
                 f"{sorted(signature.inputs)}"
             )
         elif wrong_dtype:
             problems.append(f"request {number}: {'; '.join(wrong_dtype)}")
+        elif name != tfserving.DEFAULT_SIGNATURE:
+            not_run += 1
         else:
-            feeds.append({signature.inputs[key].name: array for key, array in request.items()})
-    return feeds, "; ".join(problems[:3]) + (
-        f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            feeds.append({signature.inputs[key].name: array for key, array in inputs.items()})
+    return (
+        feeds,
+        "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""),
+        not_run,
     )
 
 
@@ -295,6 +314,15 @@ def require_servable(path: str | Path, **options) -> list[Check]:
             f"{path} is not servable: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
         )
     return checks
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _last_error_line(stderr: str) -> str:

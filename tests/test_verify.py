@@ -284,3 +284,40 @@ def test_what_tf_serving_would_refuse_in_the_warmup_is_a_failed_check_not_a_cras
     verify.write_samples(two, samples_for(model), {"total": samples_for(model)})
     problem = failed(verify.verify(two))["session load and run"]
     assert "inputs ['a', 'b']" in problem and "one numeric input" in problem
+
+
+@pytest.mark.parametrize("stderr", [b"", b"F0000 check failed: something in C++\n"])
+def test_a_child_killed_by_a_signal_is_named_as_such(tmp_path, monkeypatch, stderr):
+    """Out of memory or a crash in C++ kills the fresh process: the check says so, not "no output"."""
+    import subprocess
+
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path, "linear", {"name": "linear"}, samples_for(model))
+    monkeypatch.setattr(
+        verify.subprocess,
+        "run",
+        lambda args, **_: subprocess.CompletedProcess(args, -9, b"", stderr),
+    )
+    detail = failed(verify.verify(version))["session load and run"]
+    assert "the fresh process was killed by SIGKILL" in detail
+    assert ("check failed: something in C++" in detail) == bool(stderr)
+
+
+def test_a_warmup_request_naming_a_missing_signature_fails_as_tf_serving_fails_the_load(tmp_path):
+    """TF Serving runs each warmup request through the signature it names (none: serving_default)
+    and fails the load on 'Serving signature key "..." not found.'; so do verify and the stand-in."""
+    from modelzoo.serving import ModelRepository
+
+    model = modelzoo.create_model("linear_regression", seed=0)
+    version = export.publish(model, tmp_path, "linear", {}, samples_for(model))
+    tfserving.write_warmup_requests(version, "linear", "features", samples_for(model), "")
+    assert not failed(verify.verify(version)), "an empty name means serving_default"
+    assert {r.signature for r in tfserving.read_warmup_requests(version)} == {"serving_default"}
+
+    tfserving.write_warmup_requests(version, "linear", "features", samples_for(model), "predict")
+    problem = failed(verify.verify(version))["warmup replay"]
+    assert 'Serving signature key "predict" not found.' in problem
+    repository = ModelRepository(tmp_path)
+    repository.refresh(settle=False)
+    assert repository.models() == {}, "the stand-in server refuses the version too"
+    repository.stop()

@@ -36,12 +36,13 @@ class Servable:
                 meta_graph = tf.compat.v1.saved_model.loader.load(
                     self.session, ["serve"], str(path)
                 )
-            if (
-                DEFAULT_SIGNATURE in meta_graph.signature_def
-            ):  # warm up as TF Serving does before serving
-                for request in tfserving.read_warmup_requests(path):
-                    self._run_proto(meta_graph.signature_def[DEFAULT_SIGNATURE], request)
-                    self.warmup_replayed += 1
+            # Warm up as TF Serving does before serving: each request through the signature it
+            # names; one it cannot run (a missing signature, wrong inputs) fails the load.
+            for request in tfserving.read_warmup_requests(path):
+                if request.signature not in meta_graph.signature_def:
+                    raise ServingError(tfserving.missing_signature(request.signature))
+                self._run_proto(meta_graph.signature_def[request.signature], request.inputs)
+                self.warmup_replayed += 1
         except Exception:
             self.session.close()
             raise
