@@ -33,6 +33,15 @@ def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     )
 
 
+def recipes_in_process(*args: str):
+    """`python -m modelzoo.recipes ARGS` through its CLI in this process (a fresh process would
+    import TensorFlow again, ~9 s here): click's Result (exit_code, stdout, output, exception)."""
+    from click.testing import CliRunner
+    from modelzoo.recipes.__main__ import main
+
+    return CliRunner().invoke(main, list(args))
+
+
 @pytest.fixture
 def fresh_python():
     return run_python

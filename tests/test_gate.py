@@ -6,7 +6,7 @@ import os
 import sys
 
 import pytest
-from click.testing import CliRunner
+from conftest import recipes_in_process
 
 from modelzoo import gate
 from modelzoo import recipe_file as recipes
@@ -183,11 +183,8 @@ def test_benchmark_targets_are_the_recipes():
 
 
 def _recipe(*args) -> str:
-    """`python -m modelzoo.recipes ARGS` in this process (a fresh process would add TensorFlow's
-    import, ~10 s here, to every run); its standard output."""
-    from modelzoo.recipes.__main__ import main
-
-    done = CliRunner().invoke(main, list(args))
+    """`python -m modelzoo.recipes ARGS` in this process; its standard output."""
+    done = recipes_in_process(*args)
     assert done.exit_code == 0, (done.output[-3000:], done.exception)
     return done.stdout
 

@@ -1,6 +1,5 @@
 """Hyperparameter search on the dev split: the search space, and a real sweep killed and resumed."""
 
-import importlib
 import json
 import os
 import signal
@@ -9,7 +8,7 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
+from conftest import recipes_in_process
 
 from modelzoo import sweep
 from modelzoo.errors import UsageError
@@ -92,9 +91,8 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
     assert not (tmp_path / "saved_models").exists()
 
     # The rest in this process (a fresh one would import TensorFlow again): the CLI all the same.
-    recipes_cli = importlib.import_module("modelzoo.recipes.__main__").main
     arguments = command[3:]
-    resumed = CliRunner().invoke(recipes_cli, arguments)
+    resumed = recipes_in_process(*arguments)
     assert resumed.exit_code == 0, (resumed.output[-3000:], resumed.exception)
     assert (
         "resuming the sweep" in resumed.stdout
@@ -123,11 +121,11 @@ def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(t
     assert winner["publish"]["decision"] == "candidate" and "not published: " in resumed.stdout
     assert "<- best" in resumed.stdout and "SavedModel: " in resumed.stdout
 
-    again = CliRunner().invoke(recipes_cli, arguments)
+    again = recipes_in_process(*arguments)
     assert again.exit_code == 2 and "has finished" in again.output
 
     # run again from scratch: the same winner, the same weights, so no second export
-    fresh = CliRunner().invoke(recipes_cli, [*arguments, "--fresh"])
+    fresh = recipes_in_process(*arguments, "--fresh")
     assert fresh.exit_code == 0, (fresh.output[-3000:], fresh.exception)
     assert "the same weights are already candidate" in fresh.stdout
     assert len(list((tmp_path / "saved_models" / "mnist").glob("*/*"))) == 1

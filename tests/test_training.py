@@ -1,7 +1,6 @@
 """Short training runs of every recipe, export layout, determinism, divergence, and resume after kill -9."""
 
 import csv
-import importlib
 import json
 import os
 import signal
@@ -14,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from click.testing import CliRunner
+from conftest import recipes_in_process
 
 from modelzoo import export as export_module
 from modelzoo import fit, run_folder, training
@@ -238,8 +237,7 @@ def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path
         first_epoch = next(csv.DictReader(f))
 
     # The rerun in this process (a fresh one would import TensorFlow again): the CLI all the same.
-    recipes_cli = importlib.import_module("modelzoo.recipes.__main__").main
-    resumed = CliRunner().invoke(recipes_cli, [*command[3:], "--run-dir", str(run_dir)])
+    resumed = recipes_in_process(*command[3:], "--run-dir", str(run_dir))
     assert resumed.exit_code == 0, (resumed.output[-2000:], resumed.exception)
     assert "resuming mnist" in resumed.stdout
     with (run_dir / "history.csv").open() as f:
