@@ -81,6 +81,22 @@ def test_dev_threshold_is_chosen_on_dev_only():
     assert report["at_threshold"]["confusion_matrix"] == [[0, 1], [0, 1]]
 
 
+def test_dev_threshold_is_the_smallest_with_the_best_accuracy_ties_included():
+    """Against the definition, accuracy at every candidate threshold, on probabilities with ties
+    (rounded to 2 places) and balanced and one-class label sets."""
+    rng = np.random.default_rng(0)
+    for labels in (
+        rng.integers(0, 2, 300),
+        np.zeros(50, dtype=int),
+        np.ones(50, dtype=int),
+        np.array([1, 0]),
+    ):
+        probability = np.round(np.clip(0.3 * labels + rng.random(len(labels)) * 0.7, 0, 1), 2)
+        candidates = np.unique(np.append(probability, 0.5))
+        accuracy = [np.mean((probability >= t) == labels) for t in candidates]
+        assert metrics.best_threshold(labels, probability) == candidates[np.argmax(accuracy)]
+
+
 def test_ece_of_a_calibrated_toy():
     # in each bin, the share right equals the confidence: 60% sure, right 3 of 5; 90% sure, 9 of 10
     confidence = np.array([0.65] * 20 + [0.95] * 20)
