@@ -26,6 +26,13 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return max(1, min(usable, MAX_WORKERS))
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """The tests marked `longest` (a minute or more each) run first. `--dist worksteal` gives each
+    worker half of the list and lets one that runs out take over the tail of another's; a
+    long test near the end would keep one worker busy while the others sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+
+
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter (nothing imported yet) and capture its output."""
     return subprocess.run(

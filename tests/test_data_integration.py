@@ -30,6 +30,7 @@ def labels_and_hashes(dataset):
     return np.concatenate(labels), hashes
 
 
+@pytest.mark.longest
 def test_mnist_from_the_mirror(mirror):
     splits = data.load("mnist", batch_size=5000, mirror=mirror)
     assert splits.info.sizes == {"train": 54000, "dev": 6000, "test": 10000}

@@ -123,6 +123,7 @@ def recipes_cli(*args, env=ENV, **kwargs):
     return [sys.executable, "-m", "modelzoo.recipes", *args], dict(env=env, **kwargs)
 
 
+@pytest.mark.longest
 @pytest.mark.slow
 @pytest.mark.integration
 def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path, mirror):
@@ -250,6 +251,7 @@ def test_multi_worker_trains_and_only_the_chief_exports(tmp_path):
     assert "SavedModel: not exported" in logs[1]
 
 
+@pytest.mark.longest
 @pytest.mark.slow
 def test_losing_a_worker_fails_clearly_and_the_rerun_resumes(tmp_path):
     spec, epochs = cluster(2), 8

@@ -49,6 +49,7 @@ def test_the_same_search_finds_the_same_folder(tmp_path):
         sweep.make_space("mnist", ["hidden_units=32", "model.hidden_units=64"])
 
 
+@pytest.mark.longest
 @pytest.mark.slow
 @pytest.mark.integration
 def test_sweep_selects_on_dev_exports_the_winner_and_resumes_without_repeating(tmp_path, mirror):

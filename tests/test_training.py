@@ -222,6 +222,7 @@ def _history_rows(path):
         return sum(1 for _ in csv.DictReader(f))
 
 
+@pytest.mark.longest
 @pytest.mark.integration
 def test_kill_mid_epoch_then_rerun_resumes_from_the_last_finished_epoch(tmp_path, mirror):
     command = [
@@ -574,6 +575,7 @@ def test_xor_needs_the_hidden_layer(tmp_path):
 KILLS_PER_EPISODE = 5  # two episodes make the ten kills
 
 
+@pytest.mark.longest
 def test_ten_kill_9s_at_random_instants_then_the_run_completes_as_if_uninterrupted(tmp_path):
     """SIGKILL during start-up, fit, backup writes, evaluation and export, again and again: every
     rerun picks up where the last complete state was, and the end result is the uninterrupted one's."""
