@@ -173,6 +173,30 @@ def test_tensorboard_logs_hold_every_epoch_and_batches_build_no_summaries(tmp_pa
         assert steps["epoch_loss"] == [0, 1, 2] and steps["epoch_mean_absolute_error"] == [0, 1, 2]
 
 
+def test_a_fit_traces_its_train_and_test_steps_once(tmp_path, monkeypatch):
+    """The optimizer's, loss's and metrics' variables exist before the steps are traced: a step
+    that creates variables is traced twice by TensorFlow (Adam's moments in the train step, the
+    metrics' totals in the test step of the dev loss measured before the fit)."""
+    traces = {"train": 0, "test": 0}
+
+    def counted(step, name):
+        def wrapper(self, data):
+            traces[name] += 1
+            return step(self, data)
+
+        return wrapper
+
+    monkeypatch.setattr(keras.Sequential, "train_step", counted(keras.Model.train_step, "train"))
+    monkeypatch.setattr(keras.Sequential, "test_step", counted(keras.Model.test_step, "test"))
+    training.run(
+        recipes.load("diabetes", {"train.epochs": 2, "train.refit": False}),
+        run_dir=tmp_path / "run",
+        export_dir=None,
+        echo=lambda *_: None,
+    )
+    assert traces == {"train": 1, "test": 1}
+
+
 def test_divergence_stops_with_a_clear_error_and_exports_nothing(tmp_path):
     diverging = recipes.load("linear", {"train.learning_rate": 1e3, "train.epochs": 5})
     with pytest.raises(
