@@ -187,7 +187,9 @@ def _check_session(check, export: Path, signature, graph) -> None:
     ((input_key, input_info),) = signature.inputs.items()
     # The samples as a client's request would arrive (converted to the input's dtype, as TF
     # Serving's REST API does); the warmup records exactly as written, as TF Serving replays them.
-    sample_inputs = np.asarray(np.load(samples)["inputs"], dtype=dtypes[input_key].as_numpy_dtype)
+    with np.load(samples) as recorded_file:  # read once, closed at once
+        recorded = {key: recorded_file[key] for key in recorded_file.files}
+    sample_inputs = np.asarray(recorded["inputs"], dtype=dtypes[input_key].as_numpy_dtype)
     warmup, warmup_problem, not_run = _warmup_feeds(export, graph)
     # Every feed the fresh process runs, by tensor name: the samples first, then each warmup request.
     feeds = [{input_info.name: sample_inputs}, *warmup]
@@ -235,7 +237,6 @@ def _check_session(check, export: Path, signature, graph) -> None:
             "requests cold"
         ),
     )
-    recorded = np.load(samples)
     served = dict(zip(signature.outputs, runs[0]))
     for key in signature.outputs:
         expected = recorded[f"output:{key}"] if f"output:{key}" in recorded else None
