@@ -95,13 +95,16 @@ def build_state_before_tracing(model, train) -> None:
     Without a distribution strategy Keras creates them inside the first trace of its train and
     test steps, and TensorFlow traces a function that created variables a second time (~0.4 s
     for the diabetes MLP here, each step). Keras' own `_symbolic_build`, which it runs before
-    tracing under a strategy, from the shapes of `train`'s batches; without it (another Keras)
-    the steps are traced as before."""
+    tracing under a strategy, from the shapes of `train`'s batches. A Keras whose method is
+    missing or takes other arguments traces the steps as before."""
     build = getattr(model, "_symbolic_build", None)
     if build is None:
         return
     with model.distribute_strategy.scope():
-        build(data_batch=train.element_spec)
+        try:
+            build(data_batch=train.element_spec)
+        except TypeError:  # another Keras' signature: its first trace builds the state
+            pass
 
 
 def _restore(model, backup: Backup, placement: Placement, epochs: int) -> BackupState | None:

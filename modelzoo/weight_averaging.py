@@ -65,9 +65,11 @@ def keeps_average(model) -> bool:
 
 def _pairs(model) -> list:
     """(trainable variable, its moving average) for each weight the optimizer averages; none
-    before its first step builds the average."""
+    before its first step (a built optimizer's averages start at zero)."""
     optimizer = _optimizer(model)
     averages = getattr(optimizer, "_model_variables_moving_average", None) or []
+    if averages and int(optimizer.iterations.numpy()) == 0:
+        return []
     # Keras keeps no average (None) for variables it overwrites with their gradient (float8).
     return [
         (variable, average)

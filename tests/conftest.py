@@ -26,11 +26,23 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return max(1, min(usable, MAX_WORKERS))
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
 def pytest_collection_modifyitems(config, items) -> None:
-    """The tests marked `longest` (a minute or more each) run first. `--dist worksteal` gives each
-    worker half of the list and lets one that runs out take over the tail of another's; a
-    long test near the end would keep one worker busy while the others sit idle."""
-    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+    """The tests marked `longest` (a minute or more each) start first, spread over the workers.
+
+    `--dist worksteal` gives each of W workers a contiguous block of the list (as below) and lets
+    one that runs out take the tail of another's queue; a long test near the end would keep one
+    worker busy while the others sit idle. The k-th longest test heads block k % W."""
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    longest = [item for item in items if item.get_closest_marker("longest")]
+    rest = iter([item for item in items if not item.get_closest_marker("longest")])
+    ordered, start = [], 0
+    for block in range(workers):
+        size = (len(items) - start) // (workers - block)  # xdist's worksteal split
+        heads = longest[block::workers]
+        ordered += heads + [item for _, item in zip(range(size - len(heads)), rest)]
+        start += size
+    items[:] = ordered + list(rest)
 
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:

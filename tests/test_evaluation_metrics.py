@@ -95,6 +95,13 @@ def test_dev_threshold_is_the_smallest_with_the_best_accuracy_ties_included():
         candidates = np.unique(np.append(probability, 0.5))
         accuracy = [np.mean((probability >= t) == labels) for t in candidates]
         assert metrics.best_threshold(labels, probability) == candidates[np.argmax(accuracy)]
+    # A positive exactly at the threshold counts as called positive: 0.8 gets both right.
+    assert metrics.best_threshold(np.array([0, 1]), np.array([0.6, 0.8])) == 0.8
+    # A label that is neither 0 nor 1 is never right, as scikit-learn's accuracy had it.
+    # (Counted as negatives, the two 2s would make 0.5 the best.)
+    assert metrics.best_threshold(np.array([2, 2, 1]), np.array([0.2, 0.3, 0.1])) == 0.1
+    with pytest.raises(ValueError, match="as many probabilities as labels"):
+        metrics.best_threshold(np.array([0, 1]), np.array([0.5]))
 
 
 def test_ece_of_a_calibrated_toy():

@@ -6,8 +6,9 @@ import csv
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from modelzoo import checkpoint, recipe_model, run_folder, training, weight_averaging
+from modelzoo import checkpoint, fit, recipe_model, run_folder, training, weight_averaging
 from modelzoo import recipe_file as recipes
 from modelzoo.weight_averaging import averaged_weights, evaluation_callbacks, keeps_average
 
@@ -76,6 +77,16 @@ def test_an_optimizer_that_has_not_stepped_yet_still_gets_the_swap_for_validatio
     assert [type(c).__name__ for c in evaluation_callbacks(model)] == ["ValidateWithAverage"]
     with averaged_weights(model):  # no average yet: nothing to lend
         pass
+    # Built before the fit traces its steps, the averages exist but hold zeros until the first
+    # step: still nothing to lend.
+    own = model.get_weights()
+    fit.build_state_before_tracing(
+        model, tf.data.Dataset.from_tensor_slices((np.ones((4, 3)), np.ones((4, 1)))).batch(2)
+    )
+    assert _averages(model) and not any(a.any() for a in _averages(model))
+    with averaged_weights(model):
+        for mine, its in zip(model.get_weights(), own):
+            np.testing.assert_array_equal(mine, its)
 
 
 def test_averaged_weights_lends_the_average_then_puts_the_own_weights_back():

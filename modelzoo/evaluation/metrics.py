@@ -132,6 +132,11 @@ def best_threshold(labels: np.ndarray, probability: np.ndarray) -> float:
     probabilities themselves and 0.5); meant for dev, never for the split reported."""
     labels = np.asarray(labels).astype(int).reshape(-1)
     probability = np.asarray(probability, dtype=np.float64).reshape(-1)
+    if len(labels) == 0 or len(labels) != len(probability):
+        raise ValueError(
+            f"best_threshold needs as many probabilities as labels, at least one: got "
+            f"{len(probability)} and {len(labels)}"
+        )
     candidates = np.unique(np.append(probability, 0.5))  # ascending
     # Right at t: the positives with p >= t and the negatives with p < t, counted for every
     # candidate at once from the sorted probabilities (n log n, not a pass over n per candidate).
