@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config, items) -> None:
 
     They all head the first block, one after another: most start processes of their own, and
     on 2 cores spreading them over the workers' blocks, so that two ran at once, made a
-    clean-clone CI's tests 847 s instead of 781 s."""
+    clean-clone CI's tests take 847 s, against 781 s and 822 s in two runs of this order."""
     items.sort(key=lambda item: item.get_closest_marker("longest") is None)
 
 
