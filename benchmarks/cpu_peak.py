@@ -3,11 +3,14 @@
     python benchmarks/cpu_peak.py
 
 `tf.matmul` in a `tf.function` (TensorFlow's default threading: every core) at each of SIZES,
-float32 and bfloat16; numpy's float32 matmul as a cross-check. Each size gets a warm-up call,
+float32 and bfloat16, in a fresh process with each of TensorFlow's CPU kernels (Eigen and
+oneDNN, which TensorFlow picks between by CPU and modelzoo's commands ask for); numpy's float32
+matmul as a cross-check. Each size gets a warm-up call,
 then REPEATS timed repeats of about SECONDS each; a size's rate is its best repeat (contention
 only ever slows a repeat down, so the best is the closest to the limit) and the peak is the
-best size's. The medians are recorded beside them. `fp32_peak_gflops`, the figure every "of
-fp32 peak" in RESULTS.md divides by, is the measured TensorFlow float32 rate.
+best size's with the faster kernels. The medians are recorded beside them. `fp32_peak_gflops`,
+the figure every "of fp32 peak" of a record from this machine divides by, is the measured
+TensorFlow float32 rate. The record is this machine's in cpu_peak.json (other machines' are kept).
 
 The nominal figure, cores x FMA units x vector lanes x 2 x clock from /proc/cpuinfo, is kept
 as context (`nominal_fp32_gflops`, `nominal_factors`): it is computed, not measured, and not
@@ -16,8 +19,11 @@ the peak. Writes benchmarks/results/cpu_peak.json and regenerates benchmarks/RES
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
-from benchmarks.machine import describe, load_average  # noqa: E402
+from benchmarks.machine import child_env, describe, load_average  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "cpu_peak.json"
 #: Square matrix sizes timed, and each repeat's length and count.
@@ -131,43 +137,88 @@ def best(rows: list[dict]) -> float:
     return max(row["best_gflops"] for row in rows)
 
 
-def main() -> None:
-    load_before = load_average()
-    from modelzoo.cli import quiet_tensorflow
+#: TF_ENABLE_ONEDNN_OPTS of the two processes that time TensorFlow: its Eigen kernels, and oneDNN's.
+KERNEL_SETTINGS = ("0", "1")
 
-    quiet_tensorflow()
-    import numpy as np
-    import tensorflow as tf
 
-    per_size = {
+def measure_tf_kernels() -> dict:
+    """This process's TensorFlow float32 and bfloat16 rates, and the CPU kernels it computed with."""
+    from modelzoo import hardware
+
+    return {
+        "kernels": hardware.cpu_kernels(),
         "tf_float32": measure_tf("float32"),
         "tf_bfloat16": measure_tf("bfloat16"),
-        "numpy_float32": measure_numpy(),
     }
+
+
+def spawn(setting: str) -> dict:
+    """`measure_tf_kernels` in a fresh process with TF_ENABLE_ONEDNN_OPTS=`setting`."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--kernels", setting],
+        capture_output=True,
+        text=True,
+        env=child_env(setting),
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"TF_ENABLE_ONEDNN_OPTS={setting} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def fastest(by_kernels: dict[str, dict], key: str) -> tuple[float, str]:
+    """(GFLOP/s, kernels) of the fastest kernels' best size for `key` ("tf_float32", ...)."""
+    return max((best(measured[key]), kernels) for kernels, measured in by_kernels.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernels", choices=KERNEL_SETTINGS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.kernels:
+        print(json.dumps(measure_tf_kernels()))
+        return
+    load_before = load_average()
+    import numpy as np
+
+    by_kernels = {}
+    for setting in KERNEL_SETTINGS:
+        measured = spawn(setting)
+        by_kernels[measured.pop("kernels")] = measured
+        print(f"TF_ENABLE_ONEDNN_OPTS={setting}: {json.dumps(measured)[:300]}", flush=True)
+    fp32, fp32_kernels = fastest(by_kernels, "tf_float32")
+    bf16, bf16_kernels = fastest(by_kernels, "tf_bfloat16")
+    numpy_rows = measure_numpy()
+    from importlib.metadata import version
+
     record = {
         "measured_by": "python benchmarks/cpu_peak.py",
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
-        "versions": {"tensorflow": tf.__version__, "numpy": np.__version__},
+        "versions": {"tensorflow": version("tensorflow"), "numpy": np.__version__},
         "method": (
             f"square matmuls of sizes {', '.join(map(str, SIZES))}; `tf.matmul` in a `tf.function` "
-            "at TensorFlow's default threading (every core), and numpy's `@`; per size a warm-up "
-            f"call, then {REPEATS} timed repeats of about {SECONDS:g} s; a size's rate is its best "
-            "repeat and each figure the best size's (2 x size^3 FLOP per matmul)"
+            "at TensorFlow's default threading (every core), in one fresh process with each of "
+            "TensorFlow's CPU kernels (TF_ENABLE_ONEDNN_OPTS=0: Eigen, 1: oneDNN), and numpy's "
+            f"`@`; per size a warm-up call, then {REPEATS} timed repeats of about {SECONDS:g} s; a "
+            "size's rate is its best repeat and each peak the best size's with the faster kernels "
+            "(2 x size^3 FLOP per matmul)"
         ),
-        "fp32_peak_gflops": best(per_size["tf_float32"]),
-        "bf16_peak_gflops": best(per_size["tf_bfloat16"]),
-        "numpy_fp32_gflops": best(per_size["numpy_float32"]),
-        "per_size": per_size,
+        "fp32_peak_gflops": fp32,
+        "fp32_peak_kernels": fp32_kernels,
+        "bf16_peak_gflops": bf16,
+        "bf16_peak_kernels": bf16_kernels,
+        "numpy_fp32_gflops": best(numpy_rows),
+        "per_kernels": by_kernels,
+        "per_size": {"numpy_float32": numpy_rows},
         **nominal(),
         "load_average": [load_before, load_average()],
     }
     print(
-        f"measured: TF fp32 {record['fp32_peak_gflops']} GFLOP/s, TF bf16 {record['bf16_peak_gflops']} "
-        f"GFLOP/s, numpy fp32 {record['numpy_fp32_gflops']} GFLOP/s; nominal (computed) fp32 "
-        f"{record['nominal_fp32_gflops']} GFLOP/s"
+        f"measured: TF fp32 {fp32} GFLOP/s ({fp32_kernels}), TF bf16 {bf16} GFLOP/s "
+        f"({bf16_kernels}), numpy fp32 {record['numpy_fp32_gflops']} GFLOP/s; nominal (computed) "
+        f"fp32 {record['nominal_fp32_gflops']} GFLOP/s"
     )
-    write_results.save(RESULTS, record)
+    write_results.save_machine_record(RESULTS, record)
 
 
 if __name__ == "__main__":

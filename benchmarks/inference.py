@@ -17,7 +17,7 @@ examples per second (batch / mean latency). The serving signature is timed at ev
 from 1 to 1024 (powers of two), the other paths at batch 1, 32 and 256. The whole sweep repeats
 `--repeats` times, the paths alternating, and every figure is the median over the repeats.
 Achieved GFLOP/s = forward FLOPs per example (counted by `modelzoo.flops`) x examples per
-second. RESULTS.md sets it beside this CPU's measured fp32 peak (cpu_peak.json) when it renders,
+second. RESULTS.md sets it beside the fp32 peak measured on the same machine (cpu_peak.json) when it renders,
 and judges TARGET then, so a new peak restates them without a rerun. Writes
 benchmarks/results/inference.json and regenerates benchmarks/RESULTS.md.
 """
@@ -169,7 +169,7 @@ def main() -> None:
 
     quiet_tensorflow()
     images = runtime_exports.mnist_test_images(args.data_mirror)[: max(BATCH_SIZES)]
-    peak = write_results.fp32_peak()
+    peak = write_results.fp32_peak(describe())
     import tensorflow as tf
 
     record = {

@@ -17,7 +17,7 @@
   augmentation on. On a CPU the pipeline's work shares the cores training uses, so the
   difference is what augmenting costs per epoch.
 - GFLOP/s: training FLOPs per example (3 x forward, `modelzoo.flops`) x examples per second of
-  each epoch; RESULTS.md sets it beside this CPU's measured fp32 peak (cpu_peak.json) when it
+  each epoch; RESULTS.md sets it beside the fp32 peak measured on the same machine (cpu_peak.json) when it
   renders.
 
 Every figure is the median of `--repeats` runs, each in a fresh process. Writes
@@ -170,9 +170,14 @@ def main() -> None:
 
     from modelzoo import flops, recipe_file, recipe_model
 
-    if args.pipeline_only and not RESULTS.exists():
-        raise SystemExit(f"--pipeline-only: no {RESULTS} to keep the epochs of; run without it")
-    peak = write_results.fp32_peak()
+    machine = describe()
+    recorded = write_results.machine_record(RESULTS.name, machine)
+    if args.pipeline_only and recorded is None:
+        raise SystemExit(
+            f"--pipeline-only: {RESULTS} has no epochs measured on this machine ({machine}) to "
+            "keep; run without it"
+        )
+    peak = write_results.fp32_peak(machine)
     pipeline = [
         spawn({"kind": "pipeline", "mirror": args.data_mirror}) for _ in range(args.repeats)
     ]
@@ -180,7 +185,7 @@ def main() -> None:
         "measured_by": "python benchmarks/training_cost.py"
         + (f" --repeats {args.repeats}" if args.repeats != 3 else ""),
         "date": time.strftime("%Y-%m-%d"),
-        "machine": describe(),
+        "machine": machine,
         "repeats": args.repeats,
         "pipeline": {
             "batch_size": PIPELINE_BATCH,
@@ -200,7 +205,6 @@ def main() -> None:
     print(f"pipeline: {record['pipeline']}", flush=True)
     if args.pipeline_only:
         # the epochs keep their own command, date, machine and repeats; the pipeline gets its own
-        recorded = json.loads(RESULTS.read_text())
         recorded["pipeline"] = {
             **record["pipeline"],
             "measured_by": f"{record['measured_by']} --pipeline-only",
@@ -208,7 +212,7 @@ def main() -> None:
             "machine": record["machine"],
             "repeats": record["repeats"],
         }
-        write_results.save(RESULTS, recorded)
+        write_results.save_machine_record(RESULTS, recorded)
         return
     for name in args.recipes:
         recipe = recipe_file.load(name)
@@ -233,6 +237,7 @@ def main() -> None:
             )
             rate = runs[0]["examples"] / seconds
             precision = runs[0]["precision"]  # train.precision as the epochs ran ("auto" resolved)
+            kernels = runs[0]["kernels"]  # the CPU kernels TensorFlow reported computing with
             rows.append(
                 {
                     "fraction": fraction,
@@ -268,6 +273,7 @@ def main() -> None:
         record["recipes"][name] = {
             "training_flops_per_example": per_example,
             "precision": precision,
+            "kernels": kernels,
             "augmented": bool(recipe.augment),
             "epochs": rows,
             "augmented_epoch_seconds": augmented_seconds,
@@ -278,7 +284,7 @@ def main() -> None:
                 3,
             ),
         }
-    write_results.save(RESULTS, record)
+    write_results.save_machine_record(RESULTS, record)
 
 
 if __name__ == "__main__":

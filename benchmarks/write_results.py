@@ -22,9 +22,37 @@ def _load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def fp32_peak() -> float | None:
-    """This CPU's measured fp32 peak (GFLOP/s, cpu_peak.json), which every "of fp32 peak" divides by."""
-    data = _load("cpu_peak.json")
+def machine_records(name: str) -> list[dict]:
+    """The records of a results file kept per machine (`{"machines": [record, ...]}`), in the order
+    the machines were first measured; a file from before it kept one per machine is one record."""
+    data = _load(name)
+    if not data:
+        return []
+    return data["machines"] if "machines" in data else [data]
+
+
+def machine_record(name: str, machine: str) -> dict | None:
+    """The record `machine` has in the per-machine results file `name`, if it has one."""
+    return next((record for record in machine_records(name) if record["machine"] == machine), None)
+
+
+def save_machine_record(path: Path, record: dict) -> None:
+    """Save `record` as its machine's in the per-machine results file at `path` (the records of
+    other machines kept, this machine's replaced in place), then regenerate RESULTS.md."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    machines = data.get("machines", [data] if data else [])
+    places = [index for index, kept in enumerate(machines) if kept["machine"] == record["machine"]]
+    if places:
+        machines[places[0]] = record
+    else:
+        machines.append(record)
+    save(path, {"machines": machines})
+
+
+def fp32_peak(machine: str) -> float | None:
+    """The fp32 peak (GFLOP/s) measured on `machine` (cpu_peak.json), which every "of fp32 peak"
+    of a record from that machine divides by."""
+    data = machine_record("cpu_peak.json", machine)
     return data["fp32_peak_gflops"] if data else None
 
 
@@ -34,30 +62,57 @@ def of_peak(gflops: float, peak: float | None) -> str:
 
 
 def cpu_peak() -> list[str]:
-    data = _load("cpu_peak.json")
-    if not data:
+    """The measured peak of each machine (every "of fp32 peak" divides by its own machine's)."""
+    records = machine_records("cpu_peak.json")
+    if not records:
         return ["Not measured yet: run `python benchmarks/cpu_peak.py`."]
+    lines = []
+    for data in records:
+        lines += [f"### On {data['machine']}", "", *machine_peak(data), ""]
+    return lines[:-1]
+
+
+def machine_peak(data: dict) -> list[str]:
     peak, nominal = data["fp32_peak_gflops"], data["nominal_fp32_gflops"]
-    sizes = data["per_size"]
     versions = data["versions"]
+    # {column title: rows by size}: TensorFlow's rates with each of its CPU kernels, or (records
+    # from before both were timed) with its default ones for the CPU, which were not recorded
+    columns = {
+        f"TF {dtype} ({kernels})": measured[f"tf_{dtype}"]
+        for dtype in ("float32", "bfloat16")
+        for kernels, measured in data.get("per_kernels", {}).items()
+    } or {f"TF {dtype}": data["per_size"][f"tf_{dtype}"] for dtype in ("float32", "bfloat16")}
+    columns["numpy float32"] = data["per_size"]["numpy_float32"]
+
+    def kernels(key: str) -> str:
+        return f", {data[key]} kernels" if key in data else ""
+
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
         f"{versions['tensorflow']}, numpy {versions['numpy']}{load_note(data)}): {data['method']}.",
         "",
-        f'- **fp32 peak: {peak} GFLOP/s** (TensorFlow float32 matmul; every "of fp32 peak" on this '
-        "page divides by it)",
+        f"- **fp32 peak: {peak} GFLOP/s** (TensorFlow float32 matmul{kernels('fp32_peak_kernels')}; "
+        'every "of fp32 peak" of a record from this machine divides by it)',
         f"- bf16 peak: **{data['bf16_peak_gflops']} GFLOP/s** (TensorFlow bfloat16 matmul"
-        + ("; the CPU lists avx512_bf16" if data["avx512_bf16"] else "")
+        + kernels("bf16_peak_kernels")
+        + (
+            "; the CPU lists avx512_bf16"
+            if data["avx512_bf16"]
+            else "; the CPU lists no avx512_bf16"
+        )
         + ")",
         f"- cross-check: numpy float32 matmul {data['numpy_fp32_gflops']} GFLOP/s",
         "",
-        "| size | TF float32 best / median | TF bfloat16 best / median | numpy float32 best / median |",
-        "| ---: | ---: | ---: | ---: |",
+        "| size | " + " | ".join(f"{title} best / median" for title in columns) + " |",
+        "| ---: |" + " ---: |" * len(columns),
     ]
-    for f32, bf16, numpy in zip(sizes["tf_float32"], sizes["tf_bfloat16"], sizes["numpy_float32"]):
+    for index, row in enumerate(columns["numpy float32"]):
         lines.append(
-            f"| {f32['size']} | "
-            + " | ".join(f"{r['best_gflops']} / {r['median_gflops']}" for r in (f32, bf16, numpy))
+            f"| {row['size']} | "
+            + " | ".join(
+                f"{rows[index]['best_gflops']} / {rows[index]['median_gflops']}"
+                for rows in columns.values()
+            )
             + " |"
         )
     lines += [
@@ -492,14 +547,14 @@ def inference() -> list[str]:
     data = _load("inference.json")
     if not data:
         return ["Not measured yet: run `python benchmarks/inference.py`."]
-    peak = fp32_peak()
+    peak = fp32_peak(data["machine"])
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
         f"{data['versions']['tensorflow']}{load_note(data)}); medians of {data['repeats']} sweeps. "
         "The serving path is the exported SavedModel loaded by tag `serve` into a session, as "
         "TF Serving's C++ loader does; ONNX Runtime and LiteRT run the same version's other "
         'formats as `modelzoo predict --runtime` does, at their default thread counts. "Of fp32 '
-        "peak\" divides by this CPU's measured fp32 peak (above) as it stands now.",
+        'peak" divides by the fp32 peak measured on the same machine (above) as it stands now.',
         "",
         "| recipe | path | batch | examples/s | p50 latency | p99 latency | GFLOP/s | of fp32 peak |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -557,17 +612,25 @@ def inference_target(data: dict, peak: float | None) -> list[str]:
     ]
 
 
-def bf16_peak() -> float | None:
-    """This CPU's measured bf16 matmul rate (GFLOP/s, cpu_peak.json)."""
-    data = _load("cpu_peak.json")
+def bf16_peak(machine: str) -> float | None:
+    """The bf16 matmul rate (GFLOP/s) measured on `machine` (cpu_peak.json)."""
+    data = machine_record("cpu_peak.json", machine)
     return data.get("bf16_peak_gflops") if data else None
 
 
 def training_cost() -> list[str]:
-    data = _load("training_cost.json")
-    if not data:
+    """Each machine's training cost, its fractions of that machine's own measured peaks."""
+    records = machine_records("training_cost.json")
+    if not records:
         return ["Not measured yet: run `python benchmarks/training_cost.py`."]
-    peak, bf16 = fp32_peak(), bf16_peak()
+    lines = []
+    for data in records:
+        lines += [f"### On {data['machine']}", "", *machine_training_cost(data), ""]
+    return lines[:-1]
+
+
+def machine_training_cost(data: dict) -> list[str]:
+    peak, bf16 = fp32_peak(data["machine"]), bf16_peak(data["machine"])
     pipeline = data["pipeline"]
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); medians of {data['repeats']} "
@@ -598,8 +661,9 @@ def training_cost() -> list[str]:
     ]
     for name, result in data["recipes"].items():
         for row in result["epochs"]:
+            kernels = f", {result['kernels']} kernels" if "kernels" in result else ""
             lines.append(
-                f"| `{name}` | {result.get('precision', 'float32')} | {row['fraction']:.0%} | "
+                f"| `{name}` | {result.get('precision', 'float32')}{kernels} | {row['fraction']:.0%} | "
                 f"{row['examples']:,} | {row['epoch_seconds']:.2f} s | {row['examples_per_s']:,} | "
                 f"{row['gflops']:.1f} | {of_peak(row['gflops'], peak)} | {of_peak(row['gflops'], bf16)} |"
             )

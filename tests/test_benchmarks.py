@@ -174,6 +174,103 @@ def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypat
     assert "400 examples/s (100 on its first pass, which also compiles" in pipeline
 
 
+def test_a_machine_record_replaces_only_that_machines_and_keeps_a_single_old_record(
+    tmp_path, monkeypatch
+):
+    import json
+
+    monkeypatch.setattr(write_results, "main", lambda: None)  # no page regenerated
+    path = tmp_path / "cpu_peak.json"
+    path.write_text(json.dumps({"machine": "cpu A", "fp32_peak_gflops": 200.0}))  # one, as before
+    write_results.save_machine_record(path, {"machine": "cpu B", "fp32_peak_gflops": 100.0})
+    write_results.save_machine_record(path, {"machine": "cpu A", "fp32_peak_gflops": 210.0})
+    assert json.loads(path.read_text()) == {
+        "machines": [
+            {"machine": "cpu A", "fp32_peak_gflops": 210.0},
+            {"machine": "cpu B", "fp32_peak_gflops": 100.0},
+        ]
+    }
+
+
+def test_each_machines_training_is_a_fraction_of_its_own_peak(tmp_path, monkeypatch):
+    """Two machines' peaks, a training record from each and one from a machine with no peak: every
+    "of fp32 peak" divides by the peak measured where the training was; both kernels are shown."""
+    import json
+
+    def rates(gflops):
+        return [{"size": 64, "best_gflops": gflops, "median_gflops": gflops}]
+
+    def peak_record(machine, eigen, onednn):
+        return {
+            "measured_by": "python benchmarks/cpu_peak.py",
+            "date": "d",
+            "machine": machine,
+            "versions": {"tensorflow": "t", "numpy": "n"},
+            "method": "how",
+            "fp32_peak_gflops": max(eigen, onednn),
+            "fp32_peak_kernels": "oneDNN" if onednn > eigen else "Eigen",
+            "bf16_peak_gflops": 10.0,
+            "bf16_peak_kernels": "oneDNN",
+            "numpy_fp32_gflops": 1.0,
+            "per_kernels": {
+                "Eigen": {"tf_float32": rates(eigen), "tf_bfloat16": rates(5.0)},
+                "oneDNN": {"tf_float32": rates(onednn), "tf_bfloat16": rates(10.0)},
+            },
+            "per_size": {"numpy_float32": rates(1.0)},
+            "nominal_fp32_gflops": 50.0,
+            "nominal_factors": [],
+            "avx512_bf16": False,
+        }
+
+    def training_record(machine):
+        row = {"fraction": 1.0, "examples": 100, "epoch_seconds": 1.0, "examples_per_s": 100}
+        pipeline = {
+            "batch_size": 256,
+            "decode_examples_per_s": 1,
+            "first_pass_examples_per_s": 1000,
+            "cached_examples_per_s": 1000,
+            "augmented_first_pass_examples_per_s": 100,
+            "augmented_examples_per_s": 400,
+        }
+        recipe = {
+            "training_flops_per_example": 10,
+            "precision": "float32",
+            "kernels": "oneDNN",
+            "augmented": False,
+            "epochs": [{**row, "gflops": 40.0}],
+            "augmented_epoch_seconds": None,
+            "linearity": 1.0,
+        }
+        return {
+            "measured_by": "python benchmarks/training_cost.py",
+            "date": "d",
+            "machine": machine,
+            "repeats": 1,
+            "pipeline": pipeline,
+            "recipes": {"mnist_cnn": recipe},
+        }
+
+    peaks = {"machines": [peak_record("cpu A", 80.0, 50.0), peak_record("cpu B", 60.0, 160.0)]}
+    costs = {"machines": [training_record(m) for m in ("cpu A", "cpu B", "cpu C")]}
+    (tmp_path / "cpu_peak.json").write_text(json.dumps(peaks))
+    (tmp_path / "training_cost.json").write_text(json.dumps(costs))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+
+    peak_page = "\n".join(write_results.cpu_peak())
+    assert peak_page.count("### On ") == 2
+    assert "**fp32 peak: 80.0 GFLOP/s** (TensorFlow float32 matmul, Eigen kernels" in peak_page
+    assert "**fp32 peak: 160.0 GFLOP/s** (TensorFlow float32 matmul, oneDNN kernels" in peak_page
+    assert "| TF float32 (Eigen) best / median | TF float32 (oneDNN) best / median |" in peak_page
+    assert "| 64 | 60.0 / 60.0 | 160.0 / 160.0 | 5.0 / 5.0 | 10.0 / 10.0 | 1.0 / 1.0 |" in peak_page
+
+    sections = "\n".join(write_results.training_cost()).split("### On ")[1:]
+    assert [section.split("\n")[0] for section in sections] == ["cpu A", "cpu B", "cpu C"]
+    row = "| `mnist_cnn` | float32, oneDNN kernels | 100% | 100 | 1.00 s | 100 | 40.0 |"
+    assert f"{row} 50.0% | 400.0% |" in sections[0]
+    assert f"{row} 25.0% | 400.0% |" in sections[1]
+    assert f"{row} peak not measured | peak not measured |" in sections[2]
+
+
 def test_side_by_side_keeps_the_comparisons_of_other_machines():
     from benchmarks import side_by_side
 
@@ -406,3 +503,16 @@ def test_a_benchmark_child_gets_the_kernels_it_asks_for(monkeypatch):
     assert child_env("modelzoo").get(hardware.ONEDNN_ENV) == expected
     with pytest.raises(ValueError, match="one of modelzoo"):
         child_env("oneDNN")
+
+
+def test_the_peak_is_the_faster_kernels_best_size():
+    from benchmarks.cpu_peak import fastest
+
+    def rates(*gflops):
+        return [{"size": 2**i, "best_gflops": g} for i, g in enumerate(gflops)]
+
+    measured = {
+        "Eigen": {"tf_float32": rates(90.0, 120.0)},
+        "oneDNN": {"tf_float32": rates(150.0, 100.0)},
+    }
+    assert fastest(measured, "tf_float32") == (150.0, "oneDNN")
