@@ -18,8 +18,10 @@ from 1 to 1024 (powers of two), the other paths at batch 1, 32 and 256. The whol
 `--repeats` times, the paths alternating, and every figure is the median over the repeats.
 Achieved GFLOP/s = forward FLOPs per example (counted by `modelzoo.flops`) x examples per
 second. RESULTS.md sets it beside the fp32 peak measured on the same machine (cpu_peak.json) when it renders,
-and judges TARGET then, so a new peak restates them without a rerun. Writes
-benchmarks/results/inference.json and regenerates benchmarks/RESULTS.md.
+and judges TARGET then, so a new peak restates them without a rerun. TensorFlow computes with the
+CPU kernels the `modelzoo` commands ask for (`modelzoo.hardware.prefer_onednn`). Writes this
+machine's record in benchmarks/results/inference.json (other machines' are kept) and
+regenerates benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -165,7 +167,11 @@ def main() -> None:
     args = parser.parse_args()
     load_before = load_average()
 
+    from modelzoo import hardware
     from modelzoo.cli import quiet_tensorflow
+
+    # the CPU kernels `modelzoo serve` and `modelzoo predict` compute with (before TensorFlow loads)
+    hardware.prefer_onednn()
 
     quiet_tensorflow()
     images = runtime_exports.mnist_test_images(args.data_mirror)[: max(BATCH_SIZES)]
@@ -179,6 +185,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "machine": describe(),
         "versions": {"tensorflow": tf.__version__},
+        "kernels": hardware.cpu_kernels(),
         "repeats": args.repeats,
         "headline_batches": list(HEADLINE_BATCHES),
         "target": TARGET,
@@ -197,7 +204,7 @@ def main() -> None:
                         f"{row['gflops']} GFLOP/s ({write_results.of_peak(row['gflops'], peak)} of fp32 peak)"
                     )
     record["load_average"] = [load_before, load_average()]
-    write_results.save(RESULTS, record)
+    write_results.save_machine_record(RESULTS, record)
 
 
 if __name__ == "__main__":

@@ -544,13 +544,26 @@ def runtime_files(data: dict) -> list[str]:
 
 
 def inference() -> list[str]:
-    data = _load("inference.json")
-    if not data:
+    """Each machine's inference speed, its fractions of that machine's own measured peak."""
+    records = machine_records("inference.json")
+    if not records:
         return ["Not measured yet: run `python benchmarks/inference.py`."]
+    lines = []
+    for data in records:
+        lines += [f"### On {data['machine']}", "", *machine_inference(data), ""]
+    return lines[:-1]
+
+
+def machine_inference(data: dict) -> list[str]:
     peak = fp32_peak(data["machine"])
+    kernels = (
+        f", its CPU kernels {data['kernels']}, as `modelzoo serve` and `predict` ask for"
+        if "kernels" in data
+        else ""
+    )
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; TensorFlow "
-        f"{data['versions']['tensorflow']}{load_note(data)}); medians of {data['repeats']} sweeps. "
+        f"{data['versions']['tensorflow']}{kernels}{load_note(data)}); medians of {data['repeats']} sweeps. "
         "The serving path is the exported SavedModel loaded by tag `serve` into a session, as "
         "TF Serving's C++ loader does; ONNX Runtime and LiteRT run the same version's other "
         'formats as `modelzoo predict --runtime` does, at their default thread counts. "Of fp32 '
@@ -607,7 +620,9 @@ def inference_target(data: dict, peak: float | None) -> list[str]:
     )
     return [
         f"Target: `{target['recipe']}` at batch {target['batch']} through the serving signature >= "
-        f"{target['fraction_of_peak']:.0%} of fp32 peak ({row['gflops']:.1f} of {peak} GFLOP/s): "
+        f"{target['fraction_of_peak']:.0%} of fp32 peak ({row['gflops']:.1f}"
+        + (f" of {peak}" if peak else "")
+        + " GFLOP/s): "
         f"**{verdict}**."
     ]
 

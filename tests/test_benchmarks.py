@@ -516,3 +516,17 @@ def test_the_peak_is_the_faster_kernels_best_size():
         "oneDNN": {"tf_float32": rates(150.0, 100.0)},
     }
     assert fastest(measured, "tf_float32") == (150.0, "oneDNN")
+
+
+def test_each_machines_inference_is_judged_against_its_own_peak(tmp_path, monkeypatch):
+    import json
+
+    _fake_results(tmp_path, monkeypatch, peak=100.0)  # a peak for machine "m" only
+    here = json.loads((tmp_path / "inference.json").read_text())
+    elsewhere = {**here, "machine": "n", "kernels": "oneDNN"}
+    (tmp_path / "inference.json").write_text(json.dumps({"machines": [here, elsewhere]}))
+    sections = "\n".join(write_results.inference()).split("### On ")[1:]
+    assert [section.split("\n")[0] for section in sections] == ["m", "n"]
+    assert "(50.0 of 100.0 GFLOP/s): **50.0%, met**" in sections[0]
+    assert "its CPU kernels oneDNN" in sections[1]
+    assert "(50.0 GFLOP/s): **fp32 peak not measured**" in sections[1]
