@@ -183,7 +183,14 @@ def main() -> None:
     by_kernels = {}
     for setting in KERNEL_SETTINGS:
         measured = spawn(setting)
-        by_kernels[measured.pop("kernels")] = measured
+        kernels = measured.pop("kernels")
+        if kernels in by_kernels or kernels == "unknown":
+            raise SystemExit(
+                f"TF_ENABLE_ONEDNN_OPTS={setting}: TensorFlow reports its CPU kernels as {kernels}, "
+                f"which does not tell them apart from the other run's; this TensorFlow cannot be "
+                "measured kernel by kernel here"
+            )
+        by_kernels[kernels] = measured
         print(f"TF_ENABLE_ONEDNN_OPTS={setting}: {json.dumps(measured)[:300]}", flush=True)
     fp32, fp32_kernels = fastest(by_kernels, "tf_float32")
     bf16, bf16_kernels = fastest(by_kernels, "tf_bfloat16")
