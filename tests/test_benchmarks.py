@@ -130,6 +130,17 @@ def test_a_matmul_rate_is_timed_with_a_warm_up_and_repeats():
     assert row["best_gflops"] == max(row["repeats_gflops"]) >= row["median_gflops"] > 0
 
 
+#: A training_cost record's input pipeline: 1,000 examples/s cached, 400 augmented.
+PIPELINE = {
+    "batch_size": 256,
+    "decode_examples_per_s": 1,
+    "first_pass_examples_per_s": 1000,
+    "cached_examples_per_s": 1000,
+    "augmented_first_pass_examples_per_s": 100,
+    "augmented_examples_per_s": 400,
+}
+
+
 def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypatch):
     import json
 
@@ -141,12 +152,7 @@ def test_training_cost_states_what_augmenting_costs_an_epoch(tmp_path, monkeypat
         "machine": "m",
         "repeats": 1,
         "pipeline": {
-            "batch_size": 256,
-            "decode_examples_per_s": 1,
-            "first_pass_examples_per_s": 1000,
-            "cached_examples_per_s": 1000,
-            "augmented_first_pass_examples_per_s": 100,
-            "augmented_examples_per_s": 400,
+            **PIPELINE,
             "measured_by": "python benchmarks/training_cost.py --pipeline-only",
             "date": "later",
             "machine": "m",
@@ -224,14 +230,6 @@ def test_each_machines_training_is_a_fraction_of_its_own_peak(tmp_path, monkeypa
 
     def training_record(machine):
         row = {"fraction": 1.0, "examples": 100, "epoch_seconds": 1.0, "examples_per_s": 100}
-        pipeline = {
-            "batch_size": 256,
-            "decode_examples_per_s": 1,
-            "first_pass_examples_per_s": 1000,
-            "cached_examples_per_s": 1000,
-            "augmented_first_pass_examples_per_s": 100,
-            "augmented_examples_per_s": 400,
-        }
         recipe = {
             "training_flops_per_example": 10,
             "precision": "float32",
@@ -246,7 +244,7 @@ def test_each_machines_training_is_a_fraction_of_its_own_peak(tmp_path, monkeypa
             "date": "d",
             "machine": machine,
             "repeats": 1,
-            "pipeline": pipeline,
+            "pipeline": PIPELINE,
             "recipes": {"mnist_cnn": recipe},
         }
 
