@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,18 @@ def save_machine_record(path: Path, record: dict) -> None:
     save(path, {"machines": machines})
 
 
+def per_machine(name: str, render: Callable[[dict], list[str]]) -> list[str]:
+    """Each machine's record of the per-machine results file `name` rendered by `render` under an
+    `### On <machine>` heading, or a note naming the script that measures it."""
+    records = machine_records(name)
+    if not records:
+        return [f"Not measured yet: run `python benchmarks/{name.removesuffix('.json')}.py`."]
+    lines = []
+    for data in records:
+        lines += [f"### On {data['machine']}", "", *render(data), ""]
+    return lines[:-1]
+
+
 def fp32_peak(machine: str) -> float | None:
     """The fp32 peak (GFLOP/s) measured on `machine` (cpu_peak.json), which every "of fp32 peak"
     of a record from that machine divides by."""
@@ -63,13 +76,7 @@ def of_peak(gflops: float, peak: float | None) -> str:
 
 def cpu_peak() -> list[str]:
     """The measured peak of each machine (every "of fp32 peak" divides by its own machine's)."""
-    records = machine_records("cpu_peak.json")
-    if not records:
-        return ["Not measured yet: run `python benchmarks/cpu_peak.py`."]
-    lines = []
-    for data in records:
-        lines += [f"### On {data['machine']}", "", *machine_peak(data), ""]
-    return lines[:-1]
+    return per_machine("cpu_peak.json", machine_peak)
 
 
 def machine_peak(data: dict) -> list[str]:
@@ -545,13 +552,7 @@ def runtime_files(data: dict) -> list[str]:
 
 def inference() -> list[str]:
     """Each machine's inference speed, its fractions of that machine's own measured peak."""
-    records = machine_records("inference.json")
-    if not records:
-        return ["Not measured yet: run `python benchmarks/inference.py`."]
-    lines = []
-    for data in records:
-        lines += [f"### On {data['machine']}", "", *machine_inference(data), ""]
-    return lines[:-1]
+    return per_machine("inference.json", machine_inference)
 
 
 def machine_inference(data: dict) -> list[str]:
@@ -635,13 +636,7 @@ def bf16_peak(machine: str) -> float | None:
 
 def training_cost() -> list[str]:
     """Each machine's training cost, its fractions of that machine's own measured peaks."""
-    records = machine_records("training_cost.json")
-    if not records:
-        return ["Not measured yet: run `python benchmarks/training_cost.py`."]
-    lines = []
-    for data in records:
-        lines += [f"### On {data['machine']}", "", *machine_training_cost(data), ""]
-    return lines[:-1]
+    return per_machine("training_cost.json", machine_training_cost)
 
 
 def machine_training_cost(data: dict) -> list[str]:
