@@ -94,9 +94,9 @@ def build_state_before_tracing(model, train) -> None:
 
     Without a distribution strategy Keras creates them inside the first trace of its train and
     test steps, and TensorFlow traces a function that created variables a second time (~0.4 s
-    for the diabetes MLP here, each step). Keras' own `_symbolic_build`, which it runs before
-    tracing under a strategy, from the shapes of `train`'s batches. A Keras whose method is
-    missing or takes other arguments traces the steps as before."""
+    for the diabetes MLP here, each step). This calls Keras' own `_symbolic_build`, which Keras
+    runs before tracing under a strategy, with the shapes of `train`'s batches. A Keras whose
+    method is missing or takes other arguments traces the steps as before."""
     build = getattr(model, "_symbolic_build", None)
     if build is None:
         return
