@@ -707,6 +707,85 @@ def machine_training_cost(data: dict) -> list[str]:
     return lines
 
 
+def layer_cost() -> list[str]:
+    """Each machine's per-layer kernel times against its whole training step."""
+    return per_machine("layer_cost.json", machine_layer_cost)
+
+
+def machine_layer_cost(data: dict) -> list[str]:
+    peak = fp32_peak(data["machine"])
+    lines = [
+        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; load average "
+        f"{data['load_average'][0]} at the start, {data['load_average'][1]} at the end): the model "
+        "built as its recipe trains it, at the recipe's batch size, in a fresh process per run and "
+        "per set of TensorFlow's CPU kernels (TF_ENABLE_ONEDNN_OPTS=0: Eigen, 1: oneDNN). Each layer "
+        "alone on random inputs: its forward pass (training mode); forward and its weights' "
+        "gradients; forward and its input's gradient (not needed before the first layer with "
+        "weights); forward and every gradient a training step needs of it; each in a loop inside a "
+        f"`tf.function`, the best of {data['calls']} calls. The whole step as the recipe compiles "
+        f"it (loss, optimizer, moving average): the best epoch after the first over {data['steps']} "
+        f"batches held in memory, per step. Each figure is the median of {data['repeats']} processes.",
+        "",
+        "The layers' times added up are a step whose layers run one after another, each as fast as "
+        "it runs alone, with nothing else (loss, optimizer, the executor) taking any time. A real "
+        "step can beat it a little, where TensorFlow computes one layer's gradient while another's "
+        "runs. A layer's GFLOP/s count its forward FLOPs (`modelzoo.flops`) once per pass it makes "
+        "(forward, weights' gradient, input's gradient); the totals count 3 x forward, as the "
+        "training cost above. Best times, as the peak is a best time: on a shared virtual machine "
+        "the CPU runs in fast and slow phases.",
+    ]
+    for recipe in data["recipes"]:
+        for run in recipe["kernels"]:
+            flops = run["training_flops_per_step"]
+            layers_s = sum(row["forward_backward_s"] for row in run["layers"])
+            lines += [
+                "",
+                f"#### `{recipe['recipe']}`: {run['precision']}, {run['kernels']} kernels, batches of "
+                f"{run['batch_size']}",
+                "",
+                "| layer | forward | + weights' gradient | + input's gradient | + every gradient | "
+                "share of the layers' time | GFLOP/s |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            ]
+            for row in run["layers"]:
+                passes = 1 + (row["weights_gradient_s"] is not None) + row["input_gradient"]
+                rate = row["forward_flops"] * passes / row["forward_backward_s"] / 1e9
+                lines.append(
+                    f"| `{row['layer']}` ({row['kind']}) | {_ms(row['forward_s'])} | "
+                    f"{_ms(row['weights_gradient_s'])} | {_ms(row['input_gradient_s'])} | "
+                    f"{_ms(row['forward_backward_s'])} | {row['forward_backward_s'] / layers_s:.0%} | "
+                    f"{f'{rate:.1f}' if row['forward_flops'] else '-'} |"
+                )
+            for label, seconds in (
+                ("the layers one after another", layers_s),
+                ("**the training step, as the recipe trains**", run["step_s"]),
+            ):
+                rate = flops / seconds / 1e9
+                share = f"{rate / peak:.1%} of fp32 peak" if peak else "fp32 peak not measured"
+                lines.append(f"| {label} | | | | {_ms(seconds)} | | {rate:.1f} ({share}) |")
+            work = {
+                row["layer"]: row["forward_flops"]
+                * (1 + (row["weights_gradient_s"] is not None) + row["input_gradient"])
+                for row in run["layers"]
+            }
+            largest = max(run["layers"], key=lambda row: work[row["layer"]])
+            lines += [
+                "",
+                f"The largest layer, `{largest['layer']}`, makes {work[largest['layer']] / sum(work.values()):.0%} "
+                f"of the FLOPs in {largest['forward_backward_s'] / layers_s:.0%} of the layers' time. "
+                "Each process: step "
+                + ", ".join(_ms(s) for s in run["each_step_s"])
+                + "; layers added up "
+                + ", ".join(_ms(s) for s in run["each_layers_s"])
+                + ".",
+            ]
+    return lines
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.2f} ms"
+
+
 def training_levers() -> list[str]:
     data = _load("training_levers.json")
     if not data:
@@ -1007,6 +1086,10 @@ def render() -> str:
         "## Training: input pipeline, growth with data, achieved GFLOP/s",
         "",
         *training_cost(),
+        "",
+        "## Where a training step's time goes: each layer alone, against the whole step",
+        "",
+        *layer_cost(),
         "",
         "## Choosing the hidden width on the dev split",
         "",

@@ -25,6 +25,7 @@ def test_every_results_figure_names_its_command():
         "cli_latency.py",
         "inference.py",
         "training_cost.py",
+        "layer_cost.py",
         "sweep_mnist.py",
         "choose_augmentation.py",
         "weights_reproducibility.py",
@@ -530,3 +531,70 @@ def test_each_machines_inference_is_judged_against_its_own_peak(tmp_path, monkey
     assert "(50.0 of 100.0 GFLOP/s): **50.0%, met**" in sections[0]
     assert "its CPU kernels oneDNN" in sections[1]
     assert "(50.0 GFLOP/s): **fp32 peak not measured**" in sections[1]
+
+
+def test_layer_costs_add_up_and_are_set_against_their_own_machines_peak(tmp_path, monkeypatch):
+    """Each layer's share of the layers' time and its GFLOP/s (its forward FLOPs once per pass:
+    no input's gradient for the first weighted layer); the layers added up and the whole step as
+    fractions of the peak measured on the same machine, or a note where it has none."""
+    import json
+
+    def layer(name, kind, flops, input_gradient, forward, weights, input_, every):
+        return {
+            "layer": name,
+            "kind": kind,
+            "forward_flops": flops,
+            "input_gradient": input_gradient,
+            "forward_s": forward,
+            "weights_gradient_s": weights,
+            "input_gradient_s": input_,
+            "forward_backward_s": every,
+        }
+
+    run = {
+        "batch_size": 8,
+        "precision": "float32",
+        "kernels": "oneDNN",
+        "training_flops_per_step": 900_000_000,
+        "layers": [
+            layer("conv_1", "Conv2D", 200_000_000, False, 0.001, 0.002, None, 0.002),
+            layer("pool_1", "MaxPooling2D", 0, True, 0.0005, None, 0.001, 0.001),
+            layer("hidden_1", "Dense", 100_000_000, True, 0.0005, 0.001, 0.001, 0.002),
+        ],
+        "step_s": 0.01,
+        "each_step_s": [0.01, 0.012],
+        "each_layers_s": [0.005, 0.006],
+    }
+
+    def record(machine):
+        return {
+            "machine": machine,
+            "measured_by": "python benchmarks/layer_cost.py",
+            "date": "d",
+            "repeats": 2,
+            "calls": 7,
+            "steps": 48,
+            "load_average": [0.5, 1.0],
+            "recipes": [{"recipe": "mnist_cnn", "kernels": [run]}],
+        }
+
+    peaks = {"machines": [{"machine": "cpu A", "fp32_peak_gflops": 400.0}]}
+    (tmp_path / "cpu_peak.json").write_text(json.dumps(peaks))
+    costs = {"machines": [record("cpu A"), record("cpu C")]}
+    (tmp_path / "layer_cost.json").write_text(json.dumps(costs))
+    monkeypatch.setattr(write_results, "RESULTS", tmp_path)
+
+    sections = "\n".join(write_results.layer_cost()).split("### On ")[1:]
+    assert [section.split("\n")[0] for section in sections] == ["cpu A", "cpu C"]
+    a, c = sections
+    assert "#### `mnist_cnn`: float32, oneDNN kernels, batches of 8" in a
+    assert "| `conv_1` (Conv2D) | 1.00 ms | 2.00 ms | - | 2.00 ms | 40% | 200.0 |" in a
+    assert "| `pool_1` (MaxPooling2D) | 0.50 ms | - | 1.00 ms | 1.00 ms | 20% | - |" in a
+    assert "| `hidden_1` (Dense) | 0.50 ms | 1.00 ms | 1.00 ms | 2.00 ms | 40% | 150.0 |" in a
+    assert "| the layers one after another | | | | 5.00 ms | | 180.0 (45.0% of fp32 peak) |" in a
+    assert "10.00 ms | | 90.0 (22.5% of fp32 peak) |" in a
+    assert (
+        "The largest layer, `conv_1`, makes 57% of the FLOPs in 40% of the layers' time. "
+        "Each process: step 10.00 ms, 12.00 ms; layers added up 5.00 ms, 6.00 ms."
+    ) in a
+    assert "180.0 (fp32 peak not measured) |" in c
