@@ -24,8 +24,8 @@ speed each reaches alone and everything else (loss, optimizer, the executor) too
 ceiling on the step's rate with these kernels. Training GFLOP/s use `modelzoo.flops` (3 x the
 forward FLOPs, as training_cost.py); RESULTS.md sets them beside the fp32 peak measured on the
 same machine (cpu_peak.json). Each figure is the median over `--repeats` processes. Writes
-benchmarks/results/layer_cost.json, keeping other machines' records, and regenerates
-benchmarks/RESULTS.md.
+benchmarks/results/layer_cost.json, keeping other machines' records and this machine's other
+recipes, and regenerates benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -243,31 +243,41 @@ def main() -> None:
         print(json.dumps(one_run(json.loads(args.one))))
         return
 
-    load_before = load_average()
-    recipes = []
+    machine = describe()
+    measured = []
     for recipe in args.recipes:
-        measured = []
+        load_before = load_average()
+        per_kernels = []
         for kernels in KERNELS:
             runs = [spawn({"recipe": recipe}, kernels) for _ in range(args.repeats)]
-            measured.append(median_runs(runs))
-            print(recipe, kernels, f"step {measured[-1]['step_s'] * 1e3:.1f} ms", flush=True)
-        recipes.append({"recipe": recipe, "kernels": measured})
-    command = "python benchmarks/layer_cost.py"
-    if args.recipes != ["mnist_cnn"]:
-        command += " --recipes " + " ".join(args.recipes)
-    if args.repeats != 3:
-        command += f" --repeats {args.repeats}"
-    record = {
-        "machine": describe(),
-        "measured_by": command,
-        "date": time.strftime("%Y-%m-%d"),
-        "repeats": args.repeats,
-        "calls": CALLS,
-        "steps": STEPS,
-        "load_average": [load_before, load_average()],
-        "recipes": recipes,
-    }
-    write_results.save_machine_record(RESULTS, record)
+            per_kernels.append(median_runs(runs))
+            print(recipe, kernels, f"step {per_kernels[-1]['step_s'] * 1e3:.1f} ms", flush=True)
+        measured.append(
+            {
+                "recipe": recipe,
+                "measured_by": "python benchmarks/layer_cost.py"
+                + (f" --recipes {recipe}" if args.recipes != ["mnist_cnn"] else "")
+                + (f" --repeats {args.repeats}" if args.repeats != 3 else ""),
+                "date": time.strftime("%Y-%m-%d"),
+                "repeats": args.repeats,
+                "calls": CALLS,
+                "steps": STEPS,
+                "load_average": [load_before, load_average()],
+                "kernels": per_kernels,
+            }
+        )
+    recorded = write_results.machine_record(RESULTS.name, machine)
+    write_results.save_machine_record(
+        RESULTS, {"machine": machine, "recipes": merge_recipes(recorded, measured)}
+    )
+
+
+def merge_recipes(recorded: dict | None, measured: list[dict]) -> list[dict]:
+    """This machine's recipes: those `recorded` before, each one measured again replaced in its
+    place by its new entry, then the recipes measured for the first time."""
+    new = {entry["recipe"]: entry for entry in measured}
+    kept = [new.pop(entry["recipe"], entry) for entry in (recorded or {}).get("recipes", [])]
+    return kept + list(new.values())
 
 
 if __name__ == "__main__":

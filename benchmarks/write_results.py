@@ -715,26 +715,33 @@ def layer_cost() -> list[str]:
 def machine_layer_cost(data: dict) -> list[str]:
     peak = fp32_peak(data["machine"])
     lines = [
-        f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}; load average "
-        f"{data['load_average'][0]} at the start, {data['load_average'][1]} at the end): the model "
-        "built as its recipe trains it, at the recipe's batch size, in a fresh process per run and "
-        "per set of TensorFlow's CPU kernels (TF_ENABLE_ONEDNN_OPTS=0: Eigen, 1: oneDNN). Each layer "
-        "alone on random inputs: its forward pass (training mode); forward and its weights' "
-        "gradients; forward and its input's gradient (not needed before the first layer with "
-        "weights); forward and every gradient a training step needs of it; each in a loop inside a "
-        f"`tf.function`, the best of {data['calls']} calls. The whole step as the recipe compiles "
-        f"it (loss, optimizer, moving average): the best epoch after the first over {data['steps']} "
-        f"batches held in memory, per step. Each figure is the median of {data['repeats']} processes.",
+        "The model built as its recipe trains it, at the recipe's batch size, in a fresh process "
+        "per run and per set of TensorFlow's CPU kernels (TF_ENABLE_ONEDNN_OPTS=0: Eigen, 1: "
+        "oneDNN). Each layer alone on random inputs: its forward pass (training mode); forward and "
+        "its weights' gradients; forward and its input's gradient (not needed before the first "
+        "layer with weights); forward and every gradient a training step needs of it; each in a "
+        "loop inside a `tf.function`, the best of several calls. The whole step as the recipe "
+        "compiles it (loss, optimizer, moving average): the best epoch after the first, over "
+        "batches held in memory, per step. Best times, as the peak is a best time: on a shared "
+        "virtual machine the CPU runs in fast and slow phases (the training cost above takes the "
+        "median epoch, which the slow phases lengthen).",
         "",
         "The layers' times added up are a step whose layers run one after another, each as fast as "
         "it runs alone, with nothing else (loss, optimizer, the executor) taking any time. A real "
         "step can beat it a little, where TensorFlow computes one layer's gradient while another's "
         "runs. A layer's GFLOP/s count its forward FLOPs (`modelzoo.flops`) once per pass it makes "
         "(forward, weights' gradient, input's gradient); the totals count 3 x forward, as the "
-        "training cost above. Best times, as the peak is a best time: on a shared virtual machine "
-        "the CPU runs in fast and slow phases.",
+        "training cost above.",
     ]
     for recipe in data["recipes"]:
+        lines += [
+            "",
+            f"`{recipe['recipe']}` measured by `{recipe['measured_by']}` on {recipe['date']} "
+            f"({data['machine']}; load average {recipe['load_average'][0]} at the start, "
+            f"{recipe['load_average'][1]} at the end): layers the best of {recipe['calls']} calls, "
+            f"the step over {recipe['steps']} batches; each figure the median of "
+            f"{recipe['repeats']} processes.",
+        ]
         for run in recipe["kernels"]:
             flops = run["training_flops_per_step"]
             layers_s = sum(row["forward_backward_s"] for row in run["layers"])

@@ -567,16 +567,17 @@ def test_layer_costs_add_up_and_are_set_against_their_own_machines_peak(tmp_path
     }
 
     def record(machine):
-        return {
-            "machine": machine,
+        recipe = {
+            "recipe": "mnist_cnn",
             "measured_by": "python benchmarks/layer_cost.py",
             "date": "d",
             "repeats": 2,
             "calls": 7,
             "steps": 48,
             "load_average": [0.5, 1.0],
-            "recipes": [{"recipe": "mnist_cnn", "kernels": [run]}],
+            "kernels": [run],
         }
+        return {"machine": machine, "recipes": [recipe]}
 
     peaks = {"machines": [{"machine": "cpu A", "fp32_peak_gflops": 400.0}]}
     (tmp_path / "cpu_peak.json").write_text(json.dumps(peaks))
@@ -598,3 +599,18 @@ def test_layer_costs_add_up_and_are_set_against_their_own_machines_peak(tmp_path
         "Each process: step 10.00 ms, 12.00 ms; layers added up 5.00 ms, 6.00 ms."
     ) in a
     assert "180.0 (fp32 peak not measured) |" in c
+
+
+def test_measuring_some_recipes_again_keeps_the_machines_others():
+    """`layer_cost.py --recipes mnist` replaces mnist's entry in place and keeps mnist_cnn's."""
+    from benchmarks.layer_cost import merge_recipes
+
+    recorded = {"machine": "cpu A", "recipes": [{"recipe": "mnist", "date": "old"}]}
+    recorded["recipes"].append({"recipe": "mnist_cnn", "date": "old"})
+    measured = [{"recipe": "mnist", "date": "new"}, {"recipe": "xor", "date": "new"}]
+    assert merge_recipes(recorded, measured) == [
+        {"recipe": "mnist", "date": "new"},
+        {"recipe": "mnist_cnn", "date": "old"},
+        {"recipe": "xor", "date": "new"},
+    ]
+    assert merge_recipes(None, measured) == measured
