@@ -16,7 +16,6 @@ import csv
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
-from benchmarks.machine import child_env  # noqa: E402
+from benchmarks.machine import run_child  # noqa: E402
 
 
 def one_run(recipe_name: str, overrides: dict, seed: int, mirror: str | None) -> dict:
@@ -72,12 +71,7 @@ def one_run(recipe_name: str, overrides: dict, seed: int, mirror: str | None) ->
 def spawn(recipe_name: str, overrides: dict, seed: int, mirror: str | None) -> dict:
     """`one_run` in a fresh process, with the kernels modelzoo's commands ask for."""
     job = {"recipe": recipe_name, "overrides": overrides, "seed": seed, "mirror": mirror}
-    env = child_env("modelzoo")
-    command = [sys.executable, __file__, "--one", json.dumps(job)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"{recipe_name} {overrides}, seed {seed} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, job)
 
 
 def candidates_on_dev(

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
-from benchmarks.machine import child_env, describe, load_average  # noqa: E402
+from benchmarks.machine import describe, load_average, run_child  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "layer_cost.json"
 #: TF_ENABLE_ONEDNN_OPTS of each set of kernels timed.
@@ -190,21 +189,6 @@ def one_run(job: dict) -> dict:
     }
 
 
-def spawn(job: dict, kernels: str) -> dict:
-    """`job` in a fresh process with TF_ENABLE_ONEDNN_OPTS=`kernels`."""
-    result = subprocess.run(
-        [sys.executable, __file__, "--one", json.dumps(job)],
-        capture_output=True,
-        text=True,
-        env=child_env(kernels),
-    )
-    if result.returncode != 0:
-        raise SystemExit(
-            f"{job} with TF_ENABLE_ONEDNN_OPTS={kernels} failed:\n{result.stderr[-3000:]}"
-        )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def _median_or_none(values: list[float | None]) -> float | None:
     return None if values[0] is None else statistics.median(values)
 
@@ -249,7 +233,7 @@ def main() -> None:
         load_before = load_average()
         per_kernels = []
         for kernels in KERNELS:
-            runs = [spawn({"recipe": recipe}, kernels) for _ in range(args.repeats)]
+            runs = [run_child(__file__, {"recipe": recipe}, kernels) for _ in range(args.repeats)]
             per_kernels.append(median_runs(runs))
             print(recipe, kernels, f"step {per_kernels[-1]['step_s'] * 1e3:.1f} ms", flush=True)
         measured.append(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -56,3 +59,19 @@ def child_env(kernels: str = "modelzoo") -> dict[str, str]:
     elif kernels != "inherited":
         raise ValueError(f"kernels {kernels!r}: one of modelzoo, inherited, tensorflow, 0, 1")
     return env
+
+
+def run_child(script: str, job: dict, kernels: str = "modelzoo") -> dict:
+    """`python script --one <job as JSON>` in a fresh process with `child_env(kernels)`: the JSON
+    its last line of output prints. Exits naming the job, and the end of its stderr, if it fails."""
+    done = subprocess.run(
+        [sys.executable, script, "--one", json.dumps(job)],
+        capture_output=True,
+        text=True,
+        env=child_env(kernels),
+    )
+    if done.returncode != 0:
+        raise SystemExit(
+            f"{Path(script).name} {job} (kernels: {kernels}) failed:\n{done.stderr[-3000:]}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])

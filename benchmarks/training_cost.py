@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
-from benchmarks.machine import child_env, describe  # noqa: E402
+from benchmarks.machine import describe, run_child  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
 FRACTIONS = (0.25, 0.5, 1.0)
@@ -136,16 +135,7 @@ def spawn(job: dict) -> dict:
     (`hardware.prefer_onednn`), or TensorFlow's default ones for this CPU where `job["onednn"]` is
     None ("0" or "1": TF_ENABLE_ONEDNN_OPTS as given)."""
     onednn = job.get("onednn", "modelzoo")
-    env = child_env("tensorflow" if onednn is None else onednn)
-    result = subprocess.run(
-        [sys.executable, __file__, "--one", json.dumps(job)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"{job} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_child(__file__, job, "tensorflow" if onednn is None else onednn)
 
 
 def median_of(runs: list[dict], key: str) -> float:

@@ -614,3 +614,22 @@ def test_measuring_some_recipes_again_keeps_the_machines_others():
         {"recipe": "xor", "date": "new"},
     ]
     assert merge_recipes(None, measured) == measured
+
+
+def test_a_child_run_answers_its_last_line_or_exits_naming_the_job(tmp_path):
+    import pytest
+
+    from benchmarks.machine import run_child
+    from modelzoo import hardware
+
+    script = tmp_path / "child.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "job = json.loads(sys.argv[2])\n"
+        "print('noise first')\n"
+        f"print(json.dumps({{**job, 'kernels': os.environ.get('{hardware.ONEDNN_ENV}')}}))\n"
+        "sys.exit(job.get('fail', 0))\n"
+    )
+    assert run_child(str(script), {"n": 1}, "0") == {"n": 1, "kernels": "0"}
+    with pytest.raises(SystemExit, match=r"child.py \{'fail': 3\} \(kernels: 1\) failed"):
+        run_child(str(script), {"fail": 3}, "1")
