@@ -45,6 +45,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
 FRACTIONS = (0.25, 0.5, 1.0)
 PIPELINE_BATCH = 256  # mnist's and mnist_cnn's batch size
 TIMED_EPOCHS = 3
+RECIPES = ["mnist", "mnist_cnn"]
 
 
 def pipeline_rate(mirror: str | None) -> dict:
@@ -145,7 +146,7 @@ def median_of(runs: list[dict], key: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--recipes", nargs="+", default=["mnist", "mnist_cnn"])
+    parser.add_argument("--recipes", nargs="+", default=RECIPES)
     parser.add_argument("--data-mirror", default=os.environ.get("MODELZOO_DATA_MIRROR"))
     parser.add_argument(
         "--pipeline-only",
@@ -173,7 +174,8 @@ def main() -> None:
     ]
     record = {
         "measured_by": "python benchmarks/training_cost.py"
-        + (f" --repeats {args.repeats}" if args.repeats != 3 else ""),
+        + (f" --repeats {args.repeats}" if args.repeats != 3 else "")
+        + (f" --recipes {' '.join(args.recipes)}" if args.recipes != RECIPES else ""),
         "date": time.strftime("%Y-%m-%d"),
         "machine": machine,
         "repeats": args.repeats,
@@ -274,7 +276,21 @@ def main() -> None:
                 3,
             ),
         }
-    write_results.save_machine_record(RESULTS, record)
+    write_results.save_machine_record(RESULTS, keep_other_recipes(recorded, record))
+
+
+def keep_other_recipes(recorded: dict | None, record: dict) -> dict:
+    """`record`, plus the recipes this machine's earlier record (`recorded`) has and `record` did
+    not measure again, each stamped with the command, date and repeats that measured it."""
+    if not recorded:
+        return record
+    recipes = {}
+    for name, result in recorded["recipes"].items():
+        if name not in record["recipes"]:
+            stamp = {key: recorded[key] for key in ("measured_by", "date", "repeats")}
+            result = {**stamp, **result}  # a stamp it already has is kept
+        recipes[name] = record["recipes"].get(name, result)
+    return {**record, "recipes": {**recipes, **record["recipes"]}}
 
 
 if __name__ == "__main__":

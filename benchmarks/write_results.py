@@ -696,8 +696,14 @@ def machine_training_cost(data: dict) -> list[str]:
             if augmented
             else ""
         )
+        measured = (
+            f" (measured by `{result['measured_by']}` on {result['date']}; medians of "
+            f"{result['repeats']})"
+            if "measured_by" in result
+            else ""
+        )
         lines.append(
-            f"- `{name}`: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
+            f"- `{name}`{measured}: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
             f"Epoch time per example at 100% over that at 25%: {result['linearity']:.2f} (1.00 = linear). "
             f"The input pipeline alone delivers {delivered:.1f}x what training consumes"
             f"{' (augmented)' if result.get('augmented') else ' from the cache'}"

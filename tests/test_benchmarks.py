@@ -633,3 +633,55 @@ def test_a_child_run_answers_its_last_line_or_exits_naming_the_job(tmp_path):
     assert run_child(str(script), {"n": 1}, "0") == {"n": 1, "kernels": "0"}
     with pytest.raises(SystemExit, match=r"child.py \{'fail': 3\} \(kernels: 1\) failed"):
         run_child(str(script), {"fail": 3}, "1")
+
+
+def test_training_cost_of_some_recipes_keeps_the_others_with_their_own_provenance(
+    tmp_path, monkeypatch
+):
+    """`training_cost.py --recipes mnist` replaces mnist's epochs and keeps mnist_cnn's, which
+    RESULTS.md then shows with the command and date that measured them."""
+    import json
+
+    from benchmarks.training_cost import keep_other_recipes
+
+    def result(gflops):
+        row = {"fraction": 1.0, "examples": 100, "epoch_seconds": 0.5, "examples_per_s": 200}
+        return {
+            "training_flops_per_example": 10,
+            "augmented": False,
+            "epochs": [{**row, "gflops": gflops}],
+            "augmented_epoch_seconds": None,
+            "linearity": 1.0,
+        }
+
+    def record(command, date, recipes):
+        return {
+            "measured_by": command,
+            "date": date,
+            "machine": "m",
+            "repeats": 3,
+            "pipeline": PIPELINE,
+            "recipes": recipes,
+        }
+
+    before = record(
+        "python benchmarks/training_cost.py",
+        "old",
+        {"mnist": result(1.0), "mnist_cnn": result(2.0)},
+    )
+    command = "python benchmarks/training_cost.py --recipes mnist"
+    merged = keep_other_recipes(before, record(command, "new", {"mnist": result(3.0)}))
+    assert list(merged["recipes"]) == ["mnist", "mnist_cnn"]
+    assert merged["recipes"]["mnist"] == result(3.0)
+    assert merged["recipes"]["mnist_cnn"]["epochs"] == result(2.0)["epochs"]
+    assert keep_other_recipes(None, before) == before
+
+    _fake_results(tmp_path, monkeypatch, peak=100.0)
+    (tmp_path / "training_cost.json").write_text(json.dumps(merged))
+    lines = write_results.training_cost()
+    assert any(line.startswith(f"Measured by `{command}` on new") for line in lines)
+    kept = next(line for line in lines if line.startswith("- `mnist_cnn`"))
+    assert "(measured by `python benchmarks/training_cost.py` on old; medians of 3)" in kept
+    assert not next(line for line in lines if line.startswith("- `mnist`")).startswith(
+        "- `mnist` (measured"
+    )
