@@ -8,22 +8,24 @@ the recipe's batch size:
 
 - each layer alone, on random inputs of its input's shape: its forward pass (in training mode);
   the forward pass and the gradients of its weights; the forward pass and the gradient of its
-  input (unless no layer before it has weights: a training step never needs it there); and the
-  forward pass with every gradient a training step needs of it. Each runs `REPEATS` times in a
-  loop inside a `tf.function`, and the figure is the best of `CALLS` calls;
+  input (not for the layers up to and including the first with weights: a training step never
+  needs it there); and the forward pass with every gradient a training step needs of it. Each
+  runs `REPEATS` times, one after another, in a loop inside a `tf.function`, and the figure is
+  the best of `CALLS` calls;
 - the whole training step as the recipe compiles it (loss, optimizer, its moving average, its
   steps per call): the best of `TIMED_EPOCHS` epochs after the first, over `STEPS` batches of
-  random inputs held in memory (no input pipeline).
+  random inputs cached in memory (a `tf.data` pipeline with no decoding or augmentation).
 
 Best times, as cpu_peak.py takes its peak: on a shared virtual machine the CPU runs in fast and
 slow phases (on the 2-core AVX2 machine, epochs of the same step alternate between about 35 ms
 and 53 ms a step), and the best is the CPU's own speed, which the peak is too.
 
 The layers' times added up are what a step would take if the layers ran one after another at the
-speed each reaches alone and everything else (loss, optimizer, the executor) took no time: a
-ceiling on the step's rate with these kernels. Training GFLOP/s use `modelzoo.flops` (3 x the
-forward FLOPs, as training_cost.py); RESULTS.md sets them beside the fp32 peak measured on the
-same machine (cpu_peak.json). Each figure is the median over `--repeats` processes. Writes
+speed each reaches alone and everything else (loss, optimizer, input, the executor) took no time;
+a real step can beat it a little by overlapping layers' work. GFLOP/s count `modelzoo.flops`'s
+forward FLOPs once per pass made; RESULTS.md also gives the step's at 3 x the forward FLOPs (as
+training_cost.py), and sets them beside the fp32 peak measured on the same machine
+(cpu_peak.json). Each figure is the median over `--repeats` processes. Writes
 benchmarks/results/layer_cost.json, keeping other machines' records and this machine's other
 recipes, and regenerates benchmarks/RESULTS.md.
 """
@@ -55,8 +57,8 @@ TIMED_EPOCHS = 5
 
 def time_call(compute, *args) -> float:
     """Seconds of one `compute(*args)` (which returns a list of tensors): a `tf.function` runs it
-    `REPEATS` times in a loop, so that a call's overhead is shared out; after a warm-up call
-    (tracing), the best of `CALLS` calls, divided by `REPEATS`."""
+    `REPEATS` times in a loop, one iteration after another, so that a call's overhead is shared
+    out; after a warm-up call (tracing), the best of `CALLS` calls, divided by `REPEATS`."""
     import tensorflow as tf
 
     @tf.function
@@ -66,7 +68,12 @@ def time_call(compute, *args) -> float:
             picks = [tf.cast(tf.reshape(t, [-1])[0], tf.float32) for t in compute(*args)]
             return i + 1, total + tf.add_n(picks)
 
-        return tf.while_loop(lambda i, _: i < REPEATS, body, (tf.constant(0), tf.constant(0.0)))
+        return tf.while_loop(
+            lambda i, _: i < REPEATS,
+            body,
+            (tf.constant(0), tf.constant(0.0)),
+            parallel_iterations=1,  # iterations would otherwise overlap and hide each one's cost
+        )
 
     repeated(*args)
     seconds = []
@@ -100,7 +107,8 @@ def pass_of(layer, weights=(), *, input_gradient: bool = False, gradients: bool 
                 tape.watch(x)
             y = layer(x, training=True)
         sources = [*weights, x] if input_gradient else list(weights)
-        return tape.gradient(y, sources, output_gradients=tf.cast(dy, y.dtype))
+        # y too: a layer with no activation needs no forward pass for its gradients otherwise
+        return [y, *tape.gradient(y, sources, output_gradients=tf.cast(dy, y.dtype))]
 
     return compute
 

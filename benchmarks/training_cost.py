@@ -276,7 +276,9 @@ def main() -> None:
                 3,
             ),
         }
-    write_results.save_machine_record(RESULTS, keep_other_recipes(recorded, record))
+    if args.recipes != RECIPES:  # a run of some recipes keeps the others; a full run replaces all
+        record = keep_other_recipes(recorded, record)
+    write_results.save_machine_record(RESULTS, record)
 
 
 def keep_other_recipes(recorded: dict | None, record: dict) -> dict:

@@ -645,6 +645,12 @@ def machine_training_cost(data: dict) -> list[str]:
     lines = [
         f"Measured by `{data['measured_by']}` on {data['date']} ({data['machine']}); medians of {data['repeats']} "
         "fresh processes each.",
+        *(
+            f"The epochs of `{name}` are kept from `{result['measured_by']}` on {result['date']} "
+            f"(medians of {result['repeats']}); the input pipeline beside them is this run's."
+            for name, result in data["recipes"].items()
+            if "measured_by" in result
+        ),
         "",
         (
             f"Input pipeline measured again by `{pipeline['measured_by']}` on {pipeline['date']} "
@@ -696,14 +702,8 @@ def machine_training_cost(data: dict) -> list[str]:
             if augmented
             else ""
         )
-        measured = (
-            f" (measured by `{result['measured_by']}` on {result['date']}; medians of "
-            f"{result['repeats']})"
-            if "measured_by" in result
-            else ""
-        )
         lines.append(
-            f"- `{name}`{measured}: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
+            f"- `{name}`: {result['training_flops_per_example']:,} training FLOPs per example (3 x forward). "
             f"Epoch time per example at 100% over that at 25%: {result['linearity']:.2f} (1.00 = linear). "
             f"The input pipeline alone delivers {delivered:.1f}x what training consumes"
             f"{' (augmented)' if result.get('augmented') else ' from the cache'}"
@@ -724,20 +724,19 @@ def machine_layer_cost(data: dict) -> list[str]:
         "The model built as its recipe trains it, at the recipe's batch size, in a fresh process "
         "per run and per set of TensorFlow's CPU kernels (TF_ENABLE_ONEDNN_OPTS=0: Eigen, 1: "
         "oneDNN). Each layer alone on random inputs: its forward pass (training mode); forward and "
-        "its weights' gradients; forward and its input's gradient (not needed before the first "
-        "layer with weights); forward and every gradient a training step needs of it; each in a "
-        "loop inside a `tf.function`, the best of several calls. The whole step as the recipe "
+        "its weights' gradients; forward and its input's gradient (not needed up to and "
+        "including the first layer with weights); forward and every gradient a training step needs of it; each in a "
+        "loop inside a `tf.function`, one after another, the best of several calls. The whole step as the recipe "
         "compiles it (loss, optimizer, moving average): the best epoch after the first, over "
-        "batches held in memory, per step. Best times, as the peak is a best time: on a shared "
+        "random batches cached in memory, per step. Best times, as the peak is a best time: on a shared "
         "virtual machine the CPU runs in fast and slow phases (the training cost above takes the "
         "median epoch, which the slow phases lengthen).",
         "",
         "The layers' times added up are a step whose layers run one after another, each as fast as "
         "it runs alone, with nothing else (loss, optimizer, the executor) taking any time. A real "
         "step can beat it a little, where TensorFlow computes one layer's gradient while another's "
-        "runs. A layer's GFLOP/s count its forward FLOPs (`modelzoo.flops`) once per pass it makes "
-        "(forward, weights' gradient, input's gradient); the totals count 3 x forward, as the "
-        "training cost above.",
+        "runs. GFLOP/s count the forward FLOPs (`modelzoo.flops`) once per pass a training step "
+        "makes (forward, weights' gradient, input's gradient).",
     ]
     for recipe in data["recipes"]:
         lines += [
@@ -745,54 +744,63 @@ def machine_layer_cost(data: dict) -> list[str]:
             f"`{recipe['recipe']}` measured by `{recipe['measured_by']}` on {recipe['date']} "
             f"({data['machine']}; load average {recipe['load_average'][0]} at the start, "
             f"{recipe['load_average'][1]} at the end): layers the best of {recipe['calls']} calls, "
-            f"the step over {recipe['steps']} batches; each figure the median of "
-            f"{recipe['repeats']} processes.",
+            f"the step over {recipe['steps']} batches; each layer's times and the step the median "
+            f"of {recipe['repeats']} processes.",
         ]
         for run in recipe["kernels"]:
-            flops = run["training_flops_per_step"]
-            layers_s = sum(row["forward_backward_s"] for row in run["layers"])
-            lines += [
-                "",
-                f"#### `{recipe['recipe']}`: {run['precision']}, {run['kernels']} kernels, batches of "
-                f"{run['batch_size']}",
-                "",
-                "| layer | forward | + weights' gradient | + input's gradient | + every gradient | "
-                "share of the layers' time | GFLOP/s |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-            ]
-            for row in run["layers"]:
-                passes = 1 + (row["weights_gradient_s"] is not None) + row["input_gradient"]
-                rate = row["forward_flops"] * passes / row["forward_backward_s"] / 1e9
-                lines.append(
-                    f"| `{row['layer']}` ({row['kind']}) | {_ms(row['forward_s'])} | "
-                    f"{_ms(row['weights_gradient_s'])} | {_ms(row['input_gradient_s'])} | "
-                    f"{_ms(row['forward_backward_s'])} | {row['forward_backward_s'] / layers_s:.0%} | "
-                    f"{f'{rate:.1f}' if row['forward_flops'] else '-'} |"
-                )
-            for label, seconds in (
-                ("the layers one after another", layers_s),
-                ("**the training step, as the recipe trains**", run["step_s"]),
-            ):
-                rate = flops / seconds / 1e9
-                share = f"{rate / peak:.1%} of fp32 peak" if peak else "fp32 peak not measured"
-                lines.append(f"| {label} | | | | {_ms(seconds)} | | {rate:.1f} ({share}) |")
-            work = {
-                row["layer"]: row["forward_flops"]
-                * (1 + (row["weights_gradient_s"] is not None) + row["input_gradient"])
-                for row in run["layers"]
-            }
-            largest = max(run["layers"], key=lambda row: work[row["layer"]])
-            lines += [
-                "",
-                f"The largest layer, `{largest['layer']}`, makes {work[largest['layer']] / sum(work.values()):.0%} "
-                f"of the FLOPs in {largest['forward_backward_s'] / layers_s:.0%} of the layers' time. "
-                "Each process: step "
-                + ", ".join(_ms(s) for s in run["each_step_s"])
-                + "; layers added up "
-                + ", ".join(_ms(s) for s in run["each_layers_s"])
-                + ".",
-            ]
+            lines += ["", *_layer_cost_table(recipe["recipe"], run, peak)]
     return lines
+
+
+def _layer_cost_table(recipe: str, run: dict, peak: float | None) -> list[str]:
+    """One recipe's layers with one set of kernels, their sum and the step, and what they mean."""
+
+    def of(rate: float) -> str:
+        return f"{rate / peak:.1%} of fp32 peak" if peak else "fp32 peak not measured"
+
+    # the forward FLOPs once per pass a training step makes: forward, weights', input's gradient
+    work = {
+        row["layer"]: row["forward_flops"]
+        * (1 + (row["weights_gradient_s"] is not None) + row["input_gradient"])
+        for row in run["layers"]
+    }
+    total = sum(work.values())
+    layers_s = sum(row["forward_backward_s"] for row in run["layers"])
+    lines = [
+        f"#### `{recipe}`: {run['precision']}, {run['kernels']} kernels, batches of {run['batch_size']}",
+        "",
+        "| layer | forward | + weights' gradient | + input's gradient | + every gradient | "
+        "share of the layers' time | GFLOP/s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in run["layers"]:
+        rate = work[row["layer"]] / row["forward_backward_s"] / 1e9
+        lines.append(
+            f"| `{row['layer']}` ({row['kind']}) | {_ms(row['forward_s'])} | "
+            f"{_ms(row['weights_gradient_s'])} | {_ms(row['input_gradient_s'])} | "
+            f"{_ms(row['forward_backward_s'])} | {row['forward_backward_s'] / layers_s:.0%} | "
+            f"{f'{rate:.1f}' if row['forward_flops'] else '-'} |"
+        )
+    for label, seconds in (
+        ("the layers one after another (their medians added up)", layers_s),
+        ("**the training step, as the recipe trains**", run["step_s"]),
+    ):
+        rate = total / seconds / 1e9
+        lines.append(f"| {label} | | | | {_ms(seconds)} | | {rate:.1f} ({of(rate)}) |")
+    largest = max(run["layers"], key=lambda row: work[row["layer"]])
+    conventional = run["training_flops_per_step"] / run["step_s"] / 1e9
+    return [
+        *lines,
+        "",
+        f"The largest layer, `{largest['layer']}`, makes {work[largest['layer']] / total:.0%} of "
+        f"the FLOPs in {largest['forward_backward_s'] / layers_s:.0%} of the layers' time. "
+        f"Counted as 3 x forward, as the training cost above counts, the step runs at "
+        f"{conventional:.1f} GFLOP/s ({of(conventional)}). Each process: step "
+        + ", ".join(_ms(s) for s in run["each_step_s"])
+        + "; layers added up "
+        + ", ".join(_ms(s) for s in run["each_layers_s"])
+        + ".",
+    ]
 
 
 def _ms(seconds: float | None) -> str:
