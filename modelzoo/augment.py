@@ -228,8 +228,12 @@ def _compiled(augmentation: Augmentation):
     """
     import tensorflow as tf
 
+    # autograph off: every branch is on the Python-side `augmentation`, none on a tensor, and
+    # converting the code would take about a second of each process's first trace
     return tf.function(
-        lambda images, draws: apply_draws(images, draws, augmentation), jit_compile=True
+        lambda images, draws: apply_draws(images, draws, augmentation),
+        jit_compile=True,
+        autograph=False,
     )
 
 
@@ -286,6 +290,7 @@ def augment_dataset(
         return dataset
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
+    @tf.autograph.experimental.do_not_convert  # no tensor-dependent Python branch to convert
     def augment(batch, batch_seed):
         return (augment_batch(batch[0], batch_seed, augmentation, batch_size), *batch[1:])
 
