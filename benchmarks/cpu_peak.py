@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
-from benchmarks.machine import child_env, describe, load_average  # noqa: E402
+from benchmarks.machine import answer_child, describe, load_average, run_child  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "cpu_peak.json"
 #: Square matrix sizes timed, and each repeat's length and count.
@@ -141,8 +140,9 @@ def best(rows: list[dict]) -> float:
 KERNEL_SETTINGS = ("0", "1")
 
 
-def measure_tf_kernels() -> dict:
-    """This process's TensorFlow float32 and bfloat16 rates, and the CPU kernels it computed with."""
+def measure_tf_kernels(job: dict) -> dict:
+    """This process's TensorFlow float32 and bfloat16 rates, and the CPU kernels it computed with
+    (a `run_child` job, which needs nothing but the kernels' setting in its environment)."""
     from modelzoo import hardware
 
     return {
@@ -152,19 +152,6 @@ def measure_tf_kernels() -> dict:
     }
 
 
-def spawn(setting: str) -> dict:
-    """`measure_tf_kernels` in a fresh process with TF_ENABLE_ONEDNN_OPTS=`setting`."""
-    result = subprocess.run(
-        [sys.executable, __file__, "--kernels", setting],
-        capture_output=True,
-        text=True,
-        env=child_env(setting),
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"TF_ENABLE_ONEDNN_OPTS={setting} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def fastest(by_kernels: dict[str, dict], key: str) -> tuple[float, str]:
     """(GFLOP/s, kernels) of the fastest kernels' best size for `key` ("tf_float32", ...)."""
     return max((best(measured[key]), kernels) for kernels, measured in by_kernels.items())
@@ -172,17 +159,15 @@ def fastest(by_kernels: dict[str, dict], key: str) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kernels", choices=KERNEL_SETTINGS, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.kernels:
-        print(json.dumps(measure_tf_kernels()))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    if answer_child(parser.parse_args().one, measure_tf_kernels):
         return
     load_before = load_average()
     import numpy as np
 
     by_kernels = {}
     for setting in KERNEL_SETTINGS:
-        measured = spawn(setting)
+        measured = run_child(__file__, {}, setting)
         kernels = measured.pop("kernels")
         if kernels in by_kernels or kernels == "unknown":
             raise SystemExit(

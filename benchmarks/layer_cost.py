@@ -33,7 +33,6 @@ recipes, and regenerates benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
-from benchmarks.machine import describe, load_average, run_child  # noqa: E402
+from benchmarks.machine import answer_child, describe, load_average, run_child  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "layer_cost.json"
 #: TF_ENABLE_ONEDNN_OPTS of each set of kernels timed.
@@ -231,8 +230,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(one_run(json.loads(args.one))))
+    if answer_child(args.one, one_run):
         return
 
     machine = describe()

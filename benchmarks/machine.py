@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -75,3 +76,12 @@ def run_child(script: str, job: dict, kernels: str = "modelzoo") -> dict:
             f"{Path(script).name} {job} (kernels: {kernels}) failed:\n{done.stderr[-3000:]}"
         )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def answer_child(one: str | None, run: Callable[[dict], dict]) -> bool:
+    """The child's side of `run_child`: with a `--one` job (`one`, JSON), print `run(job)` as JSON
+    and return True (the script's work is done); without one, return False."""
+    if one is None:
+        return False
+    print(json.dumps(run(json.loads(one))))
+    return True

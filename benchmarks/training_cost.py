@@ -27,7 +27,6 @@ benchmarks/results/training_cost.json and regenerates benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import write_results  # noqa: E402
 from benchmarks.epoch_clock import epoch_clock  # noqa: E402
-from benchmarks.machine import describe, run_child  # noqa: E402
+from benchmarks.machine import answer_child, describe, run_child  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "training_cost.json"
 FRACTIONS = (0.25, 0.5, 1.0)
@@ -155,8 +154,7 @@ def main() -> None:
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(one_run(json.loads(args.one))))
+    if answer_child(args.one, one_run):
         return
 
     from modelzoo import flops, recipe_file, recipe_model
@@ -286,12 +284,12 @@ def keep_other_recipes(recorded: dict | None, record: dict) -> dict:
     not measure again, each stamped with the command, date and repeats that measured it."""
     if not recorded:
         return record
-    recipes = {}
-    for name, result in recorded["recipes"].items():
-        if name not in record["recipes"]:
-            stamp = {key: recorded[key] for key in ("measured_by", "date", "repeats")}
-            result = {**stamp, **result}  # a stamp it already has is kept
-        recipes[name] = record["recipes"].get(name, result)
+    stamp = {key: recorded[key] for key in ("measured_by", "date", "repeats")}
+    # in the recorded order, each measured again replaced; a stamp a kept one already has wins
+    recipes = {
+        name: record["recipes"].get(name, {**stamp, **result})
+        for name, result in recorded["recipes"].items()
+    }
     return {**record, "recipes": {**recipes, **record["recipes"]}}
 
 

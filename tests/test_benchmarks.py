@@ -742,3 +742,12 @@ def test_each_layer_is_timed_with_the_gradients_a_training_step_needs_of_it(monk
     np.testing.assert_allclose(kernel, np.full((4, 2), 5.0))  # sum over the batch of x * dy
     np.testing.assert_allclose(dx, np.ones((5, 2)) @ layer.kernel.numpy().T, rtol=1e-6)
     assert tuple(y.shape) == (5, 2) and tuple(bias.shape) == (2,)
+
+
+def test_a_child_answers_its_job_as_one_json_line_and_a_parent_run_is_left_alone(capsys):
+    from benchmarks.machine import answer_child
+
+    assert answer_child(None, lambda job: {"ran": True}) is False
+    assert capsys.readouterr().out == ""
+    assert answer_child('{"n": 2}', lambda job: {"twice": job["n"] * 2}) is True
+    assert capsys.readouterr().out == '{"twice": 4}\n'
